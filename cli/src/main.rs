@@ -1,0 +1,100 @@
+//! `hubfix`: check remediation plugins and run findings through them.
+//!
+//! Exit codes: 0 success; 1 a remediation ended `failed` or `denied`; 2 bad input or a
+//! refused plugin (integrity, grants, not a component).
+
+mod check;
+mod run;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "hubfix",
+    version,
+    about = "Automated remediation of Security Hub findings"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run findings through a plugin against the AWS endpoint the environment configures
+    /// (AWS_ENDPOINT_URL for the local emulator).
+    Run(run::RunArgs),
+    /// List a plugin's imported host functions and whether grants cover them.
+    Check(check::CheckArgs),
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum Output {
+    /// Human-readable table.
+    #[default]
+    Table,
+    /// JSON with stable snake_case field names.
+    Json,
+}
+
+/// A failure of the command itself, with its exit code.
+#[derive(Debug)]
+pub struct Fatal {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl Fatal {
+    /// Bad input or a refused plugin: exit code 2.
+    pub fn input(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: 2,
+            error: error.into(),
+        }
+    }
+}
+
+/// Reads a file, naming it in the error.
+pub fn read_file(path: &PathBuf) -> Result<Vec<u8>, Fatal> {
+    std::fs::read(path)
+        .map_err(|e| Fatal::input(anyhow::anyhow!("cannot read {}: {e}", path.display())))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HUBFIX_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Check(args) => check::check(args).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(fatal) => {
+            eprintln!("error: {:#}", fatal.error);
+            ExitCode::from(fatal.code)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Host functions against SDK clients from aws-smithy-mocks: what reaches the SDK, what
+//! never does, and how answers map to the contract.
+
+use std::sync::Arc;
+
+use aws_sdk_ec2::operation::get_ebs_encryption_by_default::GetEbsEncryptionByDefaultOutput;
+use aws_sdk_ec2::operation::revoke_security_group_ingress::{
+    RevokeSecurityGroupIngressError, RevokeSecurityGroupIngressOutput,
+};
+use aws_sdk_iam::operation::get_account_password_policy::GetAccountPasswordPolicyError;
+use aws_sdk_iam::operation::update_account_password_policy::UpdateAccountPasswordPolicyOutput;
+use aws_sdk_iam::types::error::NoSuchEntityException;
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_smithy_types::error::ErrorMetadata;
+use hubfix_finding::Finding;
+use serde_json::json;
+
+use super::{AwsClients, CallError, LimitExceeded, PluginCtx};
+use crate::bindings::ec2::Host as _;
+use crate::bindings::iam::{Host as _, PasswordPolicy};
+use crate::bindings::types::{AwsError, Mode};
+use crate::functions::Grants;
+use crate::outcome::CallResult;
+use crate::scope::Scope;
+
+const ALL: &[&str] = &[
+    "ec2.revoke-security-group-ingress",
+    "ec2.get-ebs-encryption-by-default",
+    "iam.get-account-password-policy",
+    "iam.update-account-password-policy",
+];
+
+fn sg_scope() -> Scope {
+    let finding = Finding::from_value(json!({
+        "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
+        "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
+        "Resources": [{"Type": "AwsEc2SecurityGroup",
+                       "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1"}],
+    }))
+    .unwrap();
+    Scope::of(&finding)
+}
+
+fn ctx(
+    ec2_rules: &[&Rule],
+    iam_rules: &[&Rule],
+    grants: &[&str],
+    mode: Mode,
+    max_calls: u32,
+) -> PluginCtx {
+    let clients = AwsClients {
+        ec2: mock_client!(aws_sdk_ec2, RuleMode::MatchAny, ec2_rules),
+        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, iam_rules),
+    };
+    PluginCtx::new(
+        sg_scope(),
+        Arc::new(Grants::new(grants).unwrap()),
+        mode,
+        Some(clients),
+        max_calls,
+    )
+}
+
+fn revoke_ok() -> Rule {
+    mock!(aws_sdk_ec2::Client::revoke_security_group_ingress).then_output(|| {
+        RevokeSecurityGroupIngressOutput::builder()
+            .r#return(true)
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn out_of_scope_and_ungranted_calls_never_reach_the_sdk() {
+    let revoke = revoke_ok();
+    let update = mock!(aws_sdk_iam::Client::update_account_password_policy)
+        .then_output(|| UpdateAccountPasswordPolicyOutput::builder().build());
+    let grants = [
+        "ec2.revoke-security-group-ingress",
+        "iam.update-account-password-policy",
+    ];
+    let mut ctx = ctx(&[&revoke], &[&update], &grants, Mode::Apply, 10);
+
+    // Another group than the finding's.
+    let err = ctx
+        .revoke_security_group_ingress("sg-2".into(), vec!["sgr-1".into()])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("sg-2")));
+    // An account-wide change on a finding about a security group.
+    let policy = PasswordPolicy {
+        minimum_password_length: Some(14),
+        require_symbols: true,
+        require_numbers: true,
+        require_uppercase_characters: true,
+        require_lowercase_characters: true,
+        allow_users_to_change_password: true,
+        max_password_age: None,
+        password_reuse_prevention: Some(24),
+        hard_expiry: None,
+    };
+    let err = ctx
+        .update_account_password_policy(policy)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(_))));
+    // A function that is not granted, on the right group.
+    let err = ctx.get_ebs_encryption_by_default().await.unwrap_err();
+    assert!(
+        matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("not granted"))
+    );
+
+    assert_eq!(revoke.num_calls(), 0);
+    assert_eq!(update.num_calls(), 0);
+    let trail = ctx.into_trail();
+    assert_eq!(trail.denials.len(), 3);
+    assert!(trail.calls.iter().all(|c| c.result == CallResult::Denied));
+}
+
+#[tokio::test]
+async fn an_in_scope_call_reaches_the_sdk_once_and_is_recorded() {
+    let revoke = revoke_ok();
+    let mut ctx = ctx(&[&revoke], &[], ALL, Mode::Apply, 10);
+    ctx.revoke_security_group_ingress("sg-1".into(), vec!["sgr-1".into()])
+        .await
+        .unwrap();
+    assert_eq!(revoke.num_calls(), 1);
+    let trail = ctx.into_trail();
+    assert_eq!(trail.calls.len(), 1);
+    assert_eq!(trail.calls[0].operation, "RevokeSecurityGroupIngress");
+    assert_eq!(trail.calls[0].result, CallResult::Ok);
+    assert!(trail.calls[0].mutating);
+}
+
+#[tokio::test]
+async fn plan_mode_records_mutations_without_making_them_and_still_reads() {
+    let revoke = revoke_ok();
+    let read = mock!(aws_sdk_ec2::Client::get_ebs_encryption_by_default).then_output(|| {
+        GetEbsEncryptionByDefaultOutput::builder()
+            .ebs_encryption_by_default(true)
+            .build()
+    });
+    let mut ctx = ctx(&[&revoke, &read], &[], ALL, Mode::Plan, 10);
+    assert!(ctx.get_ebs_encryption_by_default().await.unwrap());
+    ctx.revoke_security_group_ingress("sg-1".into(), vec!["sgr-1".into()])
+        .await
+        .unwrap();
+    assert_eq!(read.num_calls(), 1);
+    assert_eq!(revoke.num_calls(), 0);
+    let results: Vec<_> = ctx.into_trail().calls.iter().map(|c| c.result).collect();
+    assert_eq!(results, [CallResult::Ok, CallResult::Planned]);
+}
+
+#[tokio::test]
+async fn throttling_and_missing_resources_map_to_their_cases() {
+    let throttled = mock!(aws_sdk_ec2::Client::revoke_security_group_ingress)
+        .sequence()
+        .error(|| {
+            RevokeSecurityGroupIngressError::generic(
+                ErrorMetadata::builder()
+                    .code("RequestLimitExceeded")
+                    .message("slow down")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let missing = mock!(aws_sdk_iam::Client::get_account_password_policy).then_error(|| {
+        GetAccountPasswordPolicyError::NoSuchEntityException(
+            NoSuchEntityException::builder()
+                .message("no policy")
+                .build(),
+        )
+    });
+    let mut ctx = ctx(&[&throttled], &[&missing], ALL, Mode::Apply, 10);
+    let err = ctx
+        .revoke_security_group_ingress("sg-1".into(), vec!["sgr-1".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CallError::Aws(AwsError::Throttled(ref m)) if m.contains("RequestLimitExceeded")),
+        "{err:?}"
+    );
+    assert!(throttled.num_calls() >= 1);
+    // No password policy is a state, not an error.
+    assert!(ctx.get_account_password_policy().await.unwrap().is_none());
+    let trail = ctx.into_trail();
+    assert_eq!(trail.calls[0].result, CallResult::Error);
+    assert_eq!(trail.calls[1].result, CallResult::Ok);
+}
+
+#[tokio::test]
+async fn the_call_budget_ends_the_remediation() {
+    let read = mock!(aws_sdk_ec2::Client::get_ebs_encryption_by_default)
+        .sequence()
+        .output(|| GetEbsEncryptionByDefaultOutput::builder().build())
+        .repeatedly()
+        .build();
+    let mut ctx = ctx(&[&read], &[], ALL, Mode::Apply, 2);
+    ctx.get_ebs_encryption_by_default().await.unwrap();
+    ctx.get_ebs_encryption_by_default().await.unwrap();
+    let err = ctx.get_ebs_encryption_by_default().await.unwrap_err();
+    assert!(matches!(err, CallError::Limit(LimitExceeded::Calls(2))));
+    assert_eq!(read.num_calls(), 2);
+}
+
+#[tokio::test]
+async fn an_empty_rule_list_is_invalid_input_without_a_call() {
+    let revoke = revoke_ok();
+    let mut ctx = ctx(&[&revoke], &[], ALL, Mode::Apply, 10);
+    let err = ctx
+        .revoke_security_group_ingress("sg-1".into(), vec![])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CallError::Aws(AwsError::InvalidInput(_))));
+    assert_eq!(revoke.num_calls(), 0);
+}

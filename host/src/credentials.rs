@@ -1,0 +1,137 @@
+//! Credentials for one remediation: STS AssumeRole into the finding's account with a
+//! session policy that allows exactly the granted functions' IAM actions.
+
+use aws_config::Region;
+use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use sha2::{Digest, Sha256};
+
+use crate::aws::AwsClients;
+use crate::functions::Grants;
+
+/// AssumeRole into a member account failed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot assume {role_arn}: {message}")]
+pub struct CredentialsError {
+    /// The role the host tried to assume.
+    pub role_arn: String,
+    /// What STS answered.
+    pub message: String,
+    /// Whether STS throttled the request (worth retrying later).
+    pub throttled: bool,
+}
+
+/// The role ARN the host assumes in `account_id`.
+pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:role/{role_name}")
+}
+
+/// A session name that identifies control and finding (AWS allows `[\w+=,.@-]{2,64}`), so
+/// CloudTrail in the member account shows which remediation made each call.
+pub fn session_name(control: &str, finding_id: &str) -> String {
+    let digest = Sha256::digest(finding_id.as_bytes());
+    let short = hex::encode(&digest[..6]);
+    let control: String = control
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@-_".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    format!("hubfix-{control}-{short}")
+}
+
+/// What [`assume`] needs to know about one remediation.
+pub struct SessionRequest<'a> {
+    /// The finding's partition.
+    pub partition: &'a str,
+    /// The finding's account.
+    pub account_id: &'a str,
+    /// The finding's region: the clients are built for it.
+    pub region: &'a str,
+    /// The role to assume in every member account.
+    pub role_name: &'a str,
+    /// The finding's control, for the session name.
+    pub control: &'a str,
+    /// The finding's id, for the session name.
+    pub finding_id: &'a str,
+    /// Session duration in seconds (AWS minimum 900).
+    pub duration_secs: i32,
+}
+
+/// Assumes the remediation role in the finding's account and returns SDK clients for its
+/// region. The session policy limits the session to the granted functions' actions.
+pub async fn assume(
+    base: &SdkConfig,
+    sts: &aws_sdk_sts::Client,
+    grants: &Grants,
+    req: &SessionRequest<'_>,
+) -> Result<AwsClients, CredentialsError> {
+    let role_arn = role_arn(req.partition, req.account_id, req.role_name);
+    let out = sts
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name(session_name(req.control, req.finding_id))
+        .set_policy(grants.session_policy())
+        .duration_seconds(req.duration_secs)
+        .send()
+        .await
+        .map_err(|e| {
+            use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+            let throttled = matches!(e.code(), Some("Throttling" | "ThrottlingException"));
+            CredentialsError {
+                role_arn: role_arn.clone(),
+                message: DisplayErrorContext(&e).to_string(),
+                throttled,
+            }
+        })?;
+    let Some(c) = out.credentials else {
+        return Err(CredentialsError {
+            role_arn,
+            message: "the AssumeRole response has no credentials".into(),
+            throttled: false,
+        });
+    };
+    let credentials = Credentials::new(
+        c.access_key_id,
+        c.secret_access_key,
+        Some(c.session_token),
+        std::time::SystemTime::try_from(c.expiration).ok(),
+        "hubfix-assume-role",
+    );
+    let config = base
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .region(Region::new(req.region.to_owned()))
+        .build();
+    Ok(AwsClients::from_sdk_config(&config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_are_valid_and_distinct() {
+        let a = session_name("EC2.53", "arn:aws:securityhub:::finding/1");
+        let b = session_name("EC2.53", "arn:aws:securityhub:::finding/2");
+        assert_ne!(a, b);
+        assert!(a.starts_with("hubfix-EC2.53-"));
+        assert!(a.len() <= 64);
+        let odd = session_name(
+            "weird control/id with spaces and more than forty chars",
+            "x",
+        );
+        assert!(odd.len() <= 64);
+        assert!(
+            odd.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c))
+        );
+    }
+}

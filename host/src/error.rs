@@ -1,0 +1,42 @@
+//! Typed errors of the host: why a plugin was refused or a remediation could not start.
+
+/// Why a plugin could not be loaded. No plugin that fails any of these checks runs.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not the pinned ones.
+    #[error("plugin integrity check failed: expected sha256 {expected}, got {actual}")]
+    Integrity {
+        /// The digest the caller pinned.
+        expected: String,
+        /// The digest of the bytes received.
+        actual: String,
+    },
+    /// The bytes are not a valid WebAssembly component (or not one wasmtime accepts).
+    #[error("not a valid plugin component: {0}")]
+    InvalidComponent(String),
+    /// The component imports host functions it was not granted.
+    #[error("plugin imports functions it was not granted: {}", missing.join(", "))]
+    MissingGrants {
+        /// The imported `service.function` names absent from the grants, sorted.
+        missing: Vec<String>,
+    },
+    /// The component imports something the host never provides to plugins (WASI
+    /// filesystem or sockets, an unknown interface, or an unknown host function).
+    #[error("plugin imports what the host does not provide: {}", imports.join(", "))]
+    ForbiddenImports {
+        /// The offending import names.
+        imports: Vec<String>,
+    },
+    /// The component does not export the `control` world's functions, or `describe()`
+    /// failed.
+    #[error("plugin does not implement the hubfix:plugin/control world: {0}")]
+    WrongWorld(String),
+}
+
+/// Why the host itself could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// wasmtime refused the engine configuration or the linker could not be built.
+    #[error("cannot set up the WebAssembly engine: {0}")]
+    Engine(String),
+}

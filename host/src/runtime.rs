@@ -1,0 +1,656 @@
+//! The engine, the linker, plugin loading and one remediation run.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hubfix_finding::Finding;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable, types::ComponentItem};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::aws::{AwsClients, LimitExceeded, PluginCtx};
+use crate::bindings::{self, Control, ControlPre};
+use crate::credentials::{self, SessionRequest};
+use crate::error::{LoadError, SetupError};
+use crate::functions::{self, Grants};
+use crate::outcome::{Failure, LogLine, Outcome, PluginRef, Status};
+use crate::scope::Scope;
+
+/// How often the engine's epoch advances; the deadline's resolution.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// WASI interfaces a plugin may import. All are linked against an empty context: no
+/// environment variables, no arguments, no stdin, output discarded. Filesystem and
+/// sockets are never linked, so a component importing them is refused.
+const WASI_ALLOWED: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:clocks/wall-clock",
+    "wasi:clocks/monotonic-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+];
+
+/// The plugin contract's package prefix in import names.
+const CONTRACT: &str = "hubfix:plugin/";
+
+/// Host settings that hold for the whole process.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// The role assumed in every member account.
+    pub role_name: String,
+    /// Wall-clock limit of one remediation (plugin run including its AWS calls).
+    pub deadline: Duration,
+    /// Most linear memory one plugin instance may have, in bytes.
+    pub memory_limit: usize,
+    /// Most host calls one remediation may make.
+    pub max_calls: u32,
+    /// Duration of the assumed-role session, in seconds (AWS minimum 900).
+    pub session_duration_secs: i32,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            role_name: "HubfixRemediationRole".into(),
+            deadline: Duration::from_secs(30),
+            memory_limit: 64 << 20,
+            max_calls: 200,
+            session_duration_secs: 900,
+        }
+    }
+}
+
+/// `apply` makes mutating calls; `plan` records them without making them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Make the changes.
+    Apply,
+    /// Only record what would change.
+    Plan,
+}
+
+/// One remediation to run.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The finding to fix.
+    pub finding: Finding,
+    /// The control it is about (from the policy's decision, or the finding itself).
+    pub control: String,
+    /// The plugin's parameters.
+    pub params: Vec<(String, String)>,
+    /// Apply or plan.
+    pub mode: Mode,
+}
+
+/// What a component imports, sorted into the three kinds the host cares about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imports {
+    /// Host functions, `service.function` (grant names).
+    pub functions: Vec<String>,
+    /// WASI interfaces the host links with an empty context.
+    pub wasi: Vec<String>,
+    /// Imports the host never provides.
+    pub forbidden: Vec<String>,
+}
+
+impl Imports {
+    /// The imported host functions missing from `grants`.
+    pub fn missing(&self, grants: &Grants) -> Vec<String> {
+        self.functions
+            .iter()
+            .filter(|f| !grants.contains(f))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A plugin that passed every load check, pre-linked and ready to instantiate.
+pub struct Plugin {
+    pre: ControlPre<StoreData>,
+    grants: Arc<Grants>,
+    imports: Imports,
+    info: PluginRef,
+    controls: Vec<String>,
+}
+
+impl Plugin {
+    /// Name, version (from `describe()`) and sha256 of the component.
+    pub fn info(&self) -> &PluginRef {
+        &self.info
+    }
+
+    /// The controls the plugin says it handles.
+    pub fn controls(&self) -> &[String] {
+        &self.controls
+    }
+
+    /// What the component imports.
+    pub fn imports(&self) -> &Imports {
+        &self.imports
+    }
+
+    /// What it was granted.
+    pub fn grants(&self) -> &Grants {
+        &self.grants
+    }
+}
+
+/// Most bytes of a plugin's stderr kept (where a Rust guest's panic message goes).
+const STDERR_CAPACITY: usize = 64 << 10;
+
+/// The per-invocation store data.
+pub struct StoreData {
+    wasi: WasiCtx,
+    stderr: MemoryOutputPipe,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+    plugin: PluginCtx,
+}
+
+impl WasiView for StoreData {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Caps linear memory and table growth; remembers whether the cap was hit.
+struct MemoryLimiter {
+    limit: usize,
+    hit: Option<LimitExceeded>,
+}
+
+/// Most table elements an instance may have.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            let limit = LimitExceeded::Memory {
+                desired,
+                limit: self.limit,
+            };
+            self.hit = Some(limit);
+            return Err(wasmtime::Error::new(limit));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// Advances the engine's epoch on a background thread for as long as the runtime lives.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        thread::Builder::new()
+            .name("hubfix-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!("cannot start the epoch thread: {e}"));
+        Self { stop }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The plugin host: one per process. Holds the engine, the linker and the AWS
+/// configuration; loads plugins and runs remediations, each in a fresh store.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<StoreData>,
+    config: HostConfig,
+    aws: aws_config::SdkConfig,
+    sts: aws_sdk_sts::Client,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    /// Builds the engine and linker once. `aws` is the host's own AWS configuration
+    /// (credentials that may assume the remediation role; the endpoint, e.g. the
+    /// emulator's through `AWS_ENDPOINT_URL`).
+    pub fn new(config: HostConfig, aws: aws_config::SdkConfig) -> Result<Self, SetupError> {
+        let mut wasm = Config::new();
+        wasm.wasm_component_model(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(1 << 20);
+        let engine = Engine::new(&wasm).map_err(|e| SetupError::Engine(format!("{e:#}")))?;
+        let linker = build_linker(&engine).map_err(|e| SetupError::Engine(format!("{e:#}")))?;
+        let sts = aws_sdk_sts::Client::new(&aws);
+        let ticker = EpochTicker::start(engine.clone());
+        Ok(Self {
+            engine,
+            linker,
+            config,
+            aws,
+            sts,
+            _ticker: ticker,
+        })
+    }
+
+    /// The host's settings.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// Compiles a component and sorts its imports, without checking grants or digest.
+    /// This is what `hubfix check` shows.
+    pub fn inspect(&self, bytes: &[u8]) -> Result<Imports, LoadError> {
+        let component = self.compile(bytes)?;
+        Ok(self.imports_of(&component))
+    }
+
+    /// Loads a plugin: checks the sha256 first (nothing is compiled before it matches),
+    /// then that every import is provided and granted, pre-links it and asks it to
+    /// `describe()` itself.
+    pub async fn load(
+        &self,
+        bytes: &[u8],
+        expected_sha256: &str,
+        grants: Grants,
+    ) -> Result<Plugin, LoadError> {
+        let actual = sha256_hex(bytes);
+        if !actual.eq_ignore_ascii_case(expected_sha256.trim()) {
+            return Err(LoadError::Integrity {
+                expected: expected_sha256.trim().to_ascii_lowercase(),
+                actual,
+            });
+        }
+        let component = self.compile(bytes)?;
+        let imports = self.imports_of(&component);
+        if !imports.forbidden.is_empty() {
+            return Err(LoadError::ForbiddenImports {
+                imports: imports.forbidden,
+            });
+        }
+        let missing = imports.missing(&grants);
+        if !missing.is_empty() {
+            return Err(LoadError::MissingGrants { missing });
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(ControlPre::new)
+            .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        // `describe()` runs with nothing granted and no AWS session: it must not call out.
+        let mut store = self.store(PluginCtx::new(
+            Scope::empty(),
+            Arc::new(Grants::default()),
+            bindings::types::Mode::Plan,
+            None,
+            0,
+        ));
+        let described = async {
+            let control = pre.instantiate_async(&mut store).await?;
+            control.call_describe(&mut store).await
+        };
+        let info = tokio::time::timeout(self.config.deadline, described)
+            .await
+            .map_err(|_| LoadError::WrongWorld("describe() did not return in time".into()))?
+            .map_err(|e| LoadError::WrongWorld(format!("describe() failed: {e:#}")))?;
+        Ok(Plugin {
+            pre,
+            grants: Arc::new(grants),
+            imports,
+            info: PluginRef {
+                name: info.name,
+                version: info.version,
+                sha256: actual,
+            },
+            controls: info.controls,
+        })
+    }
+
+    /// Runs one remediation. Never fails as a Rust error: every way it can end (limits,
+    /// traps, refused calls, credentials) is an [`Outcome`] with a status.
+    pub async fn remediate(&self, plugin: &Plugin, request: &Request) -> Outcome {
+        let started = Instant::now();
+        let finding = &request.finding;
+        let mut outcome = Outcome {
+            finding_id: finding.id.clone(),
+            control: request.control.clone(),
+            account_id: finding.account_id.clone(),
+            region: finding.region.clone(),
+            mode: match request.mode {
+                Mode::Apply => "apply",
+                Mode::Plan => "plan",
+            },
+            status: Status::Failed,
+            message: String::new(),
+            failure: None,
+            plugin: plugin.info.clone(),
+            calls: Vec::new(),
+            logs: Vec::new(),
+            duration_ms: 0.0,
+        };
+
+        let clients = match self.session(plugin, request).await {
+            Ok(clients) => clients,
+            Err(e) => {
+                outcome.failure = Some(Failure::Credentials);
+                outcome.message = e.to_string();
+                outcome.duration_ms = started.elapsed().as_secs_f64() * 1e3;
+                return outcome;
+            }
+        };
+        let mode = match request.mode {
+            Mode::Apply => bindings::types::Mode::Apply,
+            Mode::Plan => bindings::types::Mode::Plan,
+        };
+        let ctx = PluginCtx::new(
+            Scope::of(finding),
+            plugin.grants.clone(),
+            mode,
+            clients,
+            self.config.max_calls,
+        );
+        let mut store = self.store(ctx);
+        let wit_request = bindings::types::Request {
+            finding: to_wit(finding, &request.control),
+            params: request.params.clone(),
+            mode,
+        };
+        let run = async {
+            let control: Control = plugin.pre.instantiate_async(&mut store).await?;
+            control.call_remediate(&mut store, &wit_request).await
+        };
+        let result = tokio::time::timeout(self.config.deadline, run).await;
+
+        let data = store.into_data();
+        let memory_hit = data.limiter.hit;
+        let stderr = String::from_utf8_lossy(&data.stderr.contents())
+            .trim()
+            .to_owned();
+        let trail = data.plugin.into_trail();
+        outcome.calls = trail.calls;
+        outcome.logs = trail.logs;
+        if !stderr.is_empty() {
+            outcome.logs.push(LogLine {
+                level: "stderr",
+                message: stderr.clone(),
+            });
+        }
+        match result {
+            Err(_elapsed) => {
+                outcome.failure = Some(Failure::Deadline);
+                outcome.message = format!(
+                    "the plugin did not finish within the deadline of {:?}",
+                    self.config.deadline
+                );
+            }
+            Ok(Err(trap)) => {
+                let (failure, mut message) = classify_trap(&trap, memory_hit, self.config.deadline);
+                // A Rust guest writes its panic message to stderr just before trapping.
+                let mut lines = stderr.lines().skip_while(|l| !l.contains("panicked at"));
+                if let Some(at) = lines.next() {
+                    let what = lines.next().unwrap_or_default();
+                    message = format!("{message} ({} {what})", at.trim_end_matches(':'));
+                }
+                outcome.failure = Some(failure);
+                outcome.message = message;
+            }
+            Ok(Ok(plugin_outcome)) => {
+                use bindings::types::Status as S;
+                outcome.status = match plugin_outcome.status {
+                    S::Remediated => Status::Remediated,
+                    S::AlreadyCompliant => Status::AlreadyCompliant,
+                    S::Skipped => Status::Skipped,
+                    S::Failed => Status::Failed,
+                };
+                outcome.message = plugin_outcome.message;
+            }
+        }
+        if !trail.denials.is_empty() && outcome.failure.is_none() {
+            outcome.status = Status::Denied;
+            outcome.message = format!(
+                "host denied {} call(s): {}; plugin said: {}",
+                trail.denials.len(),
+                trail.denials.join("; "),
+                outcome.message
+            );
+        }
+        outcome.duration_ms = started.elapsed().as_secs_f64() * 1e3;
+        tracing::info!(
+            target: "hubfix::audit",
+            finding_id = %outcome.finding_id,
+            control = %outcome.control,
+            plugin = %outcome.plugin.name,
+            version = %outcome.plugin.version,
+            sha256 = %outcome.plugin.sha256,
+            status = outcome.status.as_str(),
+            calls = outcome.calls.len(),
+            duration_ms = outcome.duration_ms,
+            "remediation finished"
+        );
+        outcome
+    }
+
+    /// AWS clients for the remediation, or none when the plugin is granted nothing.
+    async fn session(
+        &self,
+        plugin: &Plugin,
+        request: &Request,
+    ) -> Result<Option<AwsClients>, credentials::CredentialsError> {
+        if plugin.grants.is_empty() {
+            return Ok(None);
+        }
+        let f = &request.finding;
+        let session = SessionRequest {
+            partition: &f.partition,
+            account_id: &f.account_id,
+            region: &f.region,
+            role_name: &self.config.role_name,
+            control: &request.control,
+            finding_id: &f.id,
+            duration_secs: self.config.session_duration_secs,
+        };
+        credentials::assume(&self.aws, &self.sts, &plugin.grants, &session)
+            .await
+            .map(Some)
+    }
+
+    fn compile(&self, bytes: &[u8]) -> Result<Component, LoadError> {
+        Component::new(&self.engine, bytes)
+            .map_err(|e| LoadError::InvalidComponent(format!("{e:#}")))
+    }
+
+    fn imports_of(&self, component: &Component) -> Imports {
+        let mut imports = Imports::default();
+        let ty = component.component_type();
+        for (name, item) in ty.imports(&self.engine) {
+            let interface = name.split('@').next().unwrap_or(name);
+            if let Some(service) = interface.strip_prefix(CONTRACT) {
+                let ComponentItem::ComponentInstance(instance) = item.ty else {
+                    imports.forbidden.push(name.to_owned());
+                    continue;
+                };
+                for (function, export) in instance.exports(&self.engine) {
+                    if !matches!(export.ty, ComponentItem::ComponentFunc(_)) {
+                        continue; // Types the interface shares, not callable.
+                    }
+                    if service == "log" {
+                        continue; // Always available; not an AWS operation.
+                    }
+                    let grant = format!("{service}.{function}");
+                    if functions::lookup(&grant).is_some() {
+                        imports.functions.push(grant);
+                    } else {
+                        imports.forbidden.push(grant);
+                    }
+                }
+            } else if WASI_ALLOWED.contains(&interface) {
+                imports.wasi.push(interface.to_owned());
+            } else {
+                imports.forbidden.push(name.to_owned());
+            }
+        }
+        imports.functions.sort();
+        imports.wasi.sort();
+        imports.forbidden.sort();
+        imports
+    }
+
+    fn store(&self, plugin: PluginCtx) -> Store<StoreData> {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let data = StoreData {
+            wasi: WasiCtx::builder().stderr(stderr.clone()).build(),
+            stderr,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter {
+                limit: self.config.memory_limit,
+                hit: None,
+            },
+            plugin,
+        };
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|d| &mut d.limiter);
+        let ticks = self.config.deadline.as_millis() / EPOCH_TICK.as_millis() + 1;
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        store
+    }
+}
+
+fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
+    use wasmtime_wasi::p2::bindings::{cli, clocks, random};
+    use wasmtime_wasi::random::WasiRandom;
+    use wasmtime_wasi_io::bindings::wasi::io;
+
+    struct Io;
+    impl wasmtime::component::HasData for Io {
+        type Data<'a> = &'a mut ResourceTable;
+    }
+
+    let mut linker = Linker::new(engine);
+    Control::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |d: &mut StoreData| {
+        &mut d.plugin
+    })?;
+    let l = &mut linker;
+    io::error::add_to_linker::<StoreData, Io>(l, |d| &mut d.table)?;
+    io::poll::add_to_linker::<StoreData, Io>(l, |d| &mut d.table)?;
+    io::streams::add_to_linker::<StoreData, Io>(l, |d| &mut d.table)?;
+    clocks::wall_clock::add_to_linker::<StoreData, WasiClocks>(l, StoreData::clocks)?;
+    clocks::monotonic_clock::add_to_linker::<StoreData, WasiClocks>(l, StoreData::clocks)?;
+    random::random::add_to_linker::<StoreData, WasiRandom>(l, |d| d.wasi.random())?;
+    random::insecure::add_to_linker::<StoreData, WasiRandom>(l, |d| d.wasi.random())?;
+    random::insecure_seed::add_to_linker::<StoreData, WasiRandom>(l, |d| d.wasi.random())?;
+    cli::exit::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    cli::environment::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    cli::stdin::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    cli::stdout::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    cli::stderr::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    cli::terminal_input::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    cli::terminal_output::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    cli::terminal_stdin::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    cli::terminal_stdout::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    cli::terminal_stderr::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
+    Ok(linker)
+}
+
+fn classify_trap(
+    error: &wasmtime::Error,
+    memory_hit: Option<LimitExceeded>,
+    deadline: Duration,
+) -> (Failure, String) {
+    if let Some(limit) = error
+        .downcast_ref::<LimitExceeded>()
+        .copied()
+        .or(memory_hit)
+    {
+        let failure = match limit {
+            LimitExceeded::Calls(_) => Failure::CallLimit,
+            LimitExceeded::Memory { .. } => Failure::MemoryLimit,
+        };
+        return (failure, limit.to_string());
+    }
+    if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        return (
+            Failure::Deadline,
+            format!("the plugin did not finish within the deadline of {deadline:?}"),
+        );
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(trap) => (Failure::Trap, format!("the plugin trapped: {trap}")),
+        None => (
+            Failure::Trap,
+            format!("the plugin failed: {}", error.root_cause()),
+        ),
+    }
+}
+
+/// The finding as the plugin contract's record.
+fn to_wit(finding: &Finding, control: &str) -> bindings::types::Finding {
+    bindings::types::Finding {
+        id: finding.id.clone(),
+        control_id: control.to_owned(),
+        generator_id: finding.generator_id.clone(),
+        account_id: finding.account_id.clone(),
+        region: finding.region.clone(),
+        partition: finding.partition.clone(),
+        title: finding.title.clone(),
+        resources: finding
+            .resources
+            .iter()
+            .map(|r| bindings::types::Resource {
+                type_: r.resource_type.clone(),
+                id: r.id.clone(),
+                partition: r.partition.clone(),
+                region: r.region.clone(),
+                details: r.details.as_ref().map(|d| d.to_string()),
+            })
+            .collect(),
+        raw: finding.raw.to_string(),
+    }
+}
+
+/// Lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

@@ -1,0 +1,93 @@
+//! Finding the resource a finding is about.
+
+use crate::{Finding, Resource};
+
+/// The short id of a resource id: the ARN tail after the last `/`
+/// (`arn:aws:ec2:us-east-1:111111111111:security-group/sg-1` → `sg-1`), else the tail
+/// after the last `:` of an ARN (`arn:aws:s3:::my-bucket` → `my-bucket`), else the id
+/// itself (`sg-1` → `sg-1`).
+pub fn short_id(id: &str) -> &str {
+    if let Some((_, tail)) = id.rsplit_once('/') {
+        tail
+    } else if id.starts_with("arn:") {
+        id.rsplit_once(':').map_or(id, |(_, tail)| tail)
+    } else {
+        id
+    }
+}
+
+impl Finding {
+    /// The first resource of the finding whose ASFF type is `asff_type`
+    /// (e.g. `AwsEc2SecurityGroup`).
+    pub fn resource(&self, asff_type: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.type_ == asff_type)
+    }
+
+    /// The [`short_id`] of the first resource of type `asff_type`; `None` when the
+    /// finding names no such resource or its id is empty.
+    pub fn resource_short_id(&self, asff_type: &str) -> Option<&str> {
+        self.resource(asff_type)
+            .map(|r| short_id(r.id.trim()))
+            .filter(|id| !id.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(resources: &[(&str, &str)]) -> Finding {
+        Finding {
+            id: "f-1".into(),
+            control_id: "EC2.53".into(),
+            generator_id: "g".into(),
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+            title: "t".into(),
+            resources: resources
+                .iter()
+                .map(|(t, id)| Resource {
+                    type_: (*t).into(),
+                    id: (*id).into(),
+                    partition: "aws".into(),
+                    region: "us-east-1".into(),
+                    details: None,
+                })
+                .collect(),
+            raw: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn short_ids() {
+        assert_eq!(
+            short_id("arn:aws:ec2:us-east-1:111111111111:security-group/sg-1"),
+            "sg-1"
+        );
+        assert_eq!(short_id("arn:aws:s3:::my-bucket"), "my-bucket");
+        assert_eq!(
+            short_id("AWS::::Account:111111111111"),
+            "AWS::::Account:111111111111"
+        );
+        assert_eq!(short_id("sg-1"), "sg-1");
+    }
+
+    #[test]
+    fn resource_of_a_type() {
+        let f = finding(&[
+            ("AwsAccount", "AWS::::Account:111111111111"),
+            (
+                "AwsEc2SecurityGroup",
+                "arn:aws:ec2:us-east-1:111111111111:security-group/sg-0abc",
+            ),
+        ]);
+        assert_eq!(f.resource_short_id("AwsEc2SecurityGroup"), Some("sg-0abc"));
+        assert_eq!(f.resource_short_id("AwsEc2Vpc"), None);
+        let empty = finding(&[(
+            "AwsEc2SecurityGroup",
+            "arn:aws:ec2:us-east-1:1:security-group/",
+        )]);
+        assert_eq!(empty.resource_short_id("AwsEc2SecurityGroup"), None);
+    }
+}

@@ -1,0 +1,1058 @@
+//! The catalog: every Security Hub control of the CIS AWS Foundations Benchmark v1.2.0,
+//! v1.4.0 and v3.0.0 standards, with the CIS ids each version gives it.
+//!
+//! The table is data, transcribed from the reference table of the Security Hub user guide
+//! (`shared/reference/cis-controls.md`, sections 1 and 1a). It is what lets one policy entry,
+//! keyed by the Security Hub control id (`EC2.53`), cover every finding format: a CIS v1.2.0
+//! finding for rule `4.1`, a CIS v1.4.0 finding for `2.1.5.1` and a consolidated finding for
+//! `EC2.53` all resolve through [`lookup_cis`] or [`control`].
+
+use serde::Serialize;
+
+/// A CIS AWS Foundations Benchmark version that Security Hub offers as a standard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum CisVersion {
+    /// v1.2.0: findings name the rule in a `ruleset/...` generator id and `ProductFields.RuleId`.
+    #[serde(rename = "1.2.0")]
+    V1_2_0,
+    /// v1.4.0: findings name the control in a `standards/...` generator id and `ProductFields.ControlId`.
+    #[serde(rename = "1.4.0")]
+    V1_4_0,
+    /// v3.0.0: as v1.4.0.
+    #[serde(rename = "3.0.0")]
+    V3_0_0,
+}
+
+impl CisVersion {
+    /// Every version, oldest first.
+    pub const ALL: [CisVersion; 3] = [CisVersion::V1_2_0, CisVersion::V1_4_0, CisVersion::V3_0_0];
+
+    /// The version as findings write it, e.g. `1.4.0`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CisVersion::V1_2_0 => "1.2.0",
+            CisVersion::V1_4_0 => "1.4.0",
+            CisVersion::V3_0_0 => "3.0.0",
+        }
+    }
+
+    /// Parses `1.2.0`, `1.4.0` or `3.0.0`.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+
+    /// The standard's id as `Compliance.AssociatedStandards[].StandardsId` writes it.
+    pub fn standards_id(self) -> &'static str {
+        match self {
+            CisVersion::V1_2_0 => "ruleset/cis-aws-foundations-benchmark/v/1.2.0",
+            CisVersion::V1_4_0 => "standards/cis-aws-foundations-benchmark/v/1.4.0",
+            CisVersion::V3_0_0 => "standards/cis-aws-foundations-benchmark/v/3.0.0",
+        }
+    }
+}
+
+impl std::fmt::Display for CisVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One CIS id of a control in one benchmark version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CisId {
+    /// The benchmark requirement, e.g. `2.1.5`.
+    pub requirement: &'static str,
+    /// The id findings carry (`GeneratorId` tail, `ProductFields.RuleId`/`ControlId`). Equal to
+    /// the requirement except where Security Hub splits one requirement into several standard
+    /// controls (v1.4.0 `2.1.5.1`/`2.1.5.2`, v3.0.0 `2.1.4.1`/`2.1.4.2`).
+    pub control: &'static str,
+}
+
+/// A requirement whose standard-control id is the requirement id itself.
+const fn req(id: &'static str) -> CisId {
+    CisId {
+        requirement: id,
+        control: id,
+    }
+}
+
+/// A requirement that Security Hub reports under a longer standard-control id.
+const fn sub(requirement: &'static str, control: &'static str) -> CisId {
+    CisId {
+        requirement,
+        control,
+    }
+}
+
+/// How safely a control's failures can be fixed by automation (the reference's column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Automatable {
+    /// An additive or tightening change that should not break workloads (it may cost money or
+    /// need configured input).
+    Yes,
+    /// Automatable with the listed calls, but can break workloads or lock people out.
+    Risky,
+    /// Needs a human, a physical device, root sign-in or a data migration.
+    No,
+}
+
+impl Automatable {
+    /// `yes`, `risky` or `no`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Automatable::Yes => "yes",
+            Automatable::Risky => "risky",
+            Automatable::No => "no",
+        }
+    }
+}
+
+/// Whether a catalog entry is a current CIS control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Membership {
+    /// In at least one of the three CIS standards today.
+    Cis,
+    /// Retired by Security Hub; still named by older CIS findings (section 1a of the reference).
+    /// A CIS id shared with a current control resolves to the current one.
+    Retired,
+    /// Not a CIS control: listed because a shipped plugin remediates it (the policy can act on
+    /// its findings from other standards, e.g. AWS Foundational Security Best Practices).
+    Extra,
+}
+
+/// One Security Hub control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Control {
+    /// The Security Hub control id, e.g. `EC2.53`: the key of policy entries.
+    pub id: &'static str,
+    /// The Security Hub title.
+    pub title: &'static str,
+    /// The ASFF resource type findings name (`(?)` where the reference derived it).
+    pub resource_type: &'static str,
+    /// Its ids in CIS v1.2.0 (empty when not in that standard).
+    pub cis_1_2_0: &'static [CisId],
+    /// Its ids in CIS v1.4.0.
+    pub cis_1_4_0: &'static [CisId],
+    /// Its ids in CIS v3.0.0.
+    pub cis_3_0_0: &'static [CisId],
+    /// How safely it can be remediated by automation.
+    pub automatable: Automatable,
+    /// Current CIS control, retired one, or extra.
+    pub membership: Membership,
+}
+
+impl Control {
+    /// Its ids in one CIS version (empty when it is not part of that standard).
+    pub fn cis_ids(&self, version: CisVersion) -> &'static [CisId] {
+        match version {
+            CisVersion::V1_2_0 => self.cis_1_2_0,
+            CisVersion::V1_4_0 => self.cis_1_4_0,
+            CisVersion::V3_0_0 => self.cis_3_0_0,
+        }
+    }
+
+    /// Whether it belongs to the given CIS version's standard.
+    pub fn in_version(&self, version: CisVersion) -> bool {
+        !self.cis_ids(version).is_empty()
+    }
+}
+
+macro_rules! control {
+    ($id:literal, $title:literal, $type:literal, [$($v12:expr),*], [$($v14:expr),*], [$($v30:expr),*], $auto:ident, $member:ident) => {
+        Control {
+            id: $id,
+            title: $title,
+            resource_type: $type,
+            cis_1_2_0: &[$($v12),*],
+            cis_1_4_0: &[$($v14),*],
+            cis_3_0_0: &[$($v30),*],
+            automatable: Automatable::$auto,
+            membership: Membership::$member,
+        }
+    };
+}
+
+/// Every control hubfix knows, in the order of the reference table (section 1, then the
+/// retired controls of section 1a, then the extra controls that shipped plugins handle).
+pub static CONTROLS: &[Control] = &[
+    control!(
+        "Account.1",
+        "Security contact information should be provided for an AWS account",
+        "AwsAccount (?)",
+        [],
+        [],
+        [req("1.2")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudTrail.1",
+        "CloudTrail should be enabled and configured with at least one multi-Region trail that includes read and write management events",
+        "AwsAccount",
+        [req("2.1")],
+        [req("3.1")],
+        [req("3.1")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudTrail.2",
+        "CloudTrail should have encryption at-rest enabled",
+        "AwsCloudTrailTrail",
+        [req("2.7")],
+        [req("3.7")],
+        [req("3.5")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "CloudTrail.4",
+        "CloudTrail log file validation should be enabled",
+        "AwsCloudTrailTrail",
+        [req("2.2")],
+        [req("3.2")],
+        [req("3.2")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudTrail.5",
+        "CloudTrail trails should be integrated with Amazon CloudWatch Logs",
+        "AwsCloudTrailTrail",
+        [req("2.4")],
+        [req("3.4")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudTrail.6",
+        "Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible",
+        "AwsS3Bucket",
+        [req("2.3")],
+        [req("3.3")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudTrail.7",
+        "Ensure S3 bucket access logging is enabled on the CloudTrail S3 bucket",
+        "AwsS3Bucket",
+        [req("2.6")],
+        [req("3.6")],
+        [req("3.4")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.1",
+        "A log metric filter and alarm should exist for usage of the \"root\" user",
+        "AwsAccount",
+        [req("1.1"), req("3.3")],
+        [req("1.7"), req("4.3")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.2",
+        "Ensure a log metric filter and alarm exist for unauthorized API calls",
+        "AwsAccount",
+        [req("3.1")],
+        [],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.3",
+        "Ensure a log metric filter and alarm exist for Management Console sign-in without MFA",
+        "AwsAccount",
+        [req("3.2")],
+        [],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.4",
+        "Ensure a log metric filter and alarm exist for IAM policy changes",
+        "AwsAccount",
+        [req("3.4")],
+        [req("4.4")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.5",
+        "Ensure a log metric filter and alarm exist for CloudTrail configuration changes",
+        "AwsAccount",
+        [req("3.5")],
+        [req("4.5")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.6",
+        "Ensure a log metric filter and alarm exist for AWS Management Console authentication failures",
+        "AwsAccount",
+        [req("3.6")],
+        [req("4.6")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.7",
+        "Ensure a log metric filter and alarm exist for disabling or scheduled deletion of customer managed keys",
+        "AwsAccount",
+        [req("3.7")],
+        [req("4.7")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.8",
+        "Ensure a log metric filter and alarm exist for S3 bucket policy changes",
+        "AwsAccount",
+        [req("3.8")],
+        [req("4.8")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.9",
+        "Ensure a log metric filter and alarm exist for AWS Config configuration changes",
+        "AwsAccount",
+        [req("3.9")],
+        [req("4.9")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.10",
+        "Ensure a log metric filter and alarm exist for security group changes",
+        "AwsAccount",
+        [req("3.10")],
+        [req("4.10")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.11",
+        "Ensure a log metric filter and alarm exist for changes to Network Access Control Lists (NACL)",
+        "AwsAccount",
+        [req("3.11")],
+        [req("4.11")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.12",
+        "Ensure a log metric filter and alarm exist for changes to network gateways",
+        "AwsAccount",
+        [req("3.12")],
+        [req("4.12")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.13",
+        "Ensure a log metric filter and alarm exist for route table changes",
+        "AwsAccount",
+        [req("3.13")],
+        [req("4.13")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "CloudWatch.14",
+        "Ensure a log metric filter and alarm exist for VPC changes",
+        "AwsAccount",
+        [req("3.14")],
+        [req("4.14")],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "Config.1",
+        "AWS Config should be enabled and use the service-linked role for resource recording",
+        "AwsAccount",
+        [req("2.5")],
+        [req("3.5")],
+        [req("3.3")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "EC2.2",
+        "VPC default security groups should not allow inbound or outbound traffic",
+        "AwsEc2SecurityGroup",
+        [req("4.3")],
+        [req("5.3")],
+        [req("5.4")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "EC2.6",
+        "VPC flow logging should be enabled in all VPCs",
+        "AwsEc2Vpc",
+        [req("2.9")],
+        [req("3.9")],
+        [req("3.7")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "EC2.7",
+        "EBS default encryption should be enabled",
+        "AwsAccount",
+        [],
+        [req("2.2.1")],
+        [req("2.2.1")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "EC2.8",
+        "EC2 instances should use Instance Metadata Service Version 2 (IMDSv2)",
+        "AwsEc2Instance",
+        [],
+        [],
+        [req("5.6")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "EC2.13",
+        "Security groups should not allow ingress from 0.0.0.0/0 or ::/0 to port 22",
+        "AwsEc2SecurityGroup",
+        [req("4.1")],
+        [],
+        [],
+        Risky,
+        Cis
+    ),
+    control!(
+        "EC2.14",
+        "Security groups should not allow ingress from 0.0.0.0/0 or ::/0 to port 3389",
+        "AwsEc2SecurityGroup",
+        [req("4.2")],
+        [],
+        [],
+        Risky,
+        Cis
+    ),
+    control!(
+        "EC2.21",
+        "Network ACLs should not allow ingress from 0.0.0.0/0 to port 22 or port 3389",
+        "AwsEc2NetworkAcl (?)",
+        [],
+        [req("5.1")],
+        [req("5.1")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "EC2.53",
+        "EC2 security groups should not allow ingress from 0.0.0.0/0 to remote server administration ports",
+        "AwsEc2SecurityGroup (?)",
+        [],
+        [],
+        [req("5.2")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "EC2.54",
+        "EC2 security groups should not allow ingress from ::/0 to remote server administration ports",
+        "AwsEc2SecurityGroup (?)",
+        [],
+        [],
+        [req("5.3")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "EFS.1",
+        "Elastic File System should be configured to encrypt file data at-rest using AWS KMS",
+        "AwsEfsFileSystem (?)",
+        [],
+        [],
+        [req("2.4.1")],
+        No,
+        Cis
+    ),
+    control!(
+        "IAM.1",
+        "IAM policies should not allow full \"*\" administrative privileges",
+        "AwsIamPolicy (?)",
+        [req("1.22")],
+        [req("1.16")],
+        [],
+        Risky,
+        Cis
+    ),
+    control!(
+        "IAM.2",
+        "IAM users should not have IAM policies attached",
+        "AwsIamUser (?)",
+        [req("1.16")],
+        [],
+        [req("1.15")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "IAM.3",
+        "IAM users' access keys should be rotated every 90 days or less",
+        "AwsIamUser",
+        [req("1.4")],
+        [req("1.14")],
+        [req("1.14")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "IAM.4",
+        "IAM root user access key should not exist",
+        "AwsAccount (?)",
+        [req("1.12")],
+        [req("1.4")],
+        [req("1.4")],
+        No,
+        Cis
+    ),
+    control!(
+        "IAM.5",
+        "MFA should be enabled for all IAM users that have a console password",
+        "AwsIamUser (?)",
+        [req("1.2")],
+        [req("1.10")],
+        [req("1.10")],
+        No,
+        Cis
+    ),
+    control!(
+        "IAM.6",
+        "Hardware MFA should be enabled for the root user",
+        "AwsAccount",
+        [req("1.14")],
+        [req("1.6")],
+        [req("1.6")],
+        No,
+        Cis
+    ),
+    control!(
+        "IAM.8",
+        "Unused IAM user credentials should be removed",
+        "AwsIamUser",
+        [req("1.3")],
+        [],
+        [],
+        Risky,
+        Cis
+    ),
+    control!(
+        "IAM.9",
+        "MFA should be enabled for the root user",
+        "AwsAccount (?)",
+        [req("1.13")],
+        [req("1.5")],
+        [req("1.5")],
+        No,
+        Cis
+    ),
+    control!(
+        "IAM.11",
+        "Ensure IAM password policy requires at least one uppercase letter",
+        "AwsAccount",
+        [req("1.5")],
+        [],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "IAM.12",
+        "Ensure IAM password policy requires at least one lowercase letter",
+        "AwsAccount",
+        [req("1.6")],
+        [],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "IAM.13",
+        "Ensure IAM password policy requires at least one symbol",
+        "AwsAccount",
+        [req("1.7")],
+        [],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "IAM.14",
+        "Ensure IAM password policy requires at least one number",
+        "AwsAccount",
+        [req("1.8")],
+        [],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "IAM.15",
+        "Ensure IAM password policy requires minimum password length of 14 or greater",
+        "AwsAccount",
+        [req("1.9")],
+        [req("1.8")],
+        [req("1.8")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "IAM.16",
+        "Ensure IAM password policy prevents password reuse",
+        "AwsAccount",
+        [req("1.10")],
+        [req("1.9")],
+        [req("1.9")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "IAM.17",
+        "Ensure IAM password policy expires passwords within 90 days or less",
+        "AwsAccount",
+        [req("1.11")],
+        [],
+        [],
+        Yes,
+        Cis
+    ),
+    control!(
+        "IAM.18",
+        "Ensure a support role has been created to manage incidents with AWS Support",
+        "AwsAccount (?)",
+        [req("1.20")],
+        [req("1.17")],
+        [req("1.17")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "IAM.22",
+        "IAM user credentials unused for 45 days should be removed",
+        "AwsIamUser (?)",
+        [],
+        [req("1.12")],
+        [req("1.12")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "IAM.26",
+        "Expired SSL/TLS certificates managed in IAM should be removed",
+        "(?) (Config type AWS::IAM::ServerCertificate)",
+        [],
+        [],
+        [req("1.19")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "IAM.27",
+        "IAM identities should not have the AWSCloudShellFullAccess policy attached",
+        "AwsIamUser / AwsIamRole / AwsIamGroup (?)",
+        [],
+        [],
+        [req("1.22")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "IAM.28",
+        "IAM Access Analyzer external access analyzer should be enabled",
+        "(?) (Config type AWS::AccessAnalyzer::Analyzer)",
+        [],
+        [],
+        [req("1.20")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "KMS.4",
+        "AWS KMS key rotation should be enabled",
+        "AwsKmsKey",
+        [req("2.8")],
+        [req("3.8")],
+        [req("3.6")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "RDS.2",
+        "RDS DB Instances should prohibit public access, as determined by the PubliclyAccessible configuration",
+        "AwsRdsDbInstance",
+        [],
+        [],
+        [req("2.3.3")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "RDS.3",
+        "RDS DB instances should have encryption at-rest enabled",
+        "AwsRdsDbInstance (?)",
+        [],
+        [req("2.3.1")],
+        [req("2.3.1")],
+        No,
+        Cis
+    ),
+    control!(
+        "RDS.13",
+        "RDS automatic minor version upgrades should be enabled",
+        "AwsRdsDbInstance",
+        [],
+        [],
+        [req("2.3.2")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "S3.1",
+        "S3 general purpose buckets should have block public access settings enabled",
+        "AwsAccount",
+        [],
+        [sub("2.1.5", "2.1.5.1")],
+        [sub("2.1.4", "2.1.4.1")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "S3.5",
+        "S3 general purpose buckets should require requests to use SSL",
+        "AwsS3Bucket",
+        [],
+        [req("2.1.2")],
+        [req("2.1.1")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "S3.8",
+        "S3 general purpose buckets should block public access",
+        "AwsS3Bucket",
+        [],
+        [sub("2.1.5", "2.1.5.2")],
+        [sub("2.1.4", "2.1.4.2")],
+        Risky,
+        Cis
+    ),
+    control!(
+        "S3.20",
+        "S3 general purpose buckets should have MFA delete enabled",
+        "AwsS3Bucket (?)",
+        [],
+        [req("2.1.3")],
+        [req("2.1.2")],
+        No,
+        Cis
+    ),
+    control!(
+        "S3.22",
+        "S3 general purpose buckets should log object-level write events",
+        "AwsAccount (?)",
+        [],
+        [],
+        [req("3.8")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "S3.23",
+        "S3 general purpose buckets should log object-level read events",
+        "AwsAccount (?)",
+        [],
+        [],
+        [req("3.9")],
+        Yes,
+        Cis
+    ),
+    // Section 1a: retired, still named by older findings.
+    control!(
+        "IAM.20",
+        "Avoid the use of the root user",
+        "AwsIamUser (?)",
+        [req("1.1")],
+        [],
+        [],
+        No,
+        Retired
+    ),
+    control!(
+        "S3.4",
+        "S3 buckets should have server-side encryption enabled",
+        "AwsS3Bucket",
+        [],
+        [req("2.1.1")],
+        [],
+        Yes,
+        Retired
+    ),
+    // Not CIS: the `iam-password-policy` plugin also fixes AWS Foundational Security Best
+    // Practices control IAM.7, so its findings can be routed by the same policy.
+    control!(
+        "IAM.7",
+        "Password policies for IAM users should have strong configurations",
+        "AwsAccount",
+        [],
+        [],
+        [],
+        Yes,
+        Extra
+    ),
+];
+
+/// The catalog entry for a Security Hub control id (exact, case-sensitive: `EC2.53`).
+pub fn control(id: &str) -> Option<&'static Control> {
+    CONTROLS.iter().find(|c| c.id == id)
+}
+
+/// Resolves a CIS id as a finding of one version carries it (`4.1`, `2.1.5.1`) to the Security
+/// Hub control. When a retired control shares the id with a current one, the current one wins
+/// (v1.2.0 `1.1` is CloudWatch.1, not the retired IAM.20).
+///
+/// A bare requirement id that Security Hub split into several controls (v1.4.0 `2.1.5`) is
+/// ambiguous on its own; `resource_type` (the finding's first resource type) settles it when
+/// given. Returns `None` when the id names no control of that version or stays ambiguous.
+pub fn lookup_cis(
+    version: CisVersion,
+    id: &str,
+    resource_type: Option<&str>,
+) -> Option<&'static Control> {
+    let by_control: Vec<&'static Control> = CONTROLS
+        .iter()
+        .filter(|c| c.cis_ids(version).iter().any(|cis| cis.control == id))
+        .collect();
+    let candidates = if by_control.is_empty() {
+        CONTROLS
+            .iter()
+            .filter(|c| c.cis_ids(version).iter().any(|cis| cis.requirement == id))
+            .collect()
+    } else {
+        by_control
+    };
+    pick(candidates, resource_type)
+}
+
+fn pick(
+    candidates: Vec<&'static Control>,
+    resource_type: Option<&str>,
+) -> Option<&'static Control> {
+    let current: Vec<&'static Control> = candidates
+        .iter()
+        .copied()
+        .filter(|c| c.membership != Membership::Retired)
+        .collect();
+    let pool = if current.is_empty() {
+        candidates
+    } else {
+        current
+    };
+    match pool.as_slice() {
+        [] => None,
+        [one] => Some(*one),
+        many => {
+            let resource_type = resource_type?;
+            let matching: Vec<&'static Control> = many
+                .iter()
+                .copied()
+                .filter(|c| {
+                    c.resource_type
+                        .split(" / ")
+                        .any(|t| t.trim_end_matches(" (?)") == resource_type)
+                })
+                .collect();
+            match matching.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// Whether `text` has the shape of a Security Hub control id (`EC2.53`, `CloudTrail.1`), as
+/// opposed to a CIS id (`2.1.5.1`).
+pub fn looks_like_control_id(text: &str) -> bool {
+    let Some((service, number)) = text.split_once('.') else {
+        return false;
+    };
+    service.starts_with(|c: char| c.is_ascii_alphabetic())
+        && service.chars().all(|c| c.is_ascii_alphanumeric())
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Whether `text` has the shape of a CIS id (`4.1`, `2.1.5.1`).
+pub fn looks_like_cis_id(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn count(version: CisVersion) -> usize {
+        CONTROLS
+            .iter()
+            .filter(|c| c.membership == Membership::Cis && c.in_version(version))
+            .count()
+    }
+
+    #[test]
+    fn counts_match_the_reference() {
+        // Section 6 of the reference: 42, 39 and 37 security controls, 62 in the union.
+        assert_eq!(count(CisVersion::V1_2_0), 42);
+        assert_eq!(count(CisVersion::V1_4_0), 39);
+        assert_eq!(count(CisVersion::V3_0_0), 37);
+        let union = CONTROLS
+            .iter()
+            .filter(|c| c.membership == Membership::Cis)
+            .count();
+        assert_eq!(union, 62);
+        let retired: Vec<_> = CONTROLS
+            .iter()
+            .filter(|c| c.membership == Membership::Retired)
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(retired, ["IAM.20", "S3.4"]);
+        // Every current control is in at least one version.
+        for c in CONTROLS.iter().filter(|c| c.membership == Membership::Cis) {
+            assert!(CisVersion::ALL.iter().any(|v| c.in_version(*v)), "{}", c.id);
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        let mut seen = BTreeSet::new();
+        for c in CONTROLS {
+            assert!(seen.insert(c.id), "duplicate {}", c.id);
+            assert!(looks_like_control_id(c.id), "{}", c.id);
+            for v in CisVersion::ALL {
+                for cis in c.cis_ids(v) {
+                    assert!(looks_like_cis_id(cis.control), "{} {}", c.id, cis.control);
+                    assert!(cis.control.starts_with(cis.requirement));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_standard_control_id_resolves_to_exactly_its_control() {
+        for v in CisVersion::ALL {
+            for c in CONTROLS
+                .iter()
+                .filter(|c| c.membership != Membership::Retired)
+            {
+                for cis in c.cis_ids(v) {
+                    assert_eq!(lookup_cis(v, cis.control, None).map(|c| c.id), Some(c.id));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quirks_of_the_reference() {
+        use CisVersion::*;
+        // CloudWatch.1 has two ids in v1.2.0 and v1.4.0.
+        for (v, id) in [
+            (V1_2_0, "1.1"),
+            (V1_2_0, "3.3"),
+            (V1_4_0, "1.7"),
+            (V1_4_0, "4.3"),
+        ] {
+            assert_eq!(lookup_cis(v, id, None).map(|c| c.id), Some("CloudWatch.1"));
+        }
+        // Split requirements.
+        assert_eq!(
+            lookup_cis(V1_4_0, "2.1.5.1", None).map(|c| c.id),
+            Some("S3.1")
+        );
+        assert_eq!(
+            lookup_cis(V1_4_0, "2.1.5.2", None).map(|c| c.id),
+            Some("S3.8")
+        );
+        assert_eq!(
+            lookup_cis(V3_0_0, "2.1.4.1", None).map(|c| c.id),
+            Some("S3.1")
+        );
+        assert_eq!(
+            lookup_cis(V3_0_0, "2.1.4.2", None).map(|c| c.id),
+            Some("S3.8")
+        );
+        assert_eq!(lookup_cis(V1_4_0, "2.1.5", None), None);
+        assert_eq!(
+            lookup_cis(V1_4_0, "2.1.5", Some("AwsS3Bucket")).map(|c| c.id),
+            Some("S3.8")
+        );
+        assert_eq!(
+            lookup_cis(V3_0_0, "2.1.4", Some("AwsAccount")).map(|c| c.id),
+            Some("S3.1")
+        );
+        // The same id means different controls in different versions.
+        assert_eq!(
+            lookup_cis(V1_2_0, "3.3", None).map(|c| c.id),
+            Some("CloudWatch.1")
+        );
+        assert_eq!(
+            lookup_cis(V1_4_0, "3.3", None).map(|c| c.id),
+            Some("CloudTrail.6")
+        );
+        assert_eq!(
+            lookup_cis(V3_0_0, "3.3", None).map(|c| c.id),
+            Some("Config.1")
+        );
+        // Retired controls are still found where nothing current shares the id.
+        assert_eq!(
+            lookup_cis(V1_4_0, "2.1.1", None).map(|c| c.id),
+            Some("S3.4")
+        );
+        assert_eq!(lookup_cis(V3_0_0, "9.9", None), None);
+    }
+
+    #[test]
+    fn id_shapes() {
+        assert!(looks_like_control_id("EC2.53"));
+        assert!(looks_like_control_id("CloudTrail.1"));
+        assert!(!looks_like_control_id("2.1.5"));
+        assert!(!looks_like_control_id("EC2."));
+        assert!(!looks_like_control_id("EC2.5a"));
+        assert!(looks_like_cis_id("2.1.5.1"));
+        assert!(looks_like_cis_id("4"));
+        assert!(!looks_like_cis_id("2..1"));
+        assert!(!looks_like_cis_id(""));
+    }
+}

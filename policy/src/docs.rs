@@ -1,0 +1,240 @@
+//! Generated documents: `docs/controls.md` and the JSON Schema of policy files. Both are
+//! committed; a test regenerates them and fails when the committed copies differ
+//! (`HUBFIX_BLESS=1 cargo test -p hubfix-policy` rewrites them).
+
+use std::fmt::Write as _;
+
+use crate::catalog::{CONTROLS, CisId, CisVersion, Control, Membership};
+use crate::model::{Action, Policy};
+use crate::raw::PolicyFile;
+
+/// The JSON Schema of a policy file, pretty-printed with a final newline (the content of
+/// `policy/schema/policy.schema.json`). Editors with TOML schema support (Taplo, Even Better
+/// TOML) use it for completion and checks; `hubfix policy check` remains the authority.
+pub fn policy_schema() -> String {
+    let schema = schemars::schema_for!(PolicyFile);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// How many catalog controls of each membership the policy gives each action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionCounts {
+    /// `remediate`.
+    pub remediate: usize,
+    /// `suppress`.
+    pub suppress: usize,
+    /// `notify`.
+    pub notify: usize,
+    /// `ignore`.
+    pub ignore: usize,
+    /// Catalog controls the policy has no entry for.
+    pub missing: usize,
+}
+
+impl ActionCounts {
+    /// Counts the policy's actions over the catalog controls of one membership.
+    pub fn of(policy: &Policy, membership: Membership) -> Self {
+        let mut counts = Self::default();
+        for c in CONTROLS.iter().filter(|c| c.membership == membership) {
+            match policy.control(c.id).map(|e| e.action) {
+                Some(Action::Remediate) => counts.remediate += 1,
+                Some(Action::Suppress) => counts.suppress += 1,
+                Some(Action::Notify) => counts.notify += 1,
+                Some(Action::Ignore) => counts.ignore += 1,
+                None => counts.missing += 1,
+            }
+        }
+        counts
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = vec![
+            format!("{} `remediate`", self.remediate),
+            format!("{} `notify`", self.notify),
+        ];
+        if self.suppress > 0 {
+            parts.push(format!("{} `suppress`", self.suppress));
+        }
+        if self.ignore > 0 {
+            parts.push(format!("{} `ignore`", self.ignore));
+        }
+        if self.missing > 0 {
+            parts.push(format!("{} without a policy entry", self.missing));
+        }
+        parts.join(", ")
+    }
+}
+
+/// The `docs/controls.md` table: every catalog control, its CIS ids in each version, how
+/// automatable it is, and the action, plugin and reason the policy gives it.
+pub fn controls_markdown(policy: &Policy) -> String {
+    let mut out = String::new();
+    let cis = ActionCounts::of(policy, Membership::Cis);
+    let per_version: Vec<String> = CisVersion::ALL
+        .iter()
+        .map(|v| {
+            let n = CONTROLS
+                .iter()
+                .filter(|c| c.membership == Membership::Cis && c.in_version(*v))
+                .count();
+            format!("{n} in v{v}")
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "# CIS AWS Foundations controls and what hubfix does with them"
+    );
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "<!-- Generated from the catalog in policy/src/catalog.rs and the policy in policies/. \
+         Do not edit: run `HUBFIX_BLESS=1 cargo test -p hubfix-policy` to regenerate. -->"
+    );
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Every Security Hub control of the CIS AWS Foundations Benchmark v1.2.0, v1.4.0 and v3.0.0 \
+         standards ({} controls: {}), with the action the shipped policy gives it: \
+         {}.",
+        CONTROLS
+            .iter()
+            .filter(|c| c.membership == Membership::Cis)
+            .count(),
+        per_version.join(", "),
+        cis.describe()
+    );
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "One policy entry, keyed by the Security Hub control id, covers the control's findings in \
+         every format: CIS v1.2.0 per-standard findings (`GeneratorId` \
+         `arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/<id>`), CIS \
+         v1.4.0 and v3.0.0 per-standard findings (`cis-aws-foundations-benchmark/v/<version>/<id>`), \
+         consolidated control findings (`Compliance.SecurityControlId`) and Security Hub v2 OCSF \
+         findings (`compliance.control`). Where the id a finding carries differs from the CIS \
+         requirement, it is shown in parentheses. \"Automatable\" is `yes` (additive, safe), \
+         `risky` (can break workloads; remediated only where a plugin exists, and exceptions \
+         or overrides can turn it off) or `no` (needs a person, a device, root sign-in or a \
+         migration)."
+    );
+    out.push('\n');
+    table(&mut out, policy, Membership::Cis);
+
+    out.push('\n');
+    let _ = writeln!(out, "## Retired controls");
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Security Hub no longer reports these, but older CIS findings still name them. Where a \
+         retired control shares a CIS id with a current one (v1.2.0 `1.1`: IAM.20 and \
+         CloudWatch.1), a finding without `Compliance.SecurityControlId` resolves to the current \
+         control. Shipped policy: {}.",
+        ActionCounts::of(policy, Membership::Retired).describe()
+    );
+    out.push('\n');
+    table(&mut out, policy, Membership::Retired);
+
+    out.push('\n');
+    let _ = writeln!(out, "## Other controls handled by shipped plugins");
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Not CIS controls; in the catalog because a shipped plugin remediates them, so their \
+         findings from other standards (AWS Foundational Security Best Practices) follow the \
+         same policy. Shipped policy: {}.",
+        ActionCounts::of(policy, Membership::Extra).describe()
+    );
+    out.push('\n');
+    table(&mut out, policy, Membership::Extra);
+
+    out.push('\n');
+    let _ = writeln!(out, "## Plugins");
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "| Plugin | Version | Controls | Grants | Parameters (defaults) |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for p in policy.plugins() {
+        let params: Vec<String> = p
+            .params
+            .iter()
+            .map(|(k, v)| format!("`{k}` = `{v}`"))
+            .collect();
+        let grants: Vec<String> = p.grants.iter().map(|g| format!("`{g}`")).collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            p.name,
+            p.version,
+            p.controls.join(", "),
+            grants.join(", "),
+            if params.is_empty() {
+                "-".to_owned()
+            } else {
+                params.join(", ")
+            }
+        );
+    }
+    out
+}
+
+fn table(out: &mut String, policy: &Policy, membership: Membership) {
+    let _ = writeln!(
+        out,
+        "| Control | Title | CIS v1.2.0 | CIS v1.4.0 | CIS v3.0.0 | Automatable | Action | Plugin | Reason |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    for c in CONTROLS.iter().filter(|c| c.membership == membership) {
+        row(out, policy, c);
+    }
+}
+
+fn row(out: &mut String, policy: &Policy, c: &Control) {
+    let entry = policy.control(c.id);
+    let action = entry.map_or("(no entry)", |e| e.action.as_str());
+    let plugin = entry
+        .and_then(|e| e.plugin.as_deref())
+        .and_then(|p| policy.plugin(p))
+        .map_or("-".to_owned(), |p| format!("`{}` {}", p.name, p.version));
+    let reason = entry.map_or("", |e| e.reason.as_str());
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        c.id,
+        cell(c.title),
+        ids(c.cis_1_2_0),
+        ids(c.cis_1_4_0),
+        ids(c.cis_3_0_0),
+        c.automatable.as_str(),
+        action,
+        plugin,
+        cell(reason)
+    );
+}
+
+fn ids(list: &[CisId]) -> String {
+    if list.is_empty() {
+        return "-".to_owned();
+    }
+    list.iter()
+        .map(|id| {
+            if id.control == id.requirement {
+                id.requirement.to_owned()
+            } else {
+                format!("{} ({})", id.requirement, id.control)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
+}

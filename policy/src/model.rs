@@ -1,0 +1,290 @@
+//! The validated policy: what [`Policy::from_files`] returns once every file parsed and every
+//! cross-reference checked. Nothing here can name an unknown control, plugin or host function.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::date::Date;
+use crate::error::{Location, PolicyWarning};
+
+/// What happens to a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Run the control's plugin on the finding's resource.
+    Remediate,
+    /// Set the finding's workflow status to SUPPRESSED, with the reason as a note.
+    Suppress,
+    /// Tell a person (workflow status NOTIFIED, manual queue).
+    Notify,
+    /// Do nothing.
+    Ignore,
+}
+
+impl Action {
+    /// `remediate`, `suppress`, `notify` or `ignore`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Remediate => "remediate",
+            Action::Suppress => "suppress",
+            Action::Notify => "notify",
+            Action::Ignore => "ignore",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A Security Hub workflow status that a policy can choose to act on.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+pub enum WorkflowStatus {
+    /// A new finding (OCSF status `New`).
+    #[serde(rename = "NEW")]
+    New,
+    /// A finding someone was notified about (OCSF status `In Progress`).
+    #[serde(rename = "NOTIFIED")]
+    Notified,
+}
+
+impl WorkflowStatus {
+    /// `NEW` or `NOTIFIED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowStatus::New => "NEW",
+            WorkflowStatus::Notified => "NOTIFIED",
+        }
+    }
+}
+
+/// Settings for the whole policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// The workflow statuses acted on (default `NEW` only).
+    pub workflow_statuses: Vec<WorkflowStatus>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            workflow_statuses: vec![WorkflowStatus::New],
+        }
+    }
+}
+
+/// A remediation plugin the policy can run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plugin {
+    /// Its name, e.g. `ec2-restrict-admin-ports`.
+    pub name: String,
+    /// Its version, e.g. `0.1.0`.
+    pub version: String,
+    /// The pinned sha256 digest of the component (lowercase hex), when published.
+    pub sha256: Option<String>,
+    /// The controls it remediates.
+    pub controls: Vec<String>,
+    /// The host functions it is granted (`ec2.revoke-security-group-ingress`), each one of
+    /// [`HOST_FUNCTIONS`](crate::HOST_FUNCTIONS). Empty means nothing is granted.
+    pub grants: Vec<String>,
+    /// Every parameter it takes, with its default.
+    pub params: BTreeMap<String, String>,
+    /// Where it is defined.
+    pub location: Location,
+}
+
+/// The treatment of one control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ControlPolicy {
+    /// The Security Hub control id.
+    pub control: String,
+    /// What to do with its failed findings.
+    pub action: Action,
+    /// Why.
+    pub reason: String,
+    /// The plugin (always set when the action is `remediate`).
+    pub plugin: Option<String>,
+    /// Parameters over the plugin's defaults.
+    pub params: BTreeMap<String, String>,
+    /// Where it is defined.
+    pub location: Location,
+}
+
+/// A resource tag condition of an exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagMatch {
+    /// The tag key.
+    pub key: String,
+    /// The value it must have; any value when `None`.
+    pub value: Option<String>,
+}
+
+/// An exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exception {
+    /// Its unique name.
+    pub id: String,
+    /// Why it exists.
+    pub reason: String,
+    /// The controls it covers; all when `None`.
+    pub controls: Option<Vec<String>>,
+    /// Account ids (any of them).
+    pub accounts: Vec<String>,
+    /// OU paths, normalised without leading or trailing `/` (any of them, or below).
+    pub ous: Vec<String>,
+    /// Tags (any of them on any resource).
+    pub tags: Vec<TagMatch>,
+    /// Resource id patterns (any of them on any resource).
+    pub resources: Vec<String>,
+    /// The last day it applies.
+    pub expires: Option<Date>,
+    /// What to do instead: `suppress`, `notify` or `ignore`.
+    pub action: Action,
+    /// Where it is defined.
+    pub location: Location,
+    /// Its entry name (`exceptions[0] (bastion-ssh)`).
+    pub entry: String,
+}
+
+impl Exception {
+    /// Whether it has expired on `today` (it applies through its `expires` day).
+    pub fn is_expired(&self, today: Date) -> bool {
+        self.expires.is_some_and(|last| today > last)
+    }
+}
+
+/// An override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Override {
+    /// Its unique name.
+    pub id: String,
+    /// Why it exists.
+    pub reason: String,
+    /// The controls it changes; all when `None`.
+    pub controls: Option<Vec<String>>,
+    /// Account ids.
+    pub accounts: Vec<String>,
+    /// OU paths, normalised.
+    pub ous: Vec<String>,
+    /// The action instead of the control's.
+    pub action: Option<Action>,
+    /// The plugin instead of the control's.
+    pub plugin: Option<String>,
+    /// Parameters over the control's.
+    pub params: BTreeMap<String, String>,
+    /// Where it is defined.
+    pub location: Location,
+    /// Its entry name (`overrides[0] (team-a)`).
+    pub entry: String,
+}
+
+/// A validated policy. Build it with [`Policy::from_files`]; decide with
+/// [`Policy::decide`](crate::Policy::decide) or [`decide`](crate::decide).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub(crate) settings: Settings,
+    pub(crate) plugins: BTreeMap<String, Plugin>,
+    pub(crate) controls: BTreeMap<String, ControlPolicy>,
+    pub(crate) accounts: BTreeMap<String, String>,
+    pub(crate) exceptions: Vec<Exception>,
+    pub(crate) overrides: Vec<Override>,
+}
+
+impl Policy {
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// A plugin by name.
+    pub fn plugin(&self, name: &str) -> Option<&Plugin> {
+        self.plugins.get(name)
+    }
+
+    /// Every plugin, by name.
+    pub fn plugins(&self) -> impl Iterator<Item = &Plugin> {
+        self.plugins.values()
+    }
+
+    /// A control's entry, by Security Hub control id.
+    pub fn control(&self, id: &str) -> Option<&ControlPolicy> {
+        self.controls.get(id)
+    }
+
+    /// Every control entry, by control id.
+    pub fn controls(&self) -> impl Iterator<Item = &ControlPolicy> {
+        self.controls.values()
+    }
+
+    /// The static OU path of an account (`[accounts]`).
+    pub fn account_ou(&self, account_id: &str) -> Option<&str> {
+        self.accounts.get(account_id).map(String::as_str)
+    }
+
+    /// The exceptions, in file order.
+    pub fn exceptions(&self) -> &[Exception] {
+        &self.exceptions
+    }
+
+    /// The overrides, in file order.
+    pub fn overrides(&self) -> &[Override] {
+        &self.overrides
+    }
+
+    /// What deserves attention on `today` without making the policy invalid: exceptions that
+    /// have expired (they no longer apply).
+    pub fn warnings(&self, today: Date) -> Vec<PolicyWarning> {
+        self.exceptions
+            .iter()
+            .filter(|e| e.is_expired(today))
+            .filter_map(|e| {
+                let expires = e.expires?;
+                Some(PolicyWarning {
+                    location: e.location.clone(),
+                    entry: e.entry.clone(),
+                    message: format!(
+                        "exception expired on {expires} and no longer applies: remove it or extend `expires`"
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The segments of an OU path (`/Root/Prod/` → `["Root", "Prod"]`).
+pub(crate) fn ou_segments(path: &str) -> Vec<&str> {
+    path.split('/')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// How specifically an OU path condition matches an account's OU path: the number of
+/// segments of the condition when the account is at or below it.
+pub(crate) fn ou_match_depth(condition: &str, account_ou: &str) -> Option<usize> {
+    let cond = ou_segments(condition);
+    let acct = ou_segments(account_ou);
+    (!cond.is_empty() && acct.len() >= cond.len() && acct[..cond.len()] == cond[..])
+        .then_some(cond.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ou_paths() {
+        assert_eq!(ou_match_depth("Root/Prod", "Root/Prod/TeamA"), Some(2));
+        assert_eq!(ou_match_depth("/Root/Prod/", "Root/Prod"), Some(2));
+        assert_eq!(ou_match_depth("Root/Prod", "Root/Production"), None);
+        assert_eq!(ou_match_depth("Root/Prod/TeamA", "Root/Prod"), None);
+        assert_eq!(ou_match_depth("", "Root"), None);
+    }
+}

@@ -1,0 +1,341 @@
+//! The policy file format as written: what TOML deserializes into (with spans, for error
+//! lines) and what the JSON Schema describes. [`crate::load`] turns it into a validated
+//! [`Policy`](crate::Policy).
+//!
+//! The doc comments of these types are the descriptions in the generated JSON Schema, so they
+//! are written for the people who edit policy files.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use serde_json::{Map, Value, json};
+use toml::Spanned;
+
+use crate::HOST_FUNCTIONS;
+use crate::catalog::CONTROLS;
+use crate::model::{Action, WorkflowStatus};
+
+/// A hubfix policy file. The policy is every `*.toml` file of the policy directory taken
+/// together: each section may be split across files, but every entry (setting block, plugin,
+/// control, account, exception, override) may appear only once. Unknown keys are errors.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "hubfix policy file")]
+pub(crate) struct PolicyFile {
+    /// Settings for the whole policy. At most one file may hold this table.
+    #[schemars(with = "Option<Settings>")]
+    pub(crate) settings: Option<Spanned<Settings>>,
+
+    /// Remediation plugins, by name (`ec2-restrict-admin-ports`): the version to run, its
+    /// pinned digest, the host functions it is granted and its parameters.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, PluginEntry>")]
+    pub(crate) plugins: BTreeMap<Spanned<String>, PluginEntry>,
+
+    /// What to do with each Security Hub control's failed findings, keyed by the Security Hub
+    /// control id (`controls."EC2.53"`). One entry covers the control's findings from every
+    /// standard and format (CIS v1.2.0 rule 4.1, CIS v1.4.0 2.1.5.1, consolidated, OCSF).
+    #[serde(default)]
+    #[schemars(schema_with = "controls_schema")]
+    pub(crate) controls: BTreeMap<Spanned<String>, ControlEntry>,
+
+    /// Static organization map: account id → OU path (`"111111111111" = "Root/Workloads/Prod"`).
+    /// Used for `ous` matching when the caller has no live AWS Organizations data for an
+    /// account.
+    #[serde(default)]
+    #[schemars(schema_with = "accounts_schema")]
+    pub(crate) accounts: BTreeMap<Spanned<String>, Spanned<String>>,
+
+    /// Exceptions: findings that match are not remediated but suppressed (or notified, or
+    /// ignored), with a reason, optionally until a date. Exceptions win over overrides.
+    #[serde(default)]
+    pub(crate) exceptions: Vec<ExceptionEntry>,
+
+    /// Per-account or per-OU overrides of a control's action, plugin and parameters (one team
+    /// opts into a remediation, another only gets notified). Several matching overrides apply
+    /// from the least specific (shortest OU path) to the most specific (an account id).
+    #[serde(default)]
+    pub(crate) overrides: Vec<OverrideEntry>,
+}
+
+/// Settings for the whole policy.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct Settings {
+    /// Which Security Hub workflow statuses are acted on. Default `["NEW"]`. Add `"NOTIFIED"`
+    /// to also act on findings a person was already told about (the EventBridge rule must then
+    /// match them too). Findings with any other status are ignored.
+    #[schemars(with = "Option<Vec<WorkflowStatus>>")]
+    pub(crate) workflow_statuses: Option<Vec<Spanned<WorkflowStatus>>>,
+}
+
+/// A remediation plugin: a WebAssembly component published to the plugin bucket.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct PluginEntry {
+    /// The plugin's semantic version, e.g. `0.1.0`.
+    #[schemars(with = "String")]
+    pub(crate) version: Spanned<String>,
+
+    /// The component's sha256 digest (64 lowercase hex digits). Written by `hubfix publish`;
+    /// the host refuses to run a plugin whose bytes do not match it.
+    #[schemars(schema_with = "sha256_schema")]
+    pub(crate) sha256: Option<Spanned<String>>,
+
+    /// The Security Hub controls the plugin remediates.
+    #[schemars(schema_with = "control_list_schema")]
+    pub(crate) controls: Vec<Spanned<String>>,
+
+    /// The host functions the plugin may call, written `service.function`
+    /// (`ec2.revoke-security-group-ingress`). Deny by default: an empty list grants nothing, and
+    /// a component that imports a function not listed here is refused before it runs.
+    #[schemars(schema_with = "grants_schema")]
+    pub(crate) grants: Vec<Spanned<String>>,
+
+    /// Every parameter the plugin takes, with its default value. Controls and overrides may
+    /// set only these.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, ParamValue>")]
+    pub(crate) params: BTreeMap<Spanned<String>, ParamValue>,
+}
+
+/// The treatment of one Security Hub control.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct ControlEntry {
+    /// What to do with the control's failed findings.
+    #[schemars(with = "Action")]
+    pub(crate) action: Spanned<Action>,
+
+    /// Why: shown in `hubfix policy explain` and in the note on the finding. Required.
+    #[schemars(with = "String")]
+    pub(crate) reason: Spanned<String>,
+
+    /// The plugin that remediates the control. Required when `action = "remediate"`; may also
+    /// be set for other actions, so that an override can turn remediation on.
+    #[schemars(with = "Option<String>")]
+    pub(crate) plugin: Option<Spanned<String>>,
+
+    /// Parameters for the plugin, over the plugin's defaults.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, ParamValue>")]
+    pub(crate) params: BTreeMap<Spanned<String>, ParamValue>,
+}
+
+/// A resource tag condition.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct TagEntry {
+    /// The tag key.
+    #[schemars(with = "String")]
+    pub(crate) key: Spanned<String>,
+    /// The tag value; any value when absent.
+    pub(crate) value: Option<String>,
+}
+
+/// An exception: findings it matches are not remediated. All given conditions must hold
+/// (`accounts`, `ous`, `tags`, `resources`); within one condition any listed value may match.
+/// At least one condition is required.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct ExceptionEntry {
+    /// A unique name, shown as the rule that decided.
+    #[schemars(with = "String")]
+    pub(crate) id: Spanned<String>,
+
+    /// Why the exception exists (ticket, approver). Required.
+    #[schemars(with = "String")]
+    pub(crate) reason: Spanned<String>,
+
+    /// The controls it covers; every control when absent.
+    #[schemars(schema_with = "optional_control_list_schema")]
+    pub(crate) controls: Option<Vec<Spanned<String>>>,
+
+    /// Account ids (12 digits) the finding must be about.
+    #[serde(default)]
+    #[schemars(schema_with = "account_list_schema")]
+    pub(crate) accounts: Vec<Spanned<String>>,
+
+    /// OU paths (`Root/Workloads/Sandbox`); an account matches when its OU is the path or
+    /// below it.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) ous: Vec<Spanned<String>>,
+
+    /// Tags one of the finding's resources must carry.
+    #[serde(default)]
+    pub(crate) tags: Vec<TagEntry>,
+
+    /// Resource id patterns (`*` any run of characters, `?` one character), matched against
+    /// each resource's full id (ARN) and its short id (`sg-0abc`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) resources: Vec<Spanned<String>>,
+
+    /// The last day (UTC) the exception applies, a TOML date: `expires = 2026-06-30`. Expired
+    /// exceptions no longer apply and `hubfix policy check` warns about them.
+    #[schemars(schema_with = "date_schema")]
+    pub(crate) expires: Option<Spanned<toml::value::Date>>,
+
+    /// What to do instead of the control's action: `suppress` (default), `notify` or `ignore`.
+    #[schemars(with = "Option<Action>")]
+    pub(crate) action: Option<Spanned<Action>>,
+}
+
+/// An override of a control's action, plugin or parameters for some accounts or OUs. At least
+/// one of `accounts` and `ous` is required; an account matches when it is listed or its OU is
+/// one of `ous` or below it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct OverrideEntry {
+    /// A unique name, shown as the rule that decided.
+    #[schemars(with = "String")]
+    pub(crate) id: Spanned<String>,
+
+    /// Why the override exists. Required.
+    #[schemars(with = "String")]
+    pub(crate) reason: Spanned<String>,
+
+    /// The controls it changes; every control when absent (not allowed with
+    /// `action = "remediate"`, `plugin` or `params`).
+    #[schemars(schema_with = "optional_control_list_schema")]
+    pub(crate) controls: Option<Vec<Spanned<String>>>,
+
+    /// Account ids (12 digits).
+    #[serde(default)]
+    #[schemars(schema_with = "account_list_schema")]
+    pub(crate) accounts: Vec<Spanned<String>>,
+
+    /// OU paths (`Root/Workloads/TeamA`), matching the OU and everything below it.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) ous: Vec<Spanned<String>>,
+
+    /// The action instead of the control's.
+    #[schemars(with = "Option<Action>")]
+    pub(crate) action: Option<Spanned<Action>>,
+
+    /// The plugin instead of the control's. Parameters then start from this plugin's defaults.
+    #[schemars(with = "Option<String>")]
+    pub(crate) plugin: Option<Spanned<String>>,
+
+    /// Parameters over the control's.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, ParamValue>")]
+    pub(crate) params: BTreeMap<Spanned<String>, ParamValue>,
+}
+
+/// A plugin parameter: a string, integer or boolean, handed to the plugin as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParamValue(pub(crate) String);
+
+impl<'de> Deserialize<'de> for ParamValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ParamVisitor;
+
+        impl Visitor<'_> for ParamVisitor {
+            type Value = ParamValue;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, integer or boolean")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ParamValue, E> {
+                Ok(ParamValue(v.to_owned()))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ParamValue, E> {
+                Ok(ParamValue(v.to_string()))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ParamValue, E> {
+                Ok(ParamValue(v.to_string()))
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ParamValue, E> {
+                Ok(ParamValue(v.to_string()))
+            }
+        }
+
+        deserializer.deserialize_any(ParamVisitor)
+    }
+}
+
+impl JsonSchema for ParamValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ParamValue".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schema(json!({
+            "description": "A plugin parameter: a string, integer or boolean, handed to the plugin as text.",
+            "type": ["string", "integer", "boolean"],
+        }))
+    }
+}
+
+fn schema(value: Value) -> Schema {
+    match value {
+        Value::Object(map) => Schema::from(map),
+        _ => Schema::from(Map::new()),
+    }
+}
+
+fn control_ids() -> Value {
+    Value::Array(CONTROLS.iter().map(|c| Value::from(c.id)).collect())
+}
+
+fn controls_schema(generator: &mut SchemaGenerator) -> Schema {
+    let entry = generator.subschema_for::<ControlEntry>();
+    schema(json!({
+        "type": "object",
+        "propertyNames": {"enum": control_ids()},
+        "additionalProperties": entry,
+    }))
+}
+
+fn control_list_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(json!({
+        "type": "array",
+        "items": {"enum": control_ids()},
+        "uniqueItems": true,
+    }))
+}
+
+fn optional_control_list_schema(_: &mut SchemaGenerator) -> Schema {
+    control_list_schema(&mut SchemaGenerator::default())
+}
+
+fn grants_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(json!({
+        "type": "array",
+        "items": {"enum": HOST_FUNCTIONS},
+        "uniqueItems": true,
+    }))
+}
+
+fn account_list_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(json!({
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[0-9]{12}$"},
+    }))
+}
+
+fn accounts_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(json!({
+        "type": "object",
+        "propertyNames": {"pattern": "^[0-9]{12}$"},
+        "additionalProperties": {"type": "string"},
+    }))
+}
+
+fn sha256_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(json!({"type": "string", "pattern": "^[0-9a-f]{64}$"}))
+}
+
+fn date_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(json!({"type": "string", "format": "date"}))
+}

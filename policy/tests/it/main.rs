@@ -1,0 +1,14 @@
+//! Integration tests of the policy crate, one binary.
+//!
+//! - `decide`: table-driven decisions over finding fixtures of every format
+//!   (`policy/tests/findings/*.json`), finding states, exceptions (with expiry) and overrides.
+//! - `cases`: bad policies as data, `tests/cases/policy/<name>/{*.toml, error.txt}`.
+//! - `generated`: `docs/controls.md` and the policy JSON Schema match what the code generates
+//!   (`HUBFIX_BLESS=1` rewrites them), and the shipped policy covers the whole catalog.
+//! - `props`: property tests, `decide` never panics on arbitrary JSON.
+
+mod cases;
+mod decide;
+mod generated;
+mod props;
+mod support;

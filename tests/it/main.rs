@@ -1,0 +1,18 @@
+//! Integration tests: real compiled plugins, real aws-sdk-rust clients, the moto emulator
+//! reached through `AWS_ENDPOINT_URL`. Run with `cargo xtask test`; without the emulator
+//! environment every test here prints why it skips and passes.
+
+/// Shared setup: a runtime per test, loading plugins, running findings.
+mod common;
+
+/// Each shipped plugin in two member accounts: fix, re-run (already compliant), plan.
+mod plugins;
+
+/// Load-time capability checks and per-call scope checks.
+mod capability;
+
+/// Misbehaving guests: deadline, memory limit, traps, call budget; the host keeps serving.
+mod limits;
+
+/// Bad input: malformed findings, findings without what the plugin needs, tampered bytes.
+mod input;

@@ -1,0 +1,378 @@
+//! Shared pieces of the integration tests and the demo: reaching the emulator, seeding
+//! misconfigurations in member accounts (through AssumeRole, as production does), building
+//! findings, and locating the compiled plugins.
+//!
+//! Everything talks to AWS only through the environment (`AWS_ENDPOINT_URL` and friends),
+//! which `cargo xtask test` / `cargo xtask demo` set for a local moto server.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, UserIdGroupPair};
+use serde_json::{Value, json};
+
+/// The region the tests work in.
+pub const REGION: &str = "us-east-1";
+
+/// The role hubfix assumes in member accounts (moto does not require it to exist).
+pub const ROLE_NAME: &str = "HubfixRemediationRole";
+
+/// Whether the emulator environment is there. When it is not, prints why the calling
+/// test is skipped and returns `false`; run the suite with `cargo xtask test`.
+pub fn emulator_available(test: &str) -> bool {
+    if std::env::var_os("HUBFIX_EMULATOR").is_some()
+        && std::env::var_os("AWS_ENDPOINT_URL").is_some()
+    {
+        return true;
+    }
+    eprintln!(
+        "skipping {test}: needs the local AWS emulator and built plugins; run `cargo xtask test`"
+    );
+    false
+}
+
+/// The SDK configuration from the environment (the host's own identity).
+pub async fn base_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .load()
+        .await
+}
+
+/// SDK clients acting inside one member account, reached through STS AssumeRole.
+#[derive(Clone)]
+pub struct Member {
+    /// The account id.
+    pub account: String,
+    /// EC2 in [`REGION`].
+    pub ec2: aws_sdk_ec2::Client,
+    /// IAM.
+    pub iam: aws_sdk_iam::Client,
+}
+
+impl Member {
+    /// Assumes a role in `account` (a 12-digit id) and builds clients from it.
+    pub async fn assume(base: &SdkConfig, account: &str) -> Result<Self> {
+        let sts = aws_sdk_sts::Client::new(base);
+        let out = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/HubfixTestSeeder"))
+            .role_session_name("hubfix-test-seeder")
+            .send()
+            .await
+            .context("assume role for seeding")?;
+        let c = out.credentials.context("no credentials")?;
+        let creds = Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            Some(c.session_token),
+            None,
+            "hubfix-tests",
+        );
+        let config = base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(creds))
+            .build();
+        Ok(Self {
+            account: account.to_owned(),
+            ec2: aws_sdk_ec2::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+        })
+    }
+
+    /// The default VPC's id.
+    pub async fn default_vpc(&self) -> Result<String> {
+        let out = self
+            .ec2
+            .describe_vpcs()
+            .filters(Filter::builder().name("is-default").values("true").build())
+            .send()
+            .await?;
+        out.vpcs
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|v| v.vpc_id)
+            .context("account has no default VPC")
+    }
+
+    /// A weak password policy (length 8, no character classes, no reuse prevention).
+    pub async fn seed_weak_password_policy(&self) -> Result<()> {
+        self.iam
+            .update_account_password_policy()
+            .minimum_password_length(8)
+            .require_symbols(false)
+            .require_numbers(false)
+            .require_uppercase_characters(false)
+            .require_lowercase_characters(false)
+            .allow_users_to_change_password(true)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The account password policy, if any.
+    pub async fn password_policy(&self) -> Result<Option<aws_sdk_iam::types::PasswordPolicy>> {
+        match self.iam.get_account_password_policy().send().await {
+            Ok(out) => Ok(out.password_policy),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A security group in the default VPC with admin ports open to the world
+    /// (tcp 22 from 0.0.0.0/0, tcp 3389 from ::/0, all traffic from 0.0.0.0/0 is NOT
+    /// added so the group stays realistic) next to rules that must survive (tcp 443
+    /// from 0.0.0.0/0, tcp 22 from 10.0.0.0/8).
+    pub async fn seed_open_admin_group(&self, name: &str) -> Result<String> {
+        let vpc = self.default_vpc().await?;
+        // Unique names, so a suite can run twice against one emulator.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let group = self
+            .ec2
+            .create_security_group()
+            .group_name(format!("{name}-{nanos:09}"))
+            .description("hubfix test: admin ports open to the world")
+            .vpc_id(vpc)
+            .send()
+            .await?
+            .group_id
+            .context("no group id")?;
+        let v4 = |cidr: &str| IpRange::builder().cidr_ip(cidr).build();
+        let tcp = |port: i32| {
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(port)
+                .to_port(port)
+        };
+        self.ec2
+            .authorize_security_group_ingress()
+            .group_id(&group)
+            .ip_permissions(tcp(22).ip_ranges(v4("0.0.0.0/0")).build())
+            .ip_permissions(
+                tcp(3389)
+                    .ipv6_ranges(Ipv6Range::builder().cidr_ipv6("::/0").build())
+                    .build(),
+            )
+            .ip_permissions(tcp(443).ip_ranges(v4("0.0.0.0/0")).build())
+            .ip_permissions(tcp(22).ip_ranges(v4("10.0.0.0/8")).build())
+            .send()
+            .await?;
+        Ok(group)
+    }
+
+    /// The default security group of the default VPC, with the self-referencing inbound
+    /// rule AWS creates (moto omits it) and an extra inbound rule from the world.
+    pub async fn seed_default_group_rules(&self) -> Result<String> {
+        let vpc = self.default_vpc().await?;
+        let out = self
+            .ec2
+            .describe_security_groups()
+            .filters(Filter::builder().name("vpc-id").values(&vpc).build())
+            .filters(
+                Filter::builder()
+                    .name("group-name")
+                    .values("default")
+                    .build(),
+            )
+            .send()
+            .await?;
+        let group = out
+            .security_groups
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|g| g.group_id)
+            .context("default VPC has no default security group")?;
+        let existing = self.rules(&group).await?;
+        let has_self_rule = existing
+            .iter()
+            .any(|r| !r.is_egress.unwrap_or(false) && r.referenced_group_info.is_some());
+        let mut request = self
+            .ec2
+            .authorize_security_group_ingress()
+            .group_id(&group)
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(80)
+                    .to_port(80)
+                    .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                    .build(),
+            );
+        if !has_self_rule {
+            request = request.ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("-1")
+                    .user_id_group_pairs(UserIdGroupPair::builder().group_id(&group).build())
+                    .build(),
+            );
+        }
+        request.send().await?;
+        if !self
+            .rules(&group)
+            .await?
+            .iter()
+            .any(|r| r.is_egress == Some(true))
+        {
+            self.ec2
+                .authorize_security_group_egress()
+                .group_id(&group)
+                .ip_permissions(
+                    IpPermission::builder()
+                        .ip_protocol("-1")
+                        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                        .build(),
+                )
+                .send()
+                .await?;
+        }
+        Ok(group)
+    }
+
+    /// Every rule of a security group.
+    pub async fn rules(&self, group: &str) -> Result<Vec<aws_sdk_ec2::types::SecurityGroupRule>> {
+        let out = self
+            .ec2
+            .describe_security_group_rules()
+            .filters(Filter::builder().name("group-id").values(group).build())
+            .send()
+            .await?;
+        Ok(out.security_group_rules.unwrap_or_default())
+    }
+
+    /// Turns EBS encryption by default off.
+    pub async fn disable_ebs_default_encryption(&self) -> Result<()> {
+        self.ec2.disable_ebs_encryption_by_default().send().await?;
+        Ok(())
+    }
+
+    /// Whether EBS encryption by default is on.
+    pub async fn ebs_default_encryption(&self) -> Result<bool> {
+        let out = self.ec2.get_ebs_encryption_by_default().send().await?;
+        Ok(out.ebs_encryption_by_default.unwrap_or(false))
+    }
+}
+
+/// A failed, active, new Security Hub finding (consolidated control format) about
+/// `resources` (pairs of ASFF type and id).
+pub fn finding(account: &str, control: &str, resources: &[(&str, String)]) -> Value {
+    let id = format!(
+        "arn:aws:securityhub:{REGION}:{account}:security-control/{control}/finding/{}",
+        resources
+            .first()
+            .map(|(_, id)| id.as_str())
+            .unwrap_or("none")
+            .replace([':', '/'], "-")
+    );
+    json!({
+        "SchemaVersion": "2018-10-08",
+        "Id": id,
+        "ProductArn": format!("arn:aws:securityhub:{REGION}::product/aws/securityhub"),
+        "GeneratorId": format!("security-control/{control}"),
+        "AwsAccountId": account,
+        "Region": REGION,
+        "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
+        "CreatedAt": "2026-11-26T00:00:00Z",
+        "UpdatedAt": "2026-11-26T00:00:00Z",
+        "Severity": {"Label": "HIGH"},
+        "Title": format!("{control} test finding"),
+        "Description": "seeded by hubfix tests",
+        "Compliance": {"Status": "FAILED", "SecurityControlId": control},
+        "Workflow": {"Status": "NEW"},
+        "RecordState": "ACTIVE",
+        "Resources": resources.iter().map(|(ty, id)| json!({
+            "Type": ty, "Id": id, "Partition": "aws", "Region": REGION,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A finding about the whole account.
+pub fn account_finding(account: &str, control: &str) -> Value {
+    finding(
+        account,
+        control,
+        &[("AwsAccount", format!("AWS::::Account:{account}"))],
+    )
+}
+
+/// A finding about one security group.
+pub fn group_finding(account: &str, control: &str, group: &str) -> Value {
+    finding(
+        account,
+        control,
+        &[(
+            "AwsEc2SecurityGroup",
+            format!("arn:aws:ec2:{REGION}:{account}:security-group/{group}"),
+        )],
+    )
+}
+
+/// A shipped plugin: its name and the grants it needs.
+pub struct PluginSpec {
+    /// The plugin's name (= crate name).
+    pub name: &'static str,
+    /// The host functions it is granted.
+    pub grants: &'static [&'static str],
+}
+
+/// The four shipped plugins.
+pub const IAM_PASSWORD_POLICY: PluginSpec = PluginSpec {
+    name: "iam-password-policy",
+    grants: &[
+        "iam.get-account-password-policy",
+        "iam.update-account-password-policy",
+    ],
+};
+/// See [`IAM_PASSWORD_POLICY`].
+pub const EC2_RESTRICT_ADMIN_PORTS: PluginSpec = PluginSpec {
+    name: "ec2-restrict-admin-ports",
+    grants: &[
+        "ec2.describe-security-group-rules",
+        "ec2.revoke-security-group-ingress",
+    ],
+};
+/// See [`IAM_PASSWORD_POLICY`].
+pub const EC2_DEFAULT_SG_RESTRICT: PluginSpec = PluginSpec {
+    name: "ec2-default-sg-restrict",
+    grants: &[
+        "ec2.describe-security-groups",
+        "ec2.describe-security-group-rules",
+        "ec2.revoke-security-group-ingress",
+        "ec2.revoke-security-group-egress",
+    ],
+};
+/// See [`IAM_PASSWORD_POLICY`].
+pub const EC2_EBS_DEFAULT_ENCRYPTION: PluginSpec = PluginSpec {
+    name: "ec2-ebs-default-encryption",
+    grants: &[
+        "ec2.get-ebs-encryption-by-default",
+        "ec2.enable-ebs-encryption-by-default",
+    ],
+};
+
+/// The path of a compiled plugin (`HUBFIX_PLUGIN_DIR/<name with underscores>.wasm`).
+pub fn plugin_path(name: &str) -> Result<PathBuf> {
+    let dir = std::env::var_os("HUBFIX_PLUGIN_DIR")
+        .context("HUBFIX_PLUGIN_DIR is not set; run `cargo xtask test`")?;
+    let path = PathBuf::from(dir).join(format!("{}.wasm", name.replace('-', "_")));
+    if !path.is_file() {
+        bail!("{} is missing; run `cargo xtask plugins`", path.display());
+    }
+    Ok(path)
+}
+
+/// The bytes of a compiled plugin.
+pub fn plugin_bytes(name: &str) -> Result<Vec<u8>> {
+    let path = plugin_path(name)?;
+    std::fs::read(&path).with_context(|| format!("read {}", path.display()))
+}
