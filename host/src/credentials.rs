@@ -116,6 +116,65 @@ pub async fn assume(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_sts::operation::assume_role::AssumeRoleOutput;
+    use aws_smithy_mocks::{mock, mock_client};
+
+    #[tokio::test]
+    async fn assume_role_carries_the_session_policy_of_exactly_the_grants() {
+        let grants = Grants::new([
+            "ec2.describe-security-group-rules",
+            "ec2.revoke-security-group-ingress",
+        ])
+        .unwrap();
+        let rule = mock!(aws_sdk_sts::Client::assume_role)
+            .match_requests(|req| {
+                let policy: serde_json::Value =
+                    serde_json::from_str(req.policy().unwrap_or("null")).unwrap_or_default();
+                req.role_arn() == Some("arn:aws:iam::222222222222:role/HubfixRemediationRole")
+                    && req
+                        .role_session_name()
+                        .is_some_and(|n| n.starts_with("hubfix-EC2.53-"))
+                    && policy["Statement"][0]["Action"]
+                        == serde_json::json!([
+                            "ec2:DescribeSecurityGroupRules",
+                            "ec2:RevokeSecurityGroupIngress"
+                        ])
+                    && policy["Statement"].as_array().map(Vec::len) == Some(1)
+            })
+            .then_output(|| {
+                AssumeRoleOutput::builder()
+                    .credentials(
+                        aws_sdk_sts::types::Credentials::builder()
+                            .access_key_id("AKIA")
+                            .secret_access_key("secret")
+                            .session_token("token")
+                            .expiration(aws_smithy_types::DateTime::from_secs(4_000_000_000))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            });
+        let sts = mock_client!(aws_sdk_sts, [&rule]);
+        let base = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        let request = SessionRequest {
+            partition: "aws",
+            account_id: "222222222222",
+            region: "eu-west-1",
+            role_name: "HubfixRemediationRole",
+            control: "EC2.53",
+            finding_id: "f-1",
+            duration_secs: 900,
+        };
+        let clients = assume(&base, &sts, &grants, &request).await.unwrap();
+        assert_eq!(rule.num_calls(), 1);
+        assert_eq!(
+            clients.ec2.config().region().map(|r| r.as_ref()),
+            Some("eu-west-1")
+        );
+    }
 
     #[test]
     fn session_names_are_valid_and_distinct() {

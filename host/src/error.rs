@@ -31,6 +31,24 @@ pub enum LoadError {
     /// failed.
     #[error("plugin does not implement the hubfix:plugin/control world: {0}")]
     WrongWorld(String),
+    /// The registry index names no such plugin. Not retryable: publish it first.
+    #[error("plugin `{0}` is not in the registry")]
+    UnknownPlugin(String),
+    /// The registry could not be reached or throttled, and the plugin is not cached.
+    /// Retryable.
+    #[error("plugin registry unavailable: {0}")]
+    Unavailable(String),
+    /// The registry is in a state the host cannot use (a missing object, a corrupt
+    /// index). Not retryable.
+    #[error("plugin registry error: {0}")]
+    Registry(String),
+}
+
+impl LoadError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, LoadError::Unavailable(_))
+    }
 }
 
 /// Why the host itself could not start.

@@ -225,6 +225,22 @@ mod tests {
     }
 
     #[test]
+    fn the_table_matches_the_wit_interfaces() {
+        let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+        let mut in_wit = BTreeSet::new();
+        for service in ["iam", "ec2"] {
+            let text = std::fs::read_to_string(wit.join(format!("{service}.wit"))).unwrap();
+            for line in text.lines() {
+                if let Some((name, _)) = line.trim().split_once(": func(") {
+                    in_wit.insert(format!("{service}.{name}"));
+                }
+            }
+        }
+        let in_table: BTreeSet<String> = HOST_FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
+        assert_eq!(in_wit, in_table);
+    }
+
+    #[test]
     fn every_function_is_named_service_dot_function_and_unique() {
         let mut seen = BTreeSet::new();
         for f in HOST_FUNCTIONS {

@@ -302,7 +302,20 @@ impl Runtime {
             });
         }
         let component = self.compile(bytes)?;
-        let imports = self.imports_of(&component);
+        self.prepare(&component, actual, grants).await
+    }
+
+    /// Checks a compiled component's imports against `grants`, pre-links it and asks it
+    /// to `describe()` itself. `sha256` must be the verified digest of the bytes it was
+    /// compiled from.
+    pub(crate) async fn prepare(
+        &self,
+        component: &Component,
+        sha256: String,
+        grants: Grants,
+    ) -> Result<Plugin, LoadError> {
+        let actual = sha256;
+        let imports = self.imports_of(component);
         if !imports.forbidden.is_empty() {
             return Err(LoadError::ForbiddenImports {
                 imports: imports.forbidden,
@@ -314,7 +327,7 @@ impl Runtime {
         }
         let pre = self
             .linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .and_then(ControlPre::new)
             .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
         // `describe()` runs with nothing granted and no AWS session: it must not call out.
@@ -494,7 +507,12 @@ impl Runtime {
             .map(Some)
     }
 
-    fn compile(&self, bytes: &[u8]) -> Result<Component, LoadError> {
+    /// The engine, for the loader's compiled-code cache.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn compile(&self, bytes: &[u8]) -> Result<Component, LoadError> {
         Component::new(&self.engine, bytes)
             .map_err(|e| LoadError::InvalidComponent(format!("{e:#}")))
     }

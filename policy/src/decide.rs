@@ -343,11 +343,7 @@ impl Policy {
             if !covers(o.controls.as_deref(), &control_id) {
                 continue;
             }
-            let by_account = o
-                .accounts
-                .iter()
-                .any(|a| *a == account)
-                .then_some(usize::MAX);
+            let by_account = o.accounts.contains(&account).then_some(usize::MAX);
             let by_ou = match &ou {
                 Some(ou) => o.ous.iter().filter_map(|c| ou_match_depth(c, ou)).max(),
                 None => {
@@ -361,15 +357,16 @@ impl Policy {
         }
         matching.sort_by_key(|(specificity, index, _)| (*specificity, *index));
         for (_, _, o) in matching {
-            if let Some(p) = &o.plugin {
-                if plugin_name.as_deref() != Some(p) {
-                    plugin_name = Some(p.clone());
-                    params = self
-                        .plugins
-                        .get(p)
-                        .map(|p| p.params.clone())
-                        .unwrap_or_default();
-                }
+            if let Some(p) = &o.plugin
+                && plugin_name.as_deref() != Some(p)
+            {
+                // A different plugin: its parameters start from its own defaults.
+                plugin_name = Some(p.clone());
+                params = self
+                    .plugins
+                    .get(p)
+                    .map(|p| p.params.clone())
+                    .unwrap_or_default();
             }
             if let Some(a) = o.action {
                 action = a;

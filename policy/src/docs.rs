@@ -162,6 +162,11 @@ pub fn controls_markdown(policy: &Policy) -> String {
             .params
             .iter()
             .map(|(k, v)| format!("`{k}` = `{v}`"))
+            .chain(
+                p.optional_params
+                    .iter()
+                    .map(|k| format!("`{k}` (no default)")),
+            )
             .collect();
         let grants: Vec<String> = p.grants.iter().map(|g| format!("`{g}`")).collect();
         let _ = writeln!(

@@ -273,10 +273,10 @@ pub(crate) fn identify_ocsf(finding: &Value, resource_type: Option<&str>) -> Ide
         .into_iter()
         .chain(strings("requirements"))
     {
-        if let Some((v, _)) = cis_ref(text).or_else(|| cis_requirement(text)) {
-            if !versions.contains(&v) {
-                versions.push(v);
-            }
+        if let Some((v, _)) = cis_ref(text).or_else(|| cis_requirement(text))
+            && !versions.contains(&v)
+        {
+            versions.push(v);
         }
     }
     let single_version = match versions.as_slice() {

@@ -83,6 +83,7 @@ mod date;
 mod decide;
 mod docs;
 mod error;
+mod explain;
 mod glob;
 mod identity;
 mod load;
@@ -95,6 +96,7 @@ pub use date::{Date, InvalidDate};
 pub use decide::{Decision, NoOrg, OrgContext, PluginRef, Rule, RuleKind, decide};
 pub use docs::{ActionCounts, controls_markdown, policy_schema};
 pub use error::{Location, PolicyError, PolicyErrors, PolicyWarning};
+pub use explain::explain_json;
 pub use identity::{ControlSource, FindingFormat};
 pub use model::{
     Action, ControlPolicy, Exception, Override, Plugin, Policy, Settings, TagMatch, WorkflowStatus,

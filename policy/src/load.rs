@@ -123,6 +123,8 @@ impl Loader<'_> {
                 let lb = b.location.as_ref().map_or(0, |l| l.line);
                 (fa, la).cmp(&(fb, lb))
             });
+            // An override's parameter is checked once per control it lists: report it once.
+            self.errors.dedup();
             Err(PolicyErrors(
                 self.errors.into_iter().map(|(_, e)| e).collect(),
             ))
@@ -273,19 +275,15 @@ impl Loader<'_> {
                 );
             }
             let sha256 = value.sha256.as_ref().map(|s| s.get_ref().trim().to_owned());
-            if let (Some(digest), Some(spanned)) = (&sha256, &value.sha256) {
-                if digest.len() != 64
-                    || !digest
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-                {
-                    self.error(
-                        file,
-                        &spanned.span(),
-                        &entry,
-                        "sha256 must be 64 lowercase hex digits",
-                    );
-                }
+            if let (Some(digest), Some(spanned)) = (&sha256, &value.sha256)
+                && !is_sha256(digest)
+            {
+                self.error(
+                    file,
+                    &spanned.span(),
+                    &entry,
+                    "sha256 must be 64 lowercase hex digits",
+                );
             }
             if value.controls.is_empty() {
                 self.error(
@@ -335,6 +333,34 @@ impl Loader<'_> {
                 }
                 params.insert(key.into_inner(), v);
             }
+            let mut optional_params: Vec<String> = Vec::new();
+            for key in &value.optional_params {
+                let k = key.get_ref().trim();
+                if !is_kebab(k) {
+                    self.error(
+                        file,
+                        &key.span(),
+                        &entry,
+                        format!("parameter name `{k}` is not lowercase words joined by `-`"),
+                    );
+                } else if params.contains_key(k) {
+                    self.error(
+                        file,
+                        &key.span(),
+                        &entry,
+                        format!("parameter `{k}` is in both params and optional-params"),
+                    );
+                } else if optional_params.iter().any(|p| p == k) {
+                    self.error(
+                        file,
+                        &key.span(),
+                        &entry,
+                        format!("parameter `{k}` listed twice"),
+                    );
+                } else {
+                    optional_params.push(k.to_owned());
+                }
+            }
             let location = self.location(file, &span);
             out.insert(
                 name.clone(),
@@ -345,6 +371,7 @@ impl Loader<'_> {
                     controls,
                     grants,
                     params,
+                    optional_params,
                     location,
                 },
             );
@@ -396,15 +423,12 @@ impl Loader<'_> {
                         ),
                     );
                 }
-                Some(p) if !p.params.contains_key(key.get_ref()) => {
-                    let known = if p.params.is_empty() {
+                Some(p) if !p.takes(key.get_ref()) => {
+                    let names = p.param_names();
+                    let known = if names.is_empty() {
                         "none".to_owned()
                     } else {
-                        p.params
-                            .keys()
-                            .map(String::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        names.join(", ")
                     };
                     self.error(
                         file,
@@ -679,9 +703,7 @@ impl Loader<'_> {
             }
             let expires = e.expires.as_ref().and_then(|d| {
                 let date = d.get_ref();
-                let converted = i32::try_from(date.year)
-                    .ok()
-                    .and_then(|y| Date::new(y, date.month, date.day));
+                let converted = Date::new(i32::from(date.year), date.month, date.day);
                 if converted.is_none() {
                     self.error(
                         file,
@@ -929,6 +951,13 @@ fn is_version(version: &str) -> bool {
                 && p.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
         })
+}
+
+fn is_sha256(digest: &str) -> bool {
+    digest.len() == 64
+        && digest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub(crate) fn is_account_id(id: &str) -> bool {

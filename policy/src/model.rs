@@ -94,10 +94,31 @@ pub struct Plugin {
     /// The host functions it is granted (`ec2.revoke-security-group-ingress`), each one of
     /// [`HOST_FUNCTIONS`](crate::HOST_FUNCTIONS). Empty means nothing is granted.
     pub grants: Vec<String>,
-    /// Every parameter it takes, with its default.
+    /// The parameters it takes that have a default, with the default (always passed).
     pub params: BTreeMap<String, String>,
+    /// The parameters it takes without a default (passed only when set).
+    pub optional_params: Vec<String>,
     /// Where it is defined.
     pub location: Location,
+}
+
+impl Plugin {
+    /// Whether the plugin takes a parameter.
+    pub fn takes(&self, param: &str) -> bool {
+        self.params.contains_key(param) || self.optional_params.iter().any(|p| p == param)
+    }
+
+    /// Every parameter it takes, sorted.
+    pub fn param_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .params
+            .keys()
+            .map(String::as_str)
+            .chain(self.optional_params.iter().map(String::as_str))
+            .collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 /// The treatment of one control.

@@ -95,11 +95,18 @@ pub(crate) struct PluginEntry {
     #[schemars(schema_with = "grants_schema")]
     pub(crate) grants: Vec<Spanned<String>>,
 
-    /// Every parameter the plugin takes, with its default value. Controls and overrides may
-    /// set only these.
+    /// The parameters the plugin takes that have a default, with the default value: they are
+    /// always passed, unless a control or override sets another value.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, ParamValue>")]
     pub(crate) params: BTreeMap<Spanned<String>, ParamValue>,
+
+    /// The parameters the plugin takes without a default: passed only when a control or
+    /// override sets them (the plugin then applies its own behaviour when they are absent).
+    /// Controls and overrides may set only the keys of `params` and `optional-params`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) optional_params: Vec<Spanned<String>>,
 }
 
 /// The treatment of one Security Hub control.

@@ -129,12 +129,12 @@ async fn main() -> Result<()> {
             .map(|c| c.iter().filter(|c| c["mutating"] == true).count())
             .unwrap_or(0);
         println!(
-            "{:<13} {:<7} {:<22} {:<7} {:<11} {:<18} {:<6} {:>8.1} {:>8.1}",
+            "{:<13} {:<7} {:<22} {:<6} {:<27} {:<18} {:<6} {:>8.1} {:>8.1}",
             case.member.account,
             case.control,
             short(&case.resource),
             verdict(*before),
-            short(case.plugin.name),
+            case.plugin.name,
             format!(
                 "{} ({mutating}w)",
                 outcome["status"].as_str().unwrap_or("?")

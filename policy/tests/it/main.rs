@@ -7,8 +7,15 @@
 //!   (`HUBFIX_BLESS=1` rewrites them), and the shipped policy covers the whole catalog.
 //! - `props`: property tests, `decide` never panics on arbitrary JSON.
 
+// `cfg(test)` lets the workspace's clippy settings (unwrap, expect and panic allowed in tests)
+// cover the helpers too, not only the `#[test]` functions.
+#[cfg(test)]
 mod cases;
+#[cfg(test)]
 mod decide;
+#[cfg(test)]
 mod generated;
+#[cfg(test)]
 mod props;
+#[cfg(test)]
 mod support;

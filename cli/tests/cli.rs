@@ -1,0 +1,265 @@
+//! The `hubfix` binary as a user runs it: arguments, output formats, exit codes.
+//! Needs the built plugins (and, for `run`, the emulator); `cargo xtask test` provides
+//! both, and without them each test says why it skips.
+
+// Test helpers outside `#[test]` functions panic on setup failures too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use hubfix_tests::{
+    EC2_EBS_DEFAULT_ENCRYPTION, EC2_RESTRICT_ADMIN_PORTS, Member, account_finding, base_config,
+    emulator_available, plugin_path,
+};
+use serde_json::Value;
+
+fn hubfix(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hubfix"))
+        .args(args)
+        .output()
+        .expect("run hubfix")
+}
+
+fn plugin(name: &str) -> Option<String> {
+    match plugin_path(name) {
+        Ok(path) => Some(path.display().to_string()),
+        Err(e) => {
+            eprintln!("skipping: {e}");
+            None
+        }
+    }
+}
+
+fn write_temp(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hubfix-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn check_lists_imports_and_what_the_grants_miss() {
+    let Some(path) = plugin(EC2_RESTRICT_ADMIN_PORTS.name) else {
+        return;
+    };
+    let out = hubfix(&[
+        "check",
+        &path,
+        "--grant",
+        "ec2.describe-security-group-rules",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["imports"],
+        serde_json::json!([
+            "ec2.describe-security-group-rules",
+            "ec2.revoke-security-group-ingress"
+        ])
+    );
+    assert_eq!(
+        report["missing"],
+        serde_json::json!(["ec2.revoke-security-group-ingress"])
+    );
+
+    let grants = EC2_RESTRICT_ADMIN_PORTS.grants.join(",");
+    let out = hubfix(&["check", &path, "--grant", &grants]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ok: every imported function is granted")
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let Some(path) = plugin(EC2_EBS_DEFAULT_ENCRYPTION.name) else {
+        return;
+    };
+    let grants = EC2_EBS_DEFAULT_ENCRYPTION.grants.join(",");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "check".into(),
+                path.clone(),
+                "--grant".into(),
+                "ec2.launch-missiles".into(),
+            ],
+            "unknown grant `ec2.launch-missiles`",
+        ),
+        (
+            vec!["check".into(), "/nonexistent.wasm".into()],
+            "cannot read /nonexistent.wasm",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--finding".into(),
+                write_temp("broken.json", "{ not json")
+                    .display()
+                    .to_string(),
+                "--plugin".into(),
+                path.clone(),
+                "--grant".into(),
+                grants.clone(),
+            ],
+            "not valid JSON",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--finding".into(),
+                write_temp(
+                    "ok.json",
+                    &account_finding("280000000001", "EC2.7").to_string(),
+                )
+                .display()
+                .to_string(),
+                "--plugin".into(),
+                path.clone(),
+                "--grant".into(),
+                "ec2.get-ebs-encryption-by-default".into(),
+            ],
+            "refused: plugin imports functions it was not granted: ec2.enable-ebs-encryption-by-default",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--finding".into(),
+                write_temp(
+                    "ok2.json",
+                    &account_finding("280000000001", "EC2.7").to_string(),
+                )
+                .display()
+                .to_string(),
+                "--plugin".into(),
+                path.clone(),
+                "--grant".into(),
+                grants.clone(),
+                "--sha256".into(),
+                "00".repeat(32),
+            ],
+            "expected sha256 0000",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = hubfix(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn run_fixes_a_finding_and_reports_json() {
+    if !emulator_available("run_fixes_a_finding_and_reports_json") {
+        return;
+    }
+    let path = plugin_path(EC2_EBS_DEFAULT_ENCRYPTION.name)
+        .unwrap()
+        .display()
+        .to_string();
+    let grants = EC2_EBS_DEFAULT_ENCRYPTION.grants.join(",");
+    let member = Member::assume(&base_config().await, "280000000002")
+        .await
+        .unwrap();
+    member.disable_ebs_default_encryption().await.unwrap();
+    let finding = write_temp(
+        "ebs.json",
+        &account_finding(&member.account, "EC2.7").to_string(),
+    );
+    let finding = finding.display().to_string();
+
+    let plan = hubfix(&[
+        "run",
+        "--finding",
+        &finding,
+        "--plugin",
+        &path,
+        "--grant",
+        &grants,
+        "--plan",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let outcome: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(outcome["mode"], "plan");
+    assert_eq!(outcome["calls"][1]["result"], "planned");
+    assert!(!member.ebs_default_encryption().await.unwrap());
+
+    let run = hubfix(&[
+        "run",
+        "--finding",
+        &finding,
+        "--plugin",
+        &path,
+        "--grant",
+        &grants,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let outcome: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(outcome["status"], "remediated");
+    for field in [
+        "finding_id",
+        "control",
+        "plugin",
+        "calls",
+        "duration_ms",
+        "message",
+    ] {
+        assert!(outcome.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(outcome["plugin"]["name"], "ec2-ebs-default-encryption");
+    assert!(member.ebs_default_encryption().await.unwrap());
+
+    // Table output of the now-compliant account.
+    let again = hubfix(&[
+        "run",
+        "--finding",
+        &finding,
+        "--plugin",
+        &path,
+        "--grant",
+        &grants,
+    ]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("already_compliant"));
+
+    // A failed remediation exits 1.
+    let misbehave = plugin_path("misbehave").unwrap().display().to_string();
+    let failed = hubfix(&[
+        "run",
+        "--finding",
+        &finding,
+        "--plugin",
+        &misbehave,
+        "--grant",
+        "ec2.revoke-security-group-ingress,ec2.get-ebs-encryption-by-default",
+        "--param",
+        "behavior=panic",
+    ]);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&failed.stdout).contains("misbehave: panicking as asked"));
+}

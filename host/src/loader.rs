@@ -1,0 +1,242 @@
+//! Plugins from the S3 registry, hot-loaded: the index is re-read (conditionally) after a
+//! short TTL, bytes are fetched once per digest and verified while read, compiled
+//! components are cached in memory by digest and on local disk by digest and engine.
+//!
+//! Nothing precompiled ever comes from S3: the disk cache holds only this host's own
+//! compiler output for bytes whose digest it verified.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hubfix_registry::{Index, IndexRead, Pinned, Registry, RegistryError};
+use tokio::sync::Mutex;
+use wasmtime::component::Component;
+
+use crate::error::LoadError;
+use crate::functions::Grants;
+use crate::runtime::{Plugin, Runtime};
+
+/// How the loader reaches and caches plugins.
+#[derive(Debug, Clone)]
+pub struct LoaderConfig {
+    /// How long a read of the index is trusted before it is checked again (with the
+    /// ETag, so an unchanged index costs one small 304 response).
+    pub index_ttl: Duration,
+    /// Where compiled components are cached on local disk (Lambda: under `/tmp`);
+    /// `None` disables the disk cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for LoaderConfig {
+    fn default() -> Self {
+        Self {
+            index_ttl: Duration::from_secs(5),
+            cache_dir: Some(std::env::temp_dir().join("hubfix-compiled")),
+        }
+    }
+}
+
+/// Where a plugin came from, for metrics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Already prepared in memory.
+    Memory,
+    /// Deserialized from the local compiled-code cache.
+    Disk,
+    /// Fetched from S3 and compiled.
+    Fetched,
+}
+
+struct IndexState {
+    index: Option<Index>,
+    etag: Option<String>,
+    checked: Option<Instant>,
+}
+
+/// Loads plugins by name from a [`Registry`], for one [`Runtime`].
+pub struct Loader {
+    registry: Registry,
+    config: LoaderConfig,
+    index: Mutex<IndexState>,
+    /// Prepared plugins by (digest, grants).
+    plugins: Mutex<HashMap<(String, String), Arc<Plugin>>>,
+    /// Compiled components by digest.
+    components: Mutex<HashMap<String, Component>>,
+}
+
+impl Loader {
+    /// A loader over `registry`.
+    pub fn new(registry: Registry, config: LoaderConfig) -> Self {
+        Self {
+            registry,
+            config,
+            index: Mutex::new(IndexState {
+                index: None,
+                etag: None,
+                checked: None,
+            }),
+            plugins: Mutex::new(HashMap::new()),
+            components: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The registry it reads.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The active version of plugin `name`, ready to run with `grants`.
+    ///
+    /// Errors: `UnknownPlugin` (not in the index; not retryable), `Unavailable` (S3
+    /// unreachable or throttled and the plugin not cached; retryable), `Integrity` (the
+    /// stored bytes are not the pinned ones), and the load checks of [`Runtime::load`].
+    pub async fn plugin(
+        &self,
+        runtime: &Runtime,
+        name: &str,
+        grants: &Grants,
+    ) -> Result<(Arc<Plugin>, Source), LoadError> {
+        let pinned = self.active(name).await?;
+        let key = (pinned.sha256.clone(), grants.to_string());
+        if let Some(plugin) = self.plugins.lock().await.get(&key) {
+            return Ok((plugin.clone(), Source::Memory));
+        }
+        let (component, source) = self.component(runtime, &pinned).await?;
+        let plugin = Arc::new(
+            runtime
+                .prepare(&component, pinned.sha256.clone(), grants.clone())
+                .await?,
+        );
+        self.plugins.lock().await.insert(key, plugin.clone());
+        Ok((plugin, source))
+    }
+
+    /// The pinned active version of `name`, from an index at most `index_ttl` old. When
+    /// S3 cannot be reached the last index read keeps serving.
+    async fn active(&self, name: &str) -> Result<Pinned, LoadError> {
+        let mut state = self.index.lock().await;
+        let fresh = state
+            .checked
+            .is_some_and(|at| at.elapsed() < self.config.index_ttl);
+        if !fresh {
+            match self.registry.read_index(state.etag.as_deref()).await {
+                Ok(IndexRead::NotModified) => state.checked = Some(Instant::now()),
+                Ok(IndexRead::Current { index, etag }) => {
+                    state.index = Some(index);
+                    state.etag = etag;
+                    state.checked = Some(Instant::now());
+                }
+                Err(e) if state.index.is_some() && e.is_retryable() => {
+                    tracing::warn!(error = %e, "registry index unavailable; serving the last one read");
+                }
+                Err(e) => return Err(LoadError::from(e)),
+            }
+        }
+        let index = state
+            .index
+            .as_ref()
+            .ok_or_else(|| LoadError::UnknownPlugin(name.to_owned()))?;
+        index
+            .active(name)
+            .map(|entry| entry.active.clone())
+            .map_err(|_| LoadError::UnknownPlugin(name.to_owned()))
+    }
+
+    async fn component(
+        &self,
+        runtime: &Runtime,
+        pinned: &Pinned,
+    ) -> Result<(Component, Source), LoadError> {
+        if let Some(component) = self.components.lock().await.get(&pinned.sha256) {
+            return Ok((component.clone(), Source::Memory));
+        }
+        let cached = self.cache_path(runtime, &pinned.sha256);
+        if let Some(path) = &cached {
+            if let Some(component) = read_compiled(runtime, path) {
+                self.components
+                    .lock()
+                    .await
+                    .insert(pinned.sha256.clone(), component.clone());
+                return Ok((component, Source::Disk));
+            }
+        }
+        let bytes = self.registry.fetch(pinned).await?;
+        let component = runtime.compile(&bytes)?;
+        if let Some(path) = &cached {
+            write_compiled(&component, path);
+        }
+        self.components
+            .lock()
+            .await
+            .insert(pinned.sha256.clone(), component.clone());
+        Ok((component, Source::Fetched))
+    }
+
+    /// `<cache_dir>/<sha256>-<engine hash>.cwasm`: the engine's compatibility hash keeps
+    /// output of another wasmtime version or configuration from ever being loaded.
+    fn cache_path(&self, runtime: &Runtime, sha256: &str) -> Option<PathBuf> {
+        let dir = self.config.cache_dir.as_ref()?;
+        let mut hasher = DefaultHasher::new();
+        runtime
+            .engine()
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
+        Some(dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish())))
+    }
+}
+
+/// Reads this host's own compiled output; any failure is a cache miss.
+#[allow(unsafe_code)]
+fn read_compiled(runtime: &Runtime, path: &Path) -> Option<Component> {
+    if !path.is_file() {
+        return None;
+    }
+    // SAFETY: the file is this host's own `Component::serialize` output, written (via a
+    // temporary file and an atomic rename) only after the source bytes matched the digest
+    // in its name, into a directory only this host writes; the engine hash in the name
+    // keeps another engine's output out, and wasmtime checks the header again.
+    match unsafe { Component::deserialize_file(runtime.engine(), path) } {
+        Ok(component) => Some(component),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-code cache entry");
+            let _ = std::fs::remove_file(path);
+            None
+        }
+    }
+}
+
+/// Writes compiled output atomically; failures only cost a recompile next time.
+fn write_compiled(component: &Component, path: &Path) {
+    let result = (|| -> std::io::Result<()> {
+        let bytes = component
+            .serialize()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        tracing::warn!(path = %path.display(), error = %e, "cannot write the compiled-code cache");
+    }
+}
+
+impl From<RegistryError> for LoadError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Integrity {
+                expected, actual, ..
+            } => LoadError::Integrity { expected, actual },
+            RegistryError::Index(hubfix_registry::IndexError::UnknownPlugin(name)) => {
+                LoadError::UnknownPlugin(name)
+            }
+            e if e.is_retryable() => LoadError::Unavailable(e.to_string()),
+            e => LoadError::Registry(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! The plugin registry in S3.
+//!
+//! Layout under one bucket and a configurable prefix:
+//!
+//! - `{prefix}plugins/{name}/{version}.wasm` — each published version, stored once and
+//!   never overwritten (the object carries its sha256 as `x-amz-meta-sha256`);
+//! - `{prefix}index.json` — the [`Index`]: for each plugin the active version, its digest
+//!   and key, and the versions active before it.
+//!
+//! Publishing uploads the component first and writes the index second, so the index never
+//! points at bytes that are not there. Switching versions and rolling back are one write
+//! of the index. Readers fetch the index with a conditional GET (ETag) and the bytes by
+//! key, hashing while they read.
+//!
+//! ```no_run
+//! # async fn demo(s3: aws_sdk_s3::Client, bytes: Vec<u8>) -> Result<(), hubfix_registry::RegistryError> {
+//! use hubfix_registry::{Publish, Registry};
+//! let registry = Registry::new(s3, "hubfix-plugins", "prod/");
+//! let report = registry
+//!     .publish(&Publish { name: "ec2-ebs-default-encryption", version: "0.1.0",
+//!                         bytes: &bytes, controls: vec!["EC2.7".into()], imports: vec![] },
+//!              false)
+//!     .await?;
+//! println!("{report:?}");
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod index;
+
+use std::time::SystemTime;
+
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_types::date_time::Format;
+use sha2::{Digest, Sha256};
+
+pub use index::{Entry, FORMAT, Index, IndexError, Pinned};
+
+/// Why a registry operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// Publishing different bytes under a name and version that already exist.
+    #[error(
+        "{name} {version} is already published with sha256 {existing}; published versions are immutable (new bytes have sha256 {new}): bump the version"
+    )]
+    Immutable {
+        /// Plugin name.
+        name: String,
+        /// Plugin version.
+        version: String,
+        /// Digest of the stored bytes.
+        existing: String,
+        /// Digest of the bytes offered.
+        new: String,
+    },
+    /// The stored bytes do not hash to the pinned digest.
+    #[error(
+        "plugin integrity check failed for s3 key {key}: expected sha256 {expected}, got {actual}"
+    )]
+    Integrity {
+        /// The object's key.
+        key: String,
+        /// The pinned digest.
+        expected: String,
+        /// The digest of the bytes read.
+        actual: String,
+    },
+    /// The index names no such plugin, or has no earlier version.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// An object the index points at is missing.
+    #[error("s3 object {key} is missing")]
+    MissingObject {
+        /// The key.
+        key: String,
+    },
+    /// The index object is not valid.
+    #[error("the registry index {key} is invalid: {message}")]
+    CorruptIndex {
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// S3 could not be reached, throttled, or failed; worth retrying later.
+    #[error("s3 unavailable ({operation} {key}): {message}")]
+    Unavailable {
+        /// The S3 operation.
+        operation: &'static str,
+        /// The key.
+        key: String,
+        /// What the SDK said.
+        message: String,
+    },
+}
+
+impl RegistryError {
+    /// Whether trying again later may succeed (S3 unreachable or throttled).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, RegistryError::Unavailable { .. })
+    }
+}
+
+/// One plugin version to publish.
+#[derive(Debug, Clone)]
+pub struct Publish<'a> {
+    /// Plugin name (from its `describe()`).
+    pub name: &'a str,
+    /// Plugin version (from its `describe()`).
+    pub version: &'a str,
+    /// The component bytes.
+    pub bytes: &'a [u8],
+    /// Controls it handles.
+    pub controls: Vec<String>,
+    /// Host functions it imports.
+    pub imports: Vec<String>,
+}
+
+/// What a publish did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PublishReport {
+    /// Plugin name.
+    pub name: String,
+    /// Plugin version.
+    pub version: String,
+    /// sha256 of the bytes.
+    pub sha256: String,
+    /// The component's key.
+    pub key: String,
+    /// Whether the component object was (or would be) uploaded; false when the same bytes
+    /// were already there.
+    pub uploaded: bool,
+    /// The version active before, if any.
+    pub previous: Option<String>,
+    /// Whether the index was (or would be) changed.
+    pub index_changed: bool,
+    /// True for a dry run: nothing was written.
+    pub dry_run: bool,
+}
+
+/// The result of a conditional index read.
+#[derive(Debug)]
+pub enum IndexRead {
+    /// The index has not changed since the ETag given.
+    NotModified,
+    /// The index (empty when the object does not exist yet) and its ETag.
+    Current {
+        /// The index.
+        index: Index,
+        /// Its ETag, for the next conditional read; `None` when it does not exist.
+        etag: Option<String>,
+    },
+}
+
+/// A registry: one bucket and a key prefix.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    s3: aws_sdk_s3::Client,
+    bucket: String,
+    prefix: String,
+}
+
+/// Lowercase hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn now() -> String {
+    aws_smithy_types::DateTime::from(SystemTime::now())
+        .fmt(Format::DateTime)
+        .unwrap_or_default()
+}
+
+impl Registry {
+    /// A registry in `bucket` under `prefix` (e.g. `""` or `"prod/"`; a missing trailing
+    /// slash is added).
+    pub fn new(
+        s3: aws_sdk_s3::Client,
+        bucket: impl Into<String>,
+        prefix: impl Into<String>,
+    ) -> Self {
+        let mut prefix = prefix.into();
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        Self {
+            s3,
+            bucket: bucket.into(),
+            prefix,
+        }
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The index object's key.
+    pub fn index_key(&self) -> String {
+        format!("{}index.json", self.prefix)
+    }
+
+    /// The key of one plugin version.
+    pub fn plugin_key(&self, name: &str, version: &str) -> String {
+        format!("{}plugins/{name}/{version}.wasm", self.prefix)
+    }
+
+    /// Reads the index; with `etag`, only if it changed since (a conditional GET).
+    pub async fn read_index(&self, etag: Option<&str>) -> Result<IndexRead, RegistryError> {
+        let key = self.index_key();
+        let result = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .set_if_none_match(etag.map(str::to_owned))
+            .send()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e) if status_of(&e) == Some(304) => return Ok(IndexRead::NotModified),
+            Err(e) if is_missing(&e) => {
+                return Ok(IndexRead::Current {
+                    index: Index::default(),
+                    etag: None,
+                });
+            }
+            Err(e) => return Err(unavailable("GetObject", &key, e)),
+        };
+        let etag = out.e_tag.clone();
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| RegistryError::Unavailable {
+                operation: "GetObject",
+                key: key.clone(),
+                message: e.to_string(),
+            })?
+            .into_bytes();
+        let index: Index =
+            serde_json::from_slice(&body).map_err(|e| RegistryError::CorruptIndex {
+                key: key.clone(),
+                message: e.to_string(),
+            })?;
+        if index.format != FORMAT {
+            return Err(RegistryError::CorruptIndex {
+                key,
+                message: format!("format {} is not {FORMAT}", index.format),
+            });
+        }
+        Ok(IndexRead::Current { index, etag })
+    }
+
+    /// Reads the current index (unconditionally).
+    pub async fn index(&self) -> Result<(Index, Option<String>), RegistryError> {
+        match self.read_index(None).await? {
+            IndexRead::Current { index, etag } => Ok((index, etag)),
+            // Unreachable without an ETag, but harmless: treat as empty.
+            IndexRead::NotModified => Ok((Index::default(), None)),
+        }
+    }
+
+    /// Writes the index (one PUT: this is what makes a version live).
+    pub async fn write_index(&self, index: &Index) -> Result<(), RegistryError> {
+        let key = self.index_key();
+        let body = serde_json::to_vec_pretty(index).map_err(|e| RegistryError::CorruptIndex {
+            key: key.clone(),
+            message: e.to_string(),
+        })?;
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| unavailable("PutObject", &key, e))?;
+        Ok(())
+    }
+
+    /// Fetches a plugin's bytes by key, hashing while reading; refuses them unless they
+    /// hash to `expected_sha256`.
+    pub async fn fetch(&self, pinned: &Pinned) -> Result<Vec<u8>, RegistryError> {
+        let key = &pinned.key;
+        let out = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                if is_missing(&e) {
+                    RegistryError::MissingObject { key: key.clone() }
+                } else {
+                    unavailable("GetObject", key, e)
+                }
+            })?;
+        let mut hasher = Sha256::new();
+        let mut bytes = Vec::with_capacity(out.content_length.unwrap_or(0).max(0) as usize);
+        let mut body = out.body;
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| RegistryError::Unavailable {
+                operation: "GetObject",
+                key: key.clone(),
+                message: e.to_string(),
+            })?
+        {
+            hasher.update(&chunk);
+            bytes.extend_from_slice(&chunk);
+        }
+        let actual = hex::encode(hasher.finalize());
+        if !actual.eq_ignore_ascii_case(&pinned.sha256) {
+            return Err(RegistryError::Integrity {
+                key: key.clone(),
+                expected: pinned.sha256.clone(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// The sha256 recorded on a stored plugin object, or `None` when there is no object.
+    async fn stored_digest(&self, key: &str) -> Result<Option<String>, RegistryError> {
+        match self
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(
+                out.metadata
+                    .and_then(|m| m.get("sha256").cloned())
+                    .unwrap_or_default(),
+            )),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(e) => Err(unavailable("HeadObject", key, e)),
+        }
+    }
+
+    /// Publishes a plugin version and makes it active: uploads the component (unless the
+    /// same bytes are already stored under that name and version; different bytes are
+    /// refused), then writes the index. With `dry_run`, reads only and reports what
+    /// would change.
+    pub async fn publish(
+        &self,
+        p: &Publish<'_>,
+        dry_run: bool,
+    ) -> Result<PublishReport, RegistryError> {
+        let sha256 = sha256_hex(p.bytes);
+        let key = self.plugin_key(p.name, p.version);
+        let uploaded = match self.stored_digest(&key).await? {
+            Some(existing) if existing == sha256 => false,
+            Some(existing) => {
+                return Err(RegistryError::Immutable {
+                    name: p.name.to_owned(),
+                    version: p.version.to_owned(),
+                    existing,
+                    new: sha256,
+                });
+            }
+            None => true,
+        };
+        let (mut index, _) = self.index().await?;
+        let previous = index.plugins.get(p.name).map(|e| e.active.version.clone());
+        let pinned = Pinned {
+            version: p.version.to_owned(),
+            sha256: sha256.clone(),
+            key: key.clone(),
+        };
+        let index_changed =
+            index.activate(p.name, pinned, p.controls.clone(), p.imports.clone(), now());
+        if !dry_run {
+            if uploaded {
+                self.s3
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .content_type("application/wasm")
+                    .metadata("sha256", &sha256)
+                    // Never overwrite: a concurrent publish of the same version loses.
+                    .if_none_match("*")
+                    .body(ByteStream::from(p.bytes.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("PutObject", &key, e))?;
+            }
+            if index_changed {
+                self.write_index(&index).await?;
+            }
+        }
+        Ok(PublishReport {
+            name: p.name.to_owned(),
+            version: p.version.to_owned(),
+            sha256,
+            key,
+            uploaded,
+            previous,
+            index_changed,
+            dry_run,
+        })
+    }
+
+    /// Makes the previously active version of `name` active again.
+    pub async fn rollback(&self, name: &str) -> Result<Pinned, RegistryError> {
+        let (mut index, _) = self.index().await?;
+        let pinned = index.rollback(name, now())?;
+        self.write_index(&index).await?;
+        Ok(pinned)
+    }
+}
+
+type S3Error<E> = SdkError<E, HttpResponse>;
+
+fn status_of<E>(e: &S3Error<E>) -> Option<u16> {
+    e.raw_response().map(|r| r.status().as_u16())
+}
+
+fn is_missing<E: ProvideErrorMetadata>(e: &S3Error<E>) -> bool {
+    matches!(e.code(), Some("NoSuchKey" | "NotFound" | "NoSuchBucket")) || status_of(e) == Some(404)
+}
+
+fn unavailable<E>(operation: &'static str, key: &str, e: S3Error<E>) -> RegistryError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    RegistryError::Unavailable {
+        operation,
+        key: key.to_owned(),
+        message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+    }
+}
