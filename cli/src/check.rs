@@ -46,30 +46,30 @@ pub async fn check(args: CheckArgs) -> Result<u8, Fatal> {
     match args.output {
         Output::Json => {
             let text = serde_json::to_string_pretty(&report).map_err(Fatal::input)?;
-            println!("{text}");
+            out!("{text}");
         }
         Output::Table => {
-            println!("{}", args.plugin.display());
+            out!("{}", args.plugin.display());
             for f in &report.imports {
                 let mark = if grants.contains(f) {
                     "granted"
                 } else {
                     "MISSING"
                 };
-                println!("  {mark:<8} {f}");
+                out!("  {mark:<8} {f}");
             }
             for f in &report.forbidden {
-                println!("  {:<8} {f}", "REFUSED");
+                out!("  {:<8} {f}", "REFUSED");
             }
             if !report.wasi.is_empty() {
-                println!("  wasi (empty context): {}", report.wasi.join(", "));
+                out!("  wasi (empty context): {}", report.wasi.join(", "));
             }
             if ok {
-                println!("ok: every imported function is granted");
+                out!("ok: every imported function is granted");
             } else if !report.missing.is_empty() {
-                println!("refused: grant {}", report.missing.join(", "));
+                out!("refused: grant {}", report.missing.join(", "));
             } else {
-                println!(
+                out!(
                     "refused: the host never provides {}",
                     report.forbidden.join(", ")
                 );

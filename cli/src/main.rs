@@ -3,7 +3,15 @@
 //! Exit codes: 0 success; 1 a remediation ended `failed` or `denied`; 2 bad input or a
 //! refused plugin (integrity, grants, not a component).
 
+/// `println!` that ends the process quietly when stdout is closed (`hubfix … | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::emit(format_args!($($arg)*))
+    };
+}
+
 mod check;
+mod policy;
 mod run;
 mod table;
 
@@ -30,6 +38,9 @@ enum Command {
     Run(run::RunArgs),
     /// List a plugin's imported host functions and whether grants cover them.
     Check(check::CheckArgs),
+    /// Validate policies and explain decisions.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 /// How results are printed.
@@ -65,6 +76,20 @@ pub fn read_file(path: &PathBuf) -> Result<Vec<u8>, Fatal> {
         .map_err(|e| Fatal::input(anyhow::anyhow!("cannot read {}: {e}", path.display())))
 }
 
+/// Writes one line to stdout; a closed pipe ends the process with success.
+pub fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_fmt(args).and_then(|()| stdout.write_all(b"\n"));
+    if let Err(e) = written {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -88,6 +113,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Check(args) => check::check(args).await,
+            Command::Policy(command) => policy::policy(command),
         }
     });
     match result {

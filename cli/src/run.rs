@@ -1,14 +1,22 @@
-//! `hubfix run`: findings through one plugin, against the configured AWS endpoint.
+//! `hubfix run`: findings through plugins, against the configured AWS endpoint.
+//!
+//! Without `--policy` every finding goes through the one `--plugin` with the `--grant`s
+//! and `--param`s given. With `--policy DIR` the policy decides per finding: the plugin
+//! (looked up by name in the `--plugin` directory), its grants and parameters, or no
+//! remediation at all.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::anyhow;
 use clap::Args;
 use hubfix_finding::Finding;
-use hubfix_host::{Grants, HostConfig, Mode, Outcome, Request, Runtime, sha256_hex};
+use hubfix_host::{Grants, HostConfig, Mode, Outcome, Plugin, Request, Runtime, sha256_hex};
+use hubfix_policy::{Action, Decision, NoOrg};
+use serde_json::{Value, json};
 
-use crate::{Fatal, Output, read_file, table};
+use crate::{Fatal, Output, policy, read_file, table};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -16,9 +24,13 @@ pub struct RunArgs {
     /// EventBridge event.
     #[arg(long, value_name = "FILE")]
     finding: PathBuf,
-    /// The plugin component (.wasm).
+    /// The plugin component (.wasm); with `--policy`, a directory of components named
+    /// after their plugins (`ec2_restrict_admin_ports.wasm`).
     #[arg(long, value_name = "PATH")]
     plugin: PathBuf,
+    /// Take plugin, grants and parameters from this policy directory.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["grants", "params", "control", "sha256"])]
+    policy: Option<PathBuf>,
     /// Pinned sha256 of the plugin; the plugin is refused when the file differs.
     /// Without it the file's own digest is trusted (local use).
     #[arg(long, value_name = "HEX")]
@@ -36,11 +48,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "ID")]
     control: Option<String>,
     /// The role assumed in the finding's account.
-    #[arg(
-        long,
-        env = "HUBFIX_ROLE_NAME",
-        default_value = "HubfixRemediationRole"
-    )]
+    #[arg(long, env = "HUBFIX_ROLE_NAME", default_value = "HubfixRemediationRole")]
     role_name: String,
     /// Wall-clock limit per remediation, in seconds.
     #[arg(long, default_value_t = 30)]
@@ -56,14 +64,83 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// One finding's way through the command.
+struct Job {
+    finding: Finding,
+    decision: Option<Decision>,
+    /// What to run; `None` when the policy decided not to remediate.
+    run: Option<Run>,
+}
+
+struct Run {
+    control: String,
+    plugin: PathBuf,
+    sha256: Option<String>,
+    grants: Vec<String>,
+    params: Vec<(String, String)>,
+}
+
 pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
-    let grants = Grants::new(&args.grants).map_err(Fatal::input)?;
-    let finding_text = read_file(&args.finding)?;
-    let finding_text = String::from_utf8(finding_text)
+    let text = read_file(&args.finding)?;
+    let text = String::from_utf8(text)
         .map_err(|_| Fatal::input(anyhow!("{} is not UTF-8 text", args.finding.display())))?;
-    let findings = Finding::parse_all(&finding_text)
+    let findings = Finding::parse_all(&text)
         .map_err(|e| Fatal::input(anyhow!("{}: {e}", args.finding.display())))?;
-    let requests = findings
+    let jobs = match &args.policy {
+        None => direct_jobs(&args, findings)?,
+        Some(dir) => policy_jobs(&args, dir, &text, findings)?,
+    };
+
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = HostConfig {
+        role_name: args.role_name.clone(),
+        deadline: Duration::from_secs(args.deadline_secs),
+        ..HostConfig::default()
+    };
+    let runtime = Runtime::new(config, aws).map_err(Fatal::input)?;
+    let mode = if args.plan { Mode::Plan } else { Mode::Apply };
+    let mut plugins: HashMap<(PathBuf, Vec<String>), Plugin> = HashMap::new();
+    let mut results: Vec<(Option<Decision>, Option<Outcome>)> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let Some(run) = job.run else {
+            results.push((job.decision, None));
+            continue;
+        };
+        let key = (run.plugin.clone(), run.grants.clone());
+        if !plugins.contains_key(&key) {
+            let plugin = load(&runtime, &run).await?;
+            plugins.insert(key.clone(), plugin);
+        }
+        let Some(plugin) = plugins.get(&key) else {
+            continue;
+        };
+        let request = Request {
+            finding: job.finding,
+            control: run.control,
+            params: run.params,
+            mode,
+        };
+        let outcome = runtime.remediate(plugin, &request).await;
+        results.push((job.decision, Some(outcome)));
+    }
+    print(&args, &results)?;
+    let failed = results
+        .iter()
+        .filter_map(|(_, o)| o.as_ref())
+        .any(|o| o.status.is_failure());
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn direct_jobs(args: &RunArgs, findings: Vec<Finding>) -> Result<Vec<Job>, Fatal> {
+    if args.plugin.is_dir() {
+        return Err(Fatal::input(anyhow!(
+            "{} is a directory; without --policy, --plugin names one component",
+            args.plugin.display()
+        )));
+    }
+    // Validate the grants once, before anything runs.
+    Grants::new(&args.grants).map_err(Fatal::input)?;
+    findings
         .into_iter()
         .map(|finding| {
             let control = args
@@ -76,44 +153,107 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
                         finding.id
                     ))
                 })?;
-            Ok(Request {
+            Ok(Job {
                 finding,
-                control,
-                params: args.params.clone(),
-                mode: if args.plan { Mode::Plan } else { Mode::Apply },
+                decision: None,
+                run: Some(Run {
+                    control,
+                    plugin: args.plugin.clone(),
+                    sha256: args.sha256.clone(),
+                    grants: args.grants.clone(),
+                    params: args.params.clone(),
+                }),
             })
         })
-        .collect::<Result<Vec<_>, Fatal>>()?;
+        .collect()
+}
 
-    let bytes = read_file(&args.plugin)?;
-    let expected = args.sha256.clone().unwrap_or_else(|| sha256_hex(&bytes));
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let config = HostConfig {
-        role_name: args.role_name.clone(),
-        deadline: Duration::from_secs(args.deadline_secs),
-        ..HostConfig::default()
-    };
-    let runtime = Runtime::new(config, aws).map_err(Fatal::input)?;
-    let plugin = runtime
+fn policy_jobs(args: &RunArgs, dir: &Path, text: &str, findings: Vec<Finding>) -> Result<Vec<Job>, Fatal> {
+    let policy = policy::load(Some(dir))?;
+    let document: Value = serde_json::from_str(text)
+        .map_err(|e| Fatal::input(anyhow!("{} is not valid JSON: {e}", args.finding.display())))?;
+    let decisions = hubfix_policy::decide(&document, &policy, &NoOrg, policy::today())
+        .map_err(|e| Fatal::input(anyhow!("{}: {e}", args.finding.display())))?;
+    let mut by_id: HashMap<String, Decision> = decisions
+        .into_iter()
+        .filter_map(|d| d.finding_id.clone().map(|id| (id, d)))
+        .collect();
+    findings
+        .into_iter()
+        .map(|finding| {
+            let decision = by_id.remove(&finding.id).ok_or_else(|| {
+                Fatal::input(anyhow!("the policy made no decision for finding {}", finding.id))
+            })?;
+            let run = match (&decision.action, &decision.plugin, &decision.control) {
+                (Action::Remediate, Some(plugin), Some(control)) => Some(Run {
+                    control: control.clone(),
+                    plugin: if args.plugin.is_dir() {
+                        args.plugin.join(format!("{}.wasm", plugin.name.replace('-', "_")))
+                    } else {
+                        args.plugin.clone()
+                    },
+                    sha256: plugin.sha256.clone(),
+                    grants: decision.grants.clone(),
+                    params: decision.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                }),
+                _ => None,
+            };
+            Ok(Job {
+                finding,
+                decision: Some(decision),
+                run,
+            })
+        })
+        .collect()
+}
+
+async fn load(runtime: &Runtime, run: &Run) -> Result<Plugin, Fatal> {
+    let grants = Grants::new(&run.grants).map_err(Fatal::input)?;
+    let bytes = read_file(&run.plugin)?;
+    let expected = run.sha256.clone().unwrap_or_else(|| sha256_hex(&bytes));
+    runtime
         .load(&bytes, &expected, grants)
         .await
-        .map_err(|e| Fatal::input(anyhow!("plugin {} refused: {e}", args.plugin.display())))?;
+        .map_err(|e| Fatal::input(anyhow!("plugin {} refused: {e}", run.plugin.display())))
+}
 
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(requests.len());
-    for request in &requests {
-        outcomes.push(runtime.remediate(&plugin, request).await);
-    }
+fn print(args: &RunArgs, results: &[(Option<Decision>, Option<Outcome>)]) -> Result<(), Fatal> {
     match args.output {
         Output::Json => {
-            let text = if outcomes.len() == 1 {
-                serde_json::to_string_pretty(&outcomes[0])
+            let values: Vec<Value> = if args.policy.is_some() {
+                results
+                    .iter()
+                    .map(|(d, o)| json!({"decision": d, "outcome": o}))
+                    .collect()
             } else {
-                serde_json::to_string_pretty(&outcomes)
+                results
+                    .iter()
+                    .filter_map(|(_, o)| o.as_ref())
+                    .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
+                    .collect()
             };
-            println!("{}", text.map_err(Fatal::input)?);
+            let value = match <[Value; 1]>::try_from(values) {
+                Ok([one]) => one,
+                Err(many) => Value::Array(many),
+            };
+            let text = serde_json::to_string_pretty(&value).map_err(Fatal::input)?;
+            out!("{text}");
         }
-        Output::Table => table::print_outcomes(&outcomes),
+        Output::Table => {
+            for (decision, outcome) in results {
+                match (decision, outcome) {
+                    (_, Some(outcome)) => table::print_outcomes(std::slice::from_ref(outcome)),
+                    (Some(d), None) => out!(
+                        "{:<17} {:<8} {}  not remediated: {}",
+                        d.action.to_string(),
+                        d.control.as_deref().unwrap_or("?"),
+                        d.account_id.as_deref().unwrap_or("?"),
+                        d.reason
+                    ),
+                    (None, None) => {}
+                }
+            }
+        }
     }
-    let failed = outcomes.iter().any(|o| o.status.is_failure());
-    Ok(if failed { 1 } else { 0 })
+    Ok(())
 }

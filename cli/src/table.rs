@@ -4,7 +4,7 @@ use hubfix_host::{CallResult, Outcome};
 
 pub fn print_outcomes(outcomes: &[Outcome]) {
     for o in outcomes {
-        println!(
+        out!(
             "{status:<17} {control:<8} {account} {region}  {plugin}@{version} ({digest})  {ms:.1} ms",
             status = o.status.as_str(),
             control = o.control,
@@ -15,7 +15,7 @@ pub fn print_outcomes(outcomes: &[Outcome]) {
             digest = o.plugin.sha256.get(..12).unwrap_or(&o.plugin.sha256),
             ms = o.duration_ms,
         );
-        println!("  {}", o.message);
+        out!("  {}", o.message);
         for c in &o.calls {
             let result = match c.result {
                 CallResult::Ok => "ok",
@@ -23,7 +23,7 @@ pub fn print_outcomes(outcomes: &[Outcome]) {
                 CallResult::Denied => "DENIED",
                 CallResult::Error => "error",
             };
-            println!(
+            out!(
                 "  {kind} {service}:{operation:<30} {resource:<24} {result}{error}",
                 kind = if c.mutating { "W" } else { "R" },
                 service = c.service,

@@ -24,9 +24,13 @@ use crate::scope::Scope;
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// WASI interfaces a plugin may import. All are linked against an empty context: no
-/// environment variables, no arguments, no stdin, output discarded. Filesystem and
-/// sockets are never linked, so a component importing them is refused.
+/// environment variables, no arguments, no stdin, no preopened directory (so the
+/// filesystem interfaces, which `cargo component`'s wasip1 adapter always imports, reach
+/// no file), stderr kept for the audit record, stdout discarded. Sockets are never
+/// linked, so a component importing them is refused.
 const WASI_ALLOWED: &[&str] = &[
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
     "wasi:cli/environment",
     "wasi:cli/exit",
     "wasi:cli/stdin",
@@ -577,7 +581,8 @@ impl Runtime {
 fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
     use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
     use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
-    use wasmtime_wasi::p2::bindings::{cli, clocks, random};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
     use wasmtime_wasi::random::WasiRandom;
     use wasmtime_wasi_io::bindings::wasi::io;
 
@@ -599,6 +604,8 @@ fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
     random::random::add_to_linker::<StoreData, WasiRandom>(l, |d| d.wasi.random())?;
     random::insecure::add_to_linker::<StoreData, WasiRandom>(l, |d| d.wasi.random())?;
     random::insecure_seed::add_to_linker::<StoreData, WasiRandom>(l, |d| d.wasi.random())?;
+    filesystem::types::add_to_linker::<StoreData, WasiFilesystem>(l, StoreData::filesystem)?;
+    filesystem::preopens::add_to_linker::<StoreData, WasiFilesystem>(l, StoreData::filesystem)?;
     cli::exit::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
     cli::environment::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;
     cli::stdin::add_to_linker::<StoreData, WasiCli>(l, StoreData::cli)?;

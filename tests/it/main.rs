@@ -16,3 +16,6 @@ mod limits;
 
 /// Bad input: malformed findings, findings without what the plugin needs, tampered bytes.
 mod input;
+
+/// The crates agree on the contract: the policy grants what the host provides.
+mod contract;
