@@ -8,13 +8,15 @@ use std::time::{Duration, Instant};
 use hubfix_finding::Finding;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable, types::ComponentItem};
-use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
+    Trap,
+};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::aws::{AwsClients, LimitExceeded, PluginCtx};
+use crate::aws::{LimitExceeded, PluginCtx, Session, SessionFactory};
 use crate::bindings::{self, Control, ControlPre};
-use crate::credentials::{self, SessionRequest};
 use crate::error::{LoadError, SetupError};
 use crate::functions::{self, Grants};
 use crate::outcome::{Failure, LogLine, Outcome, PluginRef, Status};
@@ -67,6 +69,10 @@ pub struct HostConfig {
     pub max_calls: u32,
     /// Duration of the assumed-role session, in seconds (AWS minimum 900).
     pub session_duration_secs: i32,
+    /// Instances that may run at once in this process with the pooling allocator (slots
+    /// are reserved up front and reused, with copy-on-write memory images); `0` uses
+    /// on-demand allocation instead.
+    pub pool_size: u32,
 }
 
 impl Default for HostConfig {
@@ -77,6 +83,7 @@ impl Default for HostConfig {
             memory_limit: 64 << 20,
             max_calls: 200,
             session_duration_secs: 900,
+            pool_size: 16,
         }
     }
 }
@@ -263,6 +270,18 @@ impl Runtime {
         wasm.wasm_component_model(true)
             .epoch_interruption(true)
             .max_wasm_stack(1 << 20);
+        if config.pool_size > 0 {
+            let n = config.pool_size;
+            let mut pool = PoolingAllocationConfig::new();
+            // A Rust component is a handful of core instances, usually one memory.
+            pool.total_component_instances(n)
+                .total_core_instances(n * 8)
+                .total_memories(n * 2)
+                .total_tables(n * 4)
+                .total_stacks(n)
+                .max_memory_size(config.memory_limit);
+            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
         let engine = Engine::new(&wasm).map_err(|e| SetupError::Engine(format!("{e:#}")))?;
         let linker = build_linker(&engine).map_err(|e| SetupError::Engine(format!("{e:#}")))?;
         let sts = aws_sdk_sts::Client::new(&aws);
@@ -309,6 +328,15 @@ impl Runtime {
         self.prepare(&component, actual, grants).await
     }
 
+    /// Compiles a component and asks it to describe itself, granting (for this check only)
+    /// whatever it imports: what `hubfix publish` needs before it knows the policy entry.
+    pub async fn describe(&self, bytes: &[u8]) -> Result<Plugin, LoadError> {
+        let component = self.compile(bytes)?;
+        let imports = self.imports_of(&component);
+        let grants = Grants::new(&imports.functions).unwrap_or_default();
+        self.prepare(&component, sha256_hex(bytes), grants).await
+    }
+
     /// Checks a compiled component's imports against `grants`, pre-links it and asks it
     /// to `describe()` itself. `sha256` must be the verified digest of the bytes it was
     /// compiled from.
@@ -339,7 +367,7 @@ impl Runtime {
             Scope::empty(),
             Arc::new(Grants::default()),
             bindings::types::Mode::Plan,
-            None,
+            Session::None,
             0,
         ));
         let described = async {
@@ -386,15 +414,6 @@ impl Runtime {
             duration_ms: 0.0,
         };
 
-        let clients = match self.session(plugin, request).await {
-            Ok(clients) => clients,
-            Err(e) => {
-                outcome.failure = Some(Failure::Credentials);
-                outcome.message = e.to_string();
-                outcome.duration_ms = started.elapsed().as_secs_f64() * 1e3;
-                return outcome;
-            }
-        };
         let mode = match request.mode {
             Mode::Apply => bindings::types::Mode::Apply,
             Mode::Plan => bindings::types::Mode::Plan,
@@ -403,7 +422,7 @@ impl Runtime {
             Scope::of(finding),
             plugin.grants.clone(),
             mode,
-            clients,
+            self.session(plugin, request),
             self.config.max_calls,
         );
         let mut store = self.store(ctx);
@@ -462,7 +481,11 @@ impl Runtime {
                 outcome.message = plugin_outcome.message;
             }
         }
-        if !trail.denials.is_empty() && outcome.failure.is_none() {
+        if let Some(message) = trail.credentials_error {
+            outcome.status = Status::Failed;
+            outcome.failure = Some(Failure::Credentials);
+            outcome.message = format!("{message}; plugin said: {}", outcome.message);
+        } else if !trail.denials.is_empty() && outcome.failure.is_none() {
             outcome.status = Status::Denied;
             outcome.message = format!(
                 "host denied {} call(s): {}; plugin said: {}",
@@ -487,28 +510,25 @@ impl Runtime {
         outcome
     }
 
-    /// AWS clients for the remediation, or none when the plugin is granted nothing.
-    async fn session(
-        &self,
-        plugin: &Plugin,
-        request: &Request,
-    ) -> Result<Option<AwsClients>, credentials::CredentialsError> {
+    /// How the remediation reaches AWS: the role is assumed on the plugin's first AWS
+    /// call; nothing granted means no session at all.
+    fn session(&self, plugin: &Plugin, request: &Request) -> Session {
         if plugin.grants.is_empty() {
-            return Ok(None);
+            return Session::None;
         }
         let f = &request.finding;
-        let session = SessionRequest {
-            partition: &f.partition,
-            account_id: &f.account_id,
-            region: &f.region,
-            role_name: &self.config.role_name,
-            control: &request.control,
-            finding_id: &f.id,
+        Session::Lazy(Box::new(SessionFactory {
+            base: self.aws.clone(),
+            sts: self.sts.clone(),
+            grants: plugin.grants.clone(),
+            partition: f.partition.clone(),
+            account_id: f.account_id.clone(),
+            region: f.region.clone(),
+            role_name: self.config.role_name.clone(),
+            control: request.control.clone(),
+            finding_id: f.id.clone(),
             duration_secs: self.config.session_duration_secs,
-        };
-        credentials::assume(&self.aws, &self.sts, &plugin.grants, &session)
-            .await
-            .map(Some)
+        }))
     }
 
     /// The engine, for the loader's compiled-code cache.

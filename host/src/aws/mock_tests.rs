@@ -15,7 +15,7 @@ use aws_smithy_types::error::ErrorMetadata;
 use hubfix_finding::Finding;
 use serde_json::json;
 
-use super::{AwsClients, CallError, LimitExceeded, PluginCtx};
+use super::{AwsClients, CallError, LimitExceeded, PluginCtx, Session};
 use crate::bindings::ec2::Host as _;
 use crate::bindings::iam::{Host as _, PasswordPolicy};
 use crate::bindings::types::{AwsError, Mode};
@@ -56,7 +56,7 @@ fn ctx(
         sg_scope(),
         Arc::new(Grants::new(grants).unwrap()),
         mode,
-        Some(clients),
+        Session::Ready(clients),
         max_calls,
     )
 }
@@ -213,4 +213,49 @@ async fn an_empty_rule_list_is_invalid_input_without_a_call() {
         .unwrap_err();
     assert!(matches!(err, CallError::Aws(AwsError::InvalidInput(_))));
     assert_eq!(revoke.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn the_role_is_assumed_on_the_first_aws_call_and_a_refusal_is_kept() {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+
+    let refused = mock!(aws_sdk_sts::Client::assume_role).then_error(|| {
+        AssumeRoleError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDenied")
+                .message("not trusted")
+                .build(),
+        )
+    });
+    let sts = mock_client!(aws_sdk_sts, [&refused]);
+    let factory = super::SessionFactory {
+        base: aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build(),
+        sts,
+        grants: Arc::new(Grants::new(ALL).unwrap()),
+        partition: "aws".into(),
+        account_id: "111111111111".into(),
+        region: "us-east-1".into(),
+        role_name: "HubfixRemediationRole".into(),
+        control: "EC2.7".into(),
+        finding_id: "f".into(),
+        duration_secs: 900,
+    };
+    let mut ctx = PluginCtx::new(
+        sg_scope(),
+        Arc::new(Grants::new(ALL).unwrap()),
+        Mode::Apply,
+        Session::Lazy(Box::new(factory)),
+        10,
+    );
+    assert_eq!(refused.num_calls(), 0, "nothing assumed before the first call");
+    let first = ctx.get_ebs_encryption_by_default().await.unwrap_err();
+    assert!(matches!(first, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("HubfixRemediationRole")));
+    let second = ctx.get_ebs_encryption_by_default().await.unwrap_err();
+    assert!(matches!(second, CallError::Aws(AwsError::AccessDenied(_))));
+    assert_eq!(refused.num_calls(), 1, "a refusal is not retried within one remediation");
+    let trail = ctx.into_trail();
+    assert!(trail.credentials_error.is_some());
+    assert_eq!(trail.calls[0].result, CallResult::Error);
 }

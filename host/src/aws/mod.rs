@@ -43,6 +43,46 @@ impl AwsClients {
     }
 }
 
+/// How a remediation gets its AWS clients: ready-made, assumed on the first AWS call (so a
+/// plugin that decides without calling AWS costs no STS round trip), or none at all.
+pub(crate) enum Session {
+    /// Clients already built.
+    Ready(AwsClients),
+    /// Assume the role on first use.
+    Lazy(Box<SessionFactory>),
+    /// No AWS access (nothing granted, or `describe()`).
+    None,
+}
+
+/// Everything needed to assume the remediation role for one finding.
+pub(crate) struct SessionFactory {
+    pub base: aws_config::SdkConfig,
+    pub sts: aws_sdk_sts::Client,
+    pub grants: Arc<Grants>,
+    pub partition: String,
+    pub account_id: String,
+    pub region: String,
+    pub role_name: String,
+    pub control: String,
+    pub finding_id: String,
+    pub duration_secs: i32,
+}
+
+impl SessionFactory {
+    async fn open(&self) -> Result<AwsClients, crate::credentials::CredentialsError> {
+        let request = crate::credentials::SessionRequest {
+            partition: &self.partition,
+            account_id: &self.account_id,
+            region: &self.region,
+            role_name: &self.role_name,
+            control: &self.control,
+            finding_id: &self.finding_id,
+            duration_secs: self.duration_secs,
+        };
+        crate::credentials::assume(&self.base, &self.sts, &self.grants, &request).await
+    }
+}
+
 /// A limit the host enforces by ending the remediation (a trap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum LimitExceeded {
@@ -81,7 +121,8 @@ pub struct PluginCtx {
     scope: Scope,
     grants: Arc<Grants>,
     mode: Mode,
-    clients: Option<AwsClients>,
+    session: Session,
+    credentials_error: Option<String>,
     max_calls: u32,
     calls: Vec<AwsCall>,
     logs: Vec<LogLine>,
@@ -93,6 +134,7 @@ pub(crate) struct Trail {
     pub calls: Vec<AwsCall>,
     pub logs: Vec<LogLine>,
     pub denials: Vec<String>,
+    pub credentials_error: Option<String>,
 }
 
 impl PluginCtx {
@@ -100,14 +142,15 @@ impl PluginCtx {
         scope: Scope,
         grants: Arc<Grants>,
         mode: Mode,
-        clients: Option<AwsClients>,
+        session: Session,
         max_calls: u32,
     ) -> Self {
         Self {
             scope,
             grants,
             mode,
-            clients,
+            session,
+            credentials_error: None,
             max_calls,
             calls: Vec::new(),
             logs: Vec::new(),
@@ -126,6 +169,7 @@ impl PluginCtx {
             calls: self.calls,
             logs: self.logs,
             denials: self.denials,
+            credentials_error: self.credentials_error,
         }
     }
 
@@ -163,9 +207,12 @@ impl PluginCtx {
             self.record(function, resource, CallResult::Planned, None, started);
             return Ok(T::default());
         }
-        let Some(clients) = self.clients.clone() else {
-            let reason = "no AWS session for this remediation".to_owned();
-            return Err(self.deny_fn(function, resource, reason));
+        let clients = match self.clients().await {
+            Ok(clients) => clients,
+            Err(e) => {
+                self.record(function, resource, CallResult::Error, Some(error_text(&e)), started);
+                return Err(CallError::Aws(e));
+            }
         };
         let result = op(clients).await;
         match &result {
@@ -176,6 +223,38 @@ impl PluginCtx {
             }
         }
         result.map_err(CallError::Aws)
+    }
+
+    /// The session's clients, assuming the role on first use. A failure is kept (the
+    /// outcome reports it as a credentials failure) and every later call fails the same.
+    async fn clients(&mut self) -> Result<AwsClients, AwsError> {
+        if let Some(message) = &self.credentials_error {
+            return Err(AwsError::AccessDenied(message.clone()));
+        }
+        let factory = match &self.session {
+            Session::Ready(clients) => return Ok(clients.clone()),
+            Session::None => {
+                return Err(AwsError::AccessDenied(
+                    "no AWS session for this remediation".into(),
+                ));
+            }
+            Session::Lazy(factory) => factory,
+        };
+        match factory.open().await {
+            Ok(clients) => {
+                self.session = Session::Ready(clients.clone());
+                Ok(clients)
+            }
+            Err(e) => {
+                let message = e.to_string();
+                self.credentials_error = Some(message.clone());
+                Err(if e.throttled {
+                    AwsError::Throttled(message)
+                } else {
+                    AwsError::AccessDenied(message)
+                })
+            }
+        }
     }
 
     fn deny_fn(
