@@ -45,17 +45,25 @@ pub fn today() -> Date {
 /// Reads and validates every `*.toml` file of `dir`, or the shipped policy.
 pub fn load(dir: Option<&Path>) -> Result<Policy, Fatal> {
     let Some(dir) = dir else {
-        return Policy::shipped().map_err(|e| Fatal::input(anyhow!("the shipped policy is invalid:\n{e}")));
+        return Policy::shipped()
+            .map_err(|e| Fatal::input(anyhow!("the shipped policy is invalid:\n{e}")));
     };
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Fatal::input(anyhow!("cannot read policy directory {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Fatal::input(anyhow!(
+            "cannot read policy directory {}: {e}",
+            dir.display()
+        ))
+    })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
     if paths.is_empty() {
-        return Err(Fatal::input(anyhow!("{} holds no *.toml policy file", dir.display())));
+        return Err(Fatal::input(anyhow!(
+            "{} holds no *.toml policy file",
+            dir.display()
+        )));
     }
     let mut files = Vec::with_capacity(paths.len());
     for path in &paths {

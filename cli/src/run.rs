@@ -48,7 +48,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "ID")]
     control: Option<String>,
     /// The role assumed in the finding's account.
-    #[arg(long, env = "HUBFIX_ROLE_NAME", default_value = "HubfixRemediationRole")]
+    #[arg(
+        long,
+        env = "HUBFIX_ROLE_NAME",
+        default_value = "HubfixRemediationRole"
+    )]
     role_name: String,
     /// Wall-clock limit per remediation, in seconds.
     #[arg(long, default_value_t = 30)]
@@ -168,7 +172,12 @@ fn direct_jobs(args: &RunArgs, findings: Vec<Finding>) -> Result<Vec<Job>, Fatal
         .collect()
 }
 
-fn policy_jobs(args: &RunArgs, dir: &Path, text: &str, findings: Vec<Finding>) -> Result<Vec<Job>, Fatal> {
+fn policy_jobs(
+    args: &RunArgs,
+    dir: &Path,
+    text: &str,
+    findings: Vec<Finding>,
+) -> Result<Vec<Job>, Fatal> {
     let policy = policy::load(Some(dir))?;
     let document: Value = serde_json::from_str(text)
         .map_err(|e| Fatal::input(anyhow!("{} is not valid JSON: {e}", args.finding.display())))?;
@@ -182,19 +191,27 @@ fn policy_jobs(args: &RunArgs, dir: &Path, text: &str, findings: Vec<Finding>) -
         .into_iter()
         .map(|finding| {
             let decision = by_id.remove(&finding.id).ok_or_else(|| {
-                Fatal::input(anyhow!("the policy made no decision for finding {}", finding.id))
+                Fatal::input(anyhow!(
+                    "the policy made no decision for finding {}",
+                    finding.id
+                ))
             })?;
             let run = match (&decision.action, &decision.plugin, &decision.control) {
                 (Action::Remediate, Some(plugin), Some(control)) => Some(Run {
                     control: control.clone(),
                     plugin: if args.plugin.is_dir() {
-                        args.plugin.join(format!("{}.wasm", plugin.name.replace('-', "_")))
+                        args.plugin
+                            .join(format!("{}.wasm", plugin.name.replace('-', "_")))
                     } else {
                         args.plugin.clone()
                     },
                     sha256: plugin.sha256.clone(),
                     grants: decision.grants.clone(),
-                    params: decision.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    params: decision
+                        .params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
                 }),
                 _ => None,
             };

@@ -265,19 +265,32 @@ async fn run_fixes_a_finding_and_reports_json() {
 }
 
 fn repo(path: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path).display().to_string()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+        .display()
+        .to_string()
 }
 
 #[test]
 fn policy_check_and_explain() {
     let out = hubfix(&["policy", "check", &repo("policies")]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("62 of 62 CIS controls covered"));
 
     // A broken policy: the error names file and line.
     let dir = std::env::temp_dir().join(format!("hubfix-bad-policy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("p.toml"), "[controls.\"EC2.7\"]\naction = \"remediate\"\nplugin = \"nope\"\nreason = \"x\"\n").unwrap();
+    std::fs::write(
+        dir.join("p.toml"),
+        "[controls.\"EC2.7\"]\naction = \"remediate\"\nplugin = \"nope\"\nreason = \"x\"\n",
+    )
+    .unwrap();
     let out = hubfix(&["policy", "check", &dir.display().to_string()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -285,15 +298,32 @@ fn policy_check_and_explain() {
     assert!(stderr.contains("nope"), "{stderr}");
 
     let finding = repo("policy/tests/findings/cis-1.2-rule-4.1-no-control-id.json");
-    let out = hubfix(&["policy", "explain", "--finding", &finding, "--output", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hubfix(&[
+        "policy",
+        "explain",
+        "--finding",
+        &finding,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let decision: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(decision["action"], "remediate");
     assert_eq!(decision["control"], "EC2.13");
     assert_eq!(decision["plugin"]["name"], "ec2-restrict-admin-ports");
 
     let broken = write_temp("explain-broken.json", "[1, 2");
-    let out = hubfix(&["policy", "explain", "--finding", &broken.display().to_string()]);
+    let out = hubfix(&[
+        "policy",
+        "explain",
+        "--finding",
+        &broken.display().to_string(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON"));
 }
@@ -304,25 +334,57 @@ async fn run_with_a_policy_takes_plugin_grants_and_params_from_it() {
         return;
     }
     let plugins = std::env::var("HUBFIX_PLUGIN_DIR").unwrap();
-    let member = Member::assume(&base_config().await, "280000000003").await.unwrap();
+    let member = Member::assume(&base_config().await, "280000000003")
+        .await
+        .unwrap();
     member.disable_ebs_default_encryption().await.unwrap();
     // One finding the policy remediates (EC2.7) and one it only notifies about (IAM.4).
     let findings = serde_json::json!([
         account_finding(&member.account, "EC2.7"),
         account_finding(&member.account, "IAM.4"),
     ]);
-    let file = write_temp("policy-run.json", &findings.to_string()).display().to_string();
-    let out = hubfix(&["run", "--finding", &file, "--policy", &repo("policies"), "--plugin", &plugins, "--output", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = write_temp("policy-run.json", &findings.to_string())
+        .display()
+        .to_string();
+    let out = hubfix(&[
+        "run",
+        "--finding",
+        &file,
+        "--policy",
+        &repo("policies"),
+        "--plugin",
+        &plugins,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let results: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(results[0]["decision"]["action"], "remediate");
     assert_eq!(results[0]["outcome"]["status"], "remediated");
-    assert_eq!(results[0]["outcome"]["plugin"]["name"], "ec2-ebs-default-encryption");
+    assert_eq!(
+        results[0]["outcome"]["plugin"]["name"],
+        "ec2-ebs-default-encryption"
+    );
     assert_eq!(results[1]["decision"]["action"], "notify");
     assert!(results[1]["outcome"].is_null());
     assert!(member.ebs_default_encryption().await.unwrap());
 
     // Grants come from the policy: passing them too is refused.
-    let out = hubfix(&["run", "--finding", &file, "--policy", &repo("policies"), "--plugin", &plugins, "--grant", "ec2.get-ebs-encryption-by-default"]);
+    let out = hubfix(&[
+        "run",
+        "--finding",
+        &file,
+        "--policy",
+        &repo("policies"),
+        "--plugin",
+        &plugins,
+        "--grant",
+        "ec2.get-ebs-encryption-by-default",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -31,6 +31,7 @@ mod functions;
 mod loader;
 mod log;
 mod outcome;
+mod publish;
 mod runtime;
 mod scope;
 
@@ -40,5 +41,6 @@ pub use error::{LoadError, SetupError};
 pub use functions::{Grants, HOST_FUNCTIONS, HostFunction, Target, UnknownGrant};
 pub use loader::{Loader, LoaderConfig, Source};
 pub use outcome::{AwsCall, CallResult, Failure, LogLine, Outcome, PluginRef, Status};
+pub use publish::{PublishError, publish};
 pub use runtime::{HostConfig, Imports, Mode, Plugin, Request, Runtime, sha256_hex};
 pub use scope::Scope;

@@ -47,10 +47,7 @@ async fn imports_list_exactly_the_functions_a_plugin_calls() -> Result<()> {
         assert_eq!(imports.functions, expected, "{}", spec.name);
         assert!(imports.forbidden.is_empty(), "{:?}", imports.forbidden);
         assert!(
-            imports
-                .wasi
-                .iter()
-                .all(|w| !w.contains("sockets")),
+            imports.wasi.iter().all(|w| !w.contains("sockets")),
             "{:?}",
             imports.wasi
         );

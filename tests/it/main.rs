@@ -14,6 +14,9 @@ mod capability;
 /// Misbehaving guests: deadline, memory limit, traps, call budget; the host keeps serving.
 mod limits;
 
+/// The S3 registry: publish, hot reload, rollback, tampering, S3 outages.
+mod registry;
+
 /// Bad input: malformed findings, findings without what the plugin needs, tampered bytes.
 mod input;
 

@@ -42,6 +42,26 @@ pub async fn base_config() -> SdkConfig {
         .await
 }
 
+/// An S3 client for the registry bucket (path-style addressing, as the emulator needs).
+pub fn s3_client(base: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_s3::Client {
+    let mut config = aws_sdk_s3::config::Builder::from(base).force_path_style(true);
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+/// Creates a fresh bucket with a unique name and returns the name.
+pub async fn fresh_bucket(s3: &aws_sdk_s3::Client, stem: &str) -> Result<String> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let bucket = format!("{stem}-{nanos}");
+    s3.create_bucket().bucket(&bucket).send().await?;
+    Ok(bucket)
+}
+
 /// SDK clients acting inside one member account, reached through STS AssumeRole.
 #[derive(Clone)]
 pub struct Member {

@@ -249,12 +249,22 @@ async fn the_role_is_assumed_on_the_first_aws_call_and_a_refusal_is_kept() {
         Session::Lazy(Box::new(factory)),
         10,
     );
-    assert_eq!(refused.num_calls(), 0, "nothing assumed before the first call");
+    assert_eq!(
+        refused.num_calls(),
+        0,
+        "nothing assumed before the first call"
+    );
     let first = ctx.get_ebs_encryption_by_default().await.unwrap_err();
-    assert!(matches!(first, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("HubfixRemediationRole")));
+    assert!(
+        matches!(first, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("HubfixRemediationRole"))
+    );
     let second = ctx.get_ebs_encryption_by_default().await.unwrap_err();
     assert!(matches!(second, CallError::Aws(AwsError::AccessDenied(_))));
-    assert_eq!(refused.num_calls(), 1, "a refusal is not retried within one remediation");
+    assert_eq!(
+        refused.num_calls(),
+        1,
+        "a refusal is not retried within one remediation"
+    );
     let trail = ctx.into_trail();
     assert!(trail.credentials_error.is_some());
     assert_eq!(trail.calls[0].result, CallResult::Error);

@@ -210,7 +210,13 @@ impl PluginCtx {
         let clients = match self.clients().await {
             Ok(clients) => clients,
             Err(e) => {
-                self.record(function, resource, CallResult::Error, Some(error_text(&e)), started);
+                self.record(
+                    function,
+                    resource,
+                    CallResult::Error,
+                    Some(error_text(&e)),
+                    started,
+                );
                 return Err(CallError::Aws(e));
             }
         };

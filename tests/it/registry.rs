@@ -1,0 +1,262 @@
+use std::time::Duration;
+
+use anyhow::Result;
+use aws_sdk_s3::primitives::ByteStream;
+use hubfix_finding::Finding;
+use hubfix_host::{
+    Grants, LoadError, Loader, LoaderConfig, Mode, PublishError, Request, Runtime, Source, Status,
+    publish,
+};
+use hubfix_registry::{Publish, Registry, RegistryError};
+use hubfix_tests::{
+    EC2_EBS_DEFAULT_ENCRYPTION, account_finding, base_config, fresh_bucket, plugin_bytes, s3_client,
+};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use crate::common::{require_emulator, runtime};
+
+const MISBEHAVE_GRANTS: [&str; 2] = [
+    "ec2.revoke-security-group-ingress",
+    "ec2.get-ebs-encryption-by-default",
+];
+
+fn cache_dir(test: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("hubfix-it-{test}-{}", std::process::id()))
+}
+
+/// Runs the `noop` behaviour of whatever version of `misbehave` the loader serves now
+/// and returns the plugin's message and where the plugin came from.
+async fn noop(rt: &Runtime, loader: &Loader) -> Result<(String, Source)> {
+    let grants = Grants::new(MISBEHAVE_GRANTS)?;
+    let (plugin, source) = loader.plugin(rt, "misbehave", &grants).await?;
+    let request = Request {
+        finding: Finding::from_value(account_finding("290000000001", "EC2.7"))?,
+        control: "EC2.7".into(),
+        params: vec![("behavior".into(), "noop".into())],
+        mode: Mode::Apply,
+    };
+    let outcome = rt.remediate(&plugin, &request).await;
+    assert_eq!(outcome.status, Status::Skipped, "{}", outcome.message);
+    assert!(
+        outcome.calls.is_empty(),
+        "noop reaches no AWS (no AssumeRole either)"
+    );
+    Ok((outcome.message, source))
+}
+
+#[tokio::test]
+async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes() -> Result<()> {
+    require_emulator!();
+    let base = base_config().await;
+    let s3 = s3_client(&base, None);
+    let bucket = fresh_bucket(&s3, "hubfix-registry").await?;
+    let registry = Registry::new(s3.clone(), &bucket, "it");
+    let rt = runtime().await?;
+    // TTL zero: every lookup revalidates the index (a 304 when unchanged).
+    let loader = Loader::new(
+        registry.clone(),
+        LoaderConfig {
+            index_ttl: Duration::ZERO,
+            cache_dir: Some(cache_dir("registry")),
+        },
+    );
+    let grants = Grants::new(MISBEHAVE_GRANTS)?;
+
+    match loader.plugin(&rt, "misbehave", &grants).await {
+        Err(LoadError::UnknownPlugin(name)) => assert_eq!(name, "misbehave"),
+        Err(e) => panic!("expected UnknownPlugin, got {e}"),
+        Ok(_) => panic!("an unpublished plugin loaded"),
+    }
+
+    let v1 = plugin_bytes("misbehave")?;
+    let v2 = plugin_bytes("misbehave-v2")?;
+    let report = publish(&rt, &registry, &v1, &grants, false).await?;
+    assert!(report.uploaded && report.index_changed);
+    assert_eq!((report.version.as_str(), report.previous), ("0.1.0", None));
+    assert_eq!(report.key, "it/plugins/misbehave/0.1.0.wasm");
+    let (message, source) = noop(&rt, &loader).await?;
+    assert!(message.contains("misbehave 0.1.0"), "{message}");
+    assert_eq!(source, Source::Fetched);
+
+    // Publishing the same bytes again changes nothing.
+    let again = publish(&rt, &registry, &v1, &grants, false).await?;
+    assert!(!again.uploaded && !again.index_changed);
+
+    // A dry run of v2 reports and writes nothing.
+    let dry = publish(&rt, &registry, &v2, &grants, true).await?;
+    assert!(dry.dry_run && dry.uploaded && dry.index_changed);
+    assert_eq!(
+        noop(&rt, &loader).await?.0,
+        message,
+        "dry run changed nothing"
+    );
+
+    // v2 is live on the next finding, without restarting anything.
+    let report = publish(&rt, &registry, &v2, &grants, false).await?;
+    assert_eq!(report.previous.as_deref(), Some("0.1.0"));
+    let (message, source) = noop(&rt, &loader).await?;
+    assert!(message.contains("misbehave 0.2.0"), "{message}");
+    assert_eq!(source, Source::Fetched);
+
+    // Rollback is one index write; v1 is still compiled in memory.
+    let back = registry.rollback("misbehave").await?;
+    assert_eq!(back.version, "0.1.0");
+    let (message, source) = noop(&rt, &loader).await?;
+    assert!(message.contains("misbehave 0.1.0"), "{message}");
+    assert_eq!(source, Source::Memory);
+
+    // Published versions are immutable.
+    let clash = registry
+        .publish(
+            &Publish {
+                name: "misbehave",
+                version: "0.1.0",
+                bytes: &v2,
+                controls: vec![],
+                imports: vec![],
+            },
+            false,
+        )
+        .await;
+    assert!(
+        matches!(clash, Err(RegistryError::Immutable { .. })),
+        "{clash:?}"
+    );
+
+    // A plugin whose imports exceed its grants is refused, and the index is untouched.
+    let ebs = plugin_bytes(EC2_EBS_DEFAULT_ENCRYPTION.name)?;
+    let (index_before, _) = registry.index().await?;
+    let narrow = Grants::new(["ec2.get-ebs-encryption-by-default"])?;
+    match publish(&rt, &registry, &ebs, &narrow, false).await {
+        Err(PublishError::Load(LoadError::MissingGrants { missing })) => {
+            assert_eq!(missing, ["ec2.enable-ebs-encryption-by-default"]);
+        }
+        other => panic!("expected MissingGrants, got {other:?}"),
+    }
+    assert_eq!(registry.index().await?.0, index_before);
+
+    // Bytes overwritten in S3 behind the registry's back are refused; the host keeps
+    // serving the other plugin.
+    let ebs_grants = Grants::new(EC2_EBS_DEFAULT_ENCRYPTION.grants)?;
+    let report = publish(&rt, &registry, &ebs, &ebs_grants, false).await?;
+    s3.put_object()
+        .bucket(&bucket)
+        .key(&report.key)
+        .body(ByteStream::from(v1.clone()))
+        .send()
+        .await?;
+    match loader
+        .plugin(&rt, EC2_EBS_DEFAULT_ENCRYPTION.name, &ebs_grants)
+        .await
+    {
+        Err(LoadError::Integrity { expected, actual }) => {
+            assert_eq!(expected, report.sha256);
+            assert_eq!(actual, hubfix_host::sha256_hex(&v1));
+        }
+        Err(e) => panic!("expected an integrity error, got {e}"),
+        Ok(_) => panic!("tampered bytes loaded"),
+    }
+    let (message, _) = noop(&rt, &loader).await?;
+    assert!(message.contains("misbehave 0.1.0"), "{message}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_new_process_loads_from_the_disk_cache_without_fetching() -> Result<()> {
+    require_emulator!();
+    let base = base_config().await;
+    let s3 = s3_client(&base, None);
+    let bucket = fresh_bucket(&s3, "hubfix-disk-cache").await?;
+    let registry = Registry::new(s3.clone(), &bucket, "");
+    let dir = cache_dir("disk");
+    let config = LoaderConfig {
+        index_ttl: Duration::from_secs(60),
+        cache_dir: Some(dir.clone()),
+    };
+    let grants = Grants::new(MISBEHAVE_GRANTS)?;
+    let rt = runtime().await?;
+    publish(&rt, &registry, &plugin_bytes("misbehave")?, &grants, false).await?;
+    let first = Loader::new(registry.clone(), config.clone());
+    assert_eq!(noop(&rt, &first).await?.1, Source::Fetched);
+
+    // A second runtime and loader stand for a new container on the same disk.
+    let rt2 = runtime().await?;
+    let second = Loader::new(registry, config);
+    assert_eq!(noop(&rt2, &second).await?.1, Source::Disk);
+    assert_eq!(noop(&rt2, &second).await?.1, Source::Memory);
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+/// A TCP proxy in front of the emulator that the test can cut off.
+async fn proxy(upstream: String) -> Result<(String, JoinSet<()>)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = format!("http://{}", listener.local_addr()?);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(async move {
+        let mut connections = JoinSet::new();
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            connections.spawn(async move {
+                if let Ok(mut outbound) = TcpStream::connect(&upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    Ok((address, tasks))
+}
+
+#[tokio::test]
+async fn when_s3_is_unreachable_cached_plugins_keep_working() -> Result<()> {
+    require_emulator!();
+    let base = base_config().await;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")?;
+    let upstream = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let s3 = s3_client(&base, None);
+    let bucket = fresh_bucket(&s3, "hubfix-outage").await?;
+    let direct = Registry::new(s3, &bucket, "");
+    let rt = runtime().await?;
+    let grants = Grants::new(MISBEHAVE_GRANTS)?;
+    publish(&rt, &direct, &plugin_bytes("misbehave")?, &grants, false).await?;
+    let ebs_grants = Grants::new(EC2_EBS_DEFAULT_ENCRYPTION.grants)?;
+    publish(
+        &rt,
+        &direct,
+        &plugin_bytes(EC2_EBS_DEFAULT_ENCRYPTION.name)?,
+        &ebs_grants,
+        false,
+    )
+    .await?;
+
+    let (address, mut cut) = proxy(upstream).await?;
+    let via_proxy = Registry::new(s3_client(&base, Some(&address)), &bucket, "");
+    let loader = Loader::new(
+        via_proxy,
+        LoaderConfig {
+            index_ttl: Duration::ZERO,
+            cache_dir: None,
+        },
+    );
+    assert_eq!(noop(&rt, &loader).await?.1, Source::Fetched);
+
+    cut.shutdown().await; // S3 is now unreachable.
+    assert_eq!(
+        noop(&rt, &loader).await?.1,
+        Source::Memory,
+        "cached plugin keeps serving"
+    );
+    match loader
+        .plugin(&rt, EC2_EBS_DEFAULT_ENCRYPTION.name, &ebs_grants)
+        .await
+    {
+        Err(e @ LoadError::Unavailable(_)) => assert!(e.is_retryable()),
+        Err(e) => panic!("expected a retryable Unavailable error, got {e}"),
+        Ok(_) => panic!("loaded without S3"),
+    }
+    Ok(())
+}
