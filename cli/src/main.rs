@@ -12,6 +12,7 @@ macro_rules! out {
 
 mod check;
 mod policy;
+mod registry;
 mod run;
 mod table;
 
@@ -41,6 +42,11 @@ enum Command {
     /// Validate policies and explain decisions.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Check plugins against the policy's grants and publish them to the S3 registry.
+    Publish(registry::PublishArgs),
+    /// Inspect the S3 registry or roll a plugin back.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 /// How results are printed.
@@ -116,6 +122,8 @@ fn main() -> ExitCode {
             Command::Run(args) => run::run(args).await,
             Command::Check(args) => check::check(args).await,
             Command::Policy(command) => policy::policy(command),
+            Command::Publish(args) => registry::publish(args).await,
+            Command::Registry(command) => registry::registry(command).await,
         }
     });
     match result {

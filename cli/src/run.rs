@@ -7,15 +7,19 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
 use clap::Args;
 use hubfix_finding::Finding;
-use hubfix_host::{Grants, HostConfig, Mode, Outcome, Plugin, Request, Runtime, sha256_hex};
+use hubfix_host::{
+    Grants, HostConfig, Loader, LoaderConfig, Mode, Outcome, Plugin, Request, Runtime, sha256_hex,
+};
 use hubfix_policy::{Action, Decision, NoOrg};
 use serde_json::{Value, json};
 
+use crate::registry::Location;
 use crate::{Fatal, Output, policy, read_file, table};
 
 #[derive(Args)]
@@ -25,9 +29,17 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     finding: PathBuf,
     /// The plugin component (.wasm); with `--policy`, a directory of components named
-    /// after their plugins (`ec2_restrict_admin_ports.wasm`).
-    #[arg(long, value_name = "PATH")]
-    plugin: PathBuf,
+    /// after their plugins (`ec2_restrict_admin_ports.wasm`); with `--registry`, the
+    /// plugin's name (not needed with `--policy`).
+    #[arg(long, value_name = "PATH|NAME")]
+    plugin: Option<String>,
+    /// Load plugins from this registry (`s3://BUCKET[/PREFIX]`) instead of files, with a
+    /// compiled-code cache on local disk.
+    #[arg(long, value_name = "S3_URL", conflicts_with = "sha256")]
+    registry: Option<String>,
+    /// Where the registry's compiled components are cached.
+    #[arg(long, value_name = "DIR", requires = "registry")]
+    cache_dir: Option<PathBuf>,
     /// Take plugin, grants and parameters from this policy directory.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["grants", "params", "control", "sha256"])]
     policy: Option<PathBuf>,
@@ -76,9 +88,25 @@ struct Job {
     run: Option<Run>,
 }
 
+/// Where a plugin's bytes come from.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Source {
+    File(PathBuf),
+    Registry(String),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Registry(name) => write!(f, "{name} (registry)"),
+        }
+    }
+}
+
 struct Run {
     control: String,
-    plugin: PathBuf,
+    plugin: Source,
     sha256: Option<String>,
     grants: Vec<String>,
     params: Vec<(String, String)>,
@@ -102,8 +130,19 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
         ..HostConfig::default()
     };
     let runtime = Runtime::new(config, aws).map_err(Fatal::input)?;
+    let loader = match &args.registry {
+        Some(url) => {
+            let registry = Location { url: url.clone() }.open().await?;
+            let mut config = LoaderConfig::default();
+            if let Some(dir) = &args.cache_dir {
+                config.cache_dir = Some(dir.clone());
+            }
+            Some(Loader::new(registry, config))
+        }
+        None => None,
+    };
     let mode = if args.plan { Mode::Plan } else { Mode::Apply };
-    let mut plugins: HashMap<(PathBuf, Vec<String>), Plugin> = HashMap::new();
+    let mut plugins: HashMap<(Source, Vec<String>), Arc<Plugin>> = HashMap::new();
     let mut results: Vec<(Option<Decision>, Option<Outcome>)> = Vec::with_capacity(jobs.len());
     for job in jobs {
         let Some(run) = job.run else {
@@ -112,7 +151,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
         };
         let key = (run.plugin.clone(), run.grants.clone());
         if !plugins.contains_key(&key) {
-            let plugin = load(&runtime, &run).await?;
+            let plugin = load(&runtime, loader.as_ref(), &run).await?;
             plugins.insert(key.clone(), plugin);
         }
         let Some(plugin) = plugins.get(&key) else {
@@ -135,13 +174,26 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
     Ok(if failed { 1 } else { 0 })
 }
 
-fn direct_jobs(args: &RunArgs, findings: Vec<Finding>) -> Result<Vec<Job>, Fatal> {
-    if args.plugin.is_dir() {
-        return Err(Fatal::input(anyhow!(
-            "{} is a directory; without --policy, --plugin names one component",
-            args.plugin.display()
-        )));
+/// The plugin a finding goes to: the policy's choice (`named`) or `--plugin`.
+fn source(args: &RunArgs, named: Option<&str>) -> Result<Source, Fatal> {
+    match (&args.registry, named, &args.plugin) {
+        (Some(_), Some(name), _) => Ok(Source::Registry(name.to_owned())),
+        (Some(_), None, Some(name)) => Ok(Source::Registry(name.clone())),
+        (None, Some(name), Some(dir)) if Path::new(dir).is_dir() => Ok(Source::File(
+            Path::new(dir).join(format!("{}.wasm", name.replace('-', "_"))),
+        )),
+        (None, _, Some(path)) if Path::new(path).is_dir() => Err(Fatal::input(anyhow!(
+            "{path} is a directory; without --policy, --plugin names one component"
+        ))),
+        (None, _, Some(path)) => Ok(Source::File(PathBuf::from(path))),
+        (_, _, None) => Err(Fatal::input(anyhow!(
+            "which plugin? pass --plugin (a .wasm file, a directory with --policy, or a name with --registry)"
+        ))),
     }
+}
+
+fn direct_jobs(args: &RunArgs, findings: Vec<Finding>) -> Result<Vec<Job>, Fatal> {
+    let plugin = source(args, None)?;
     // Validate the grants once, before anything runs.
     Grants::new(&args.grants).map_err(Fatal::input)?;
     findings
@@ -162,7 +214,7 @@ fn direct_jobs(args: &RunArgs, findings: Vec<Finding>) -> Result<Vec<Job>, Fatal
                 decision: None,
                 run: Some(Run {
                     control,
-                    plugin: args.plugin.clone(),
+                    plugin: plugin.clone(),
                     sha256: args.sha256.clone(),
                     grants: args.grants.clone(),
                     params: args.params.clone(),
@@ -199,12 +251,7 @@ fn policy_jobs(
             let run = match (&decision.action, &decision.plugin, &decision.control) {
                 (Action::Remediate, Some(plugin), Some(control)) => Some(Run {
                     control: control.clone(),
-                    plugin: if args.plugin.is_dir() {
-                        args.plugin
-                            .join(format!("{}.wasm", plugin.name.replace('-', "_")))
-                    } else {
-                        args.plugin.clone()
-                    },
+                    plugin: source(args, Some(&plugin.name))?,
                     sha256: plugin.sha256.clone(),
                     grants: decision.grants.clone(),
                     params: decision
@@ -224,14 +271,32 @@ fn policy_jobs(
         .collect()
 }
 
-async fn load(runtime: &Runtime, run: &Run) -> Result<Plugin, Fatal> {
+async fn load(runtime: &Runtime, loader: Option<&Loader>, run: &Run) -> Result<Arc<Plugin>, Fatal> {
     let grants = Grants::new(&run.grants).map_err(Fatal::input)?;
-    let bytes = read_file(&run.plugin)?;
-    let expected = run.sha256.clone().unwrap_or_else(|| sha256_hex(&bytes));
-    runtime
-        .load(&bytes, &expected, grants)
-        .await
-        .map_err(|e| Fatal::input(anyhow!("plugin {} refused: {e}", run.plugin.display())))
+    let refused =
+        |e: hubfix_host::LoadError| Fatal::input(anyhow!("plugin {} refused: {e}", run.plugin));
+    match (&run.plugin, loader) {
+        (Source::Registry(name), Some(loader)) => {
+            let (plugin, source) = loader
+                .plugin(runtime, name, &grants)
+                .await
+                .map_err(refused)?;
+            tracing::info!(plugin = %name, ?source, "plugin loaded from the registry");
+            Ok(plugin)
+        }
+        (Source::Registry(name), None) => {
+            Err(Fatal::input(anyhow!("plugin {name}: no --registry given")))
+        }
+        (Source::File(path), _) => {
+            let bytes = read_file(path)?;
+            let expected = run.sha256.clone().unwrap_or_else(|| sha256_hex(&bytes));
+            runtime
+                .load(&bytes, &expected, grants)
+                .await
+                .map(Arc::new)
+                .map_err(refused)
+        }
+    }
 }
 
 fn print(args: &RunArgs, results: &[(Option<Decision>, Option<Outcome>)]) -> Result<(), Fatal> {

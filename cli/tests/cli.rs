@@ -388,3 +388,129 @@ async fn run_with_a_policy_takes_plugin_grants_and_params_from_it() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn publish_list_run_from_the_registry_and_rollback() {
+    if !emulator_available("publish_list_run_from_the_registry_and_rollback") {
+        return;
+    }
+    let base = base_config().await;
+    let s3 = hubfix_tests::s3_client(&base, None);
+    let bucket = hubfix_tests::fresh_bucket(&s3, "hubfix-cli-registry")
+        .await
+        .unwrap();
+    let url = format!("s3://{bucket}/cli");
+    let ebs = plugin_path(EC2_EBS_DEFAULT_ENCRYPTION.name)
+        .unwrap()
+        .display()
+        .to_string();
+    let with_env = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hubfix"))
+            .args(args)
+            .env("HUBFIX_S3_PATH_STYLE", "1")
+            .output()
+            .unwrap()
+    };
+
+    let dry = with_env(&[
+        "publish",
+        &ebs,
+        "--registry",
+        &url,
+        "--policy",
+        &repo("policies"),
+        "--dry-run",
+    ]);
+    assert_eq!(
+        dry.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(String::from_utf8_lossy(&dry.stdout).starts_with("would upload and activate"));
+    let list = with_env(&["registry", "list", "--registry", &url]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("no plugin published"));
+
+    let published = with_env(&[
+        "publish",
+        &ebs,
+        "--registry",
+        &url,
+        "--policy",
+        &repo("policies"),
+    ]);
+    assert_eq!(
+        published.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&published.stderr)
+    );
+    let list = with_env(&["registry", "list", "--registry", &url, "--output", "json"]);
+    let index: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(
+        index["plugins"]["ec2-ebs-default-encryption"]["version"],
+        "0.1.0"
+    );
+
+    // A plugin the policy does not know is refused before anything is written.
+    let misbehave = plugin_path("misbehave").unwrap().display().to_string();
+    let refused = with_env(&[
+        "publish",
+        &misbehave,
+        "--registry",
+        &url,
+        "--policy",
+        &repo("policies"),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("plugin `misbehave` is not in the policy")
+    );
+
+    // The policy picks the plugin, the registry supplies it.
+    let member = Member::assume(&base, "280000000004").await.unwrap();
+    member.disable_ebs_default_encryption().await.unwrap();
+    let finding = write_temp(
+        "registry-run.json",
+        &account_finding(&member.account, "EC2.7").to_string(),
+    );
+    let cache = std::env::temp_dir().join(format!("hubfix-cli-cache-{}", std::process::id()));
+    let run = with_env(&[
+        "run",
+        "--finding",
+        &finding.display().to_string(),
+        "--policy",
+        &repo("policies"),
+        "--registry",
+        &url,
+        "--cache-dir",
+        &cache.display().to_string(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let result: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(result["outcome"]["status"], "remediated");
+    assert!(member.ebs_default_encryption().await.unwrap());
+    assert!(
+        std::fs::read_dir(&cache).unwrap().count() == 1,
+        "compiled code cached on disk"
+    );
+
+    let rollback = with_env(&[
+        "registry",
+        "rollback",
+        "ec2-ebs-default-encryption",
+        "--registry",
+        &url,
+    ]);
+    assert_eq!(rollback.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&rollback.stderr).contains("no earlier version"));
+    let _ = std::fs::remove_dir_all(cache);
+}

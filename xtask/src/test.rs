@@ -96,6 +96,8 @@ pub fn emulator_env(endpoint: &str, plugin_dir: &Path) -> Vec<(&'static str, OsS
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ("HUBFIX_PLUGIN_DIR", plugin_dir.into()),
         ("HUBFIX_EMULATOR", "1".into()),
+        // The emulator serves S3 path-style only.
+        ("HUBFIX_S3_PATH_STYLE", "1".into()),
     ]
 }
 

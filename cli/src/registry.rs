@@ -1,0 +1,198 @@
+//! `hubfix publish` and `hubfix registry list | rollback`: the plugin registry in S3.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::{Args, Subcommand};
+use hubfix_host::{Grants, HostConfig, Runtime};
+use hubfix_registry::Registry;
+
+use crate::{Fatal, Output, policy, read_file};
+
+/// Where the registry is.
+#[derive(Args, Clone)]
+pub struct Location {
+    /// The registry: `s3://BUCKET[/PREFIX]`.
+    #[arg(long = "registry", env = "HUBFIX_REGISTRY", value_name = "S3_URL")]
+    pub url: String,
+}
+
+impl Location {
+    /// Connects to the registry with the environment's AWS configuration. Path-style
+    /// addressing when `HUBFIX_S3_PATH_STYLE` is `1`/`true` (S3-compatible endpoints such
+    /// as the local emulator).
+    pub async fn open(&self) -> Result<Registry, Fatal> {
+        let rest = self.url.strip_prefix("s3://").ok_or_else(|| {
+            Fatal::input(anyhow!(
+                "--registry must be s3://BUCKET[/PREFIX], got `{}`",
+                self.url
+            ))
+        })?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(Fatal::input(anyhow!(
+                "--registry `{}` names no bucket",
+                self.url
+            )));
+        }
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let path_style = std::env::var("HUBFIX_S3_PATH_STYLE")
+            .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&aws)
+                .force_path_style(path_style)
+                .build(),
+        );
+        Ok(Registry::new(s3, bucket, prefix))
+    }
+}
+
+#[derive(Args)]
+pub struct PublishArgs {
+    /// Plugin components (.wasm) to publish; name and version come from each one's
+    /// `describe()`.
+    #[arg(required = true)]
+    plugins: Vec<PathBuf>,
+    #[command(flatten)]
+    registry: Location,
+    /// The policy whose grants each plugin must fit; the shipped policy when absent.
+    #[arg(long, value_name = "DIR")]
+    policy: Option<PathBuf>,
+    /// Show what would change and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long, value_enum, default_value_t)]
+    output: Output,
+}
+
+#[derive(Subcommand)]
+pub enum RegistryCommand {
+    /// Show the active version of every plugin.
+    List {
+        #[command(flatten)]
+        registry: Location,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Make the previously active version of a plugin active again.
+    Rollback {
+        /// The plugin's name.
+        name: String,
+        #[command(flatten)]
+        registry: Location,
+    },
+}
+
+pub async fn publish(args: PublishArgs) -> Result<u8, Fatal> {
+    let policy = policy::load(args.policy.as_deref())?;
+    let registry = args.registry.open().await?;
+    let aws = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let runtime = Runtime::new(HostConfig::default(), aws).map_err(Fatal::input)?;
+    let mut reports = Vec::new();
+    for path in &args.plugins {
+        let bytes = read_file(path)?;
+        let plugin = runtime
+            .describe(&bytes)
+            .await
+            .map_err(|e| Fatal::input(anyhow!("{}: {e}", path.display())))?;
+        let name = plugin.info().name.clone();
+        let entry = policy.plugin(&name).ok_or_else(|| {
+            Fatal::input(anyhow!(
+                "{}: plugin `{name}` is not in the policy; add it (with its grants) to the plugins file first",
+                path.display()
+            ))
+        })?;
+        let grants = Grants::new(&entry.grants).map_err(Fatal::input)?;
+        let report = hubfix_host::publish(&runtime, &registry, &bytes, &grants, args.dry_run)
+            .await
+            .map_err(|e| Fatal::input(anyhow!("{}: publish refused: {e}", path.display())))?;
+        if matches!(args.output, Output::Table) {
+            let verb = match (report.dry_run, report.uploaded, report.index_changed) {
+                (true, _, false) | (false, _, false) => "unchanged",
+                (true, true, true) => "would upload and activate",
+                (true, false, true) => "would activate",
+                (false, true, true) => "uploaded and activated",
+                (false, false, true) => "activated",
+            };
+            out!(
+                "{verb:<26} {} {} sha256:{} (s3://{}/{}){}",
+                report.name,
+                report.version,
+                report.sha256,
+                registry.bucket(),
+                report.key,
+                report
+                    .previous
+                    .as_deref()
+                    .filter(|p| *p != report.version)
+                    .map(|p| format!(", was {p}"))
+                    .unwrap_or_default()
+            );
+        }
+        reports.push(report);
+    }
+    if matches!(args.output, Output::Json) {
+        out!(
+            "{}",
+            serde_json::to_string_pretty(&reports).map_err(Fatal::input)?
+        );
+    }
+    Ok(0)
+}
+
+pub async fn registry(command: RegistryCommand) -> Result<u8, Fatal> {
+    match command {
+        RegistryCommand::List { registry, output } => {
+            let registry = registry.open().await?;
+            let (index, _) = registry.index().await.map_err(Fatal::input)?;
+            match output {
+                Output::Json => out!(
+                    "{}",
+                    serde_json::to_string_pretty(&index).map_err(Fatal::input)?
+                ),
+                Output::Table => {
+                    if index.plugins.is_empty() {
+                        out!(
+                            "no plugin published in s3://{}/{}",
+                            registry.bucket(),
+                            registry.index_key()
+                        );
+                    }
+                    for (name, entry) in &index.plugins {
+                        let earlier: Vec<&str> = entry
+                            .history
+                            .iter()
+                            .rev()
+                            .map(|p| p.version.as_str())
+                            .collect();
+                        out!(
+                            "{name:<28} {:<8} sha256:{}  {}  controls {}  earlier [{}]",
+                            entry.active.version,
+                            entry
+                                .active
+                                .sha256
+                                .get(..16)
+                                .unwrap_or(&entry.active.sha256),
+                            entry.activated_at,
+                            entry.controls.join(","),
+                            earlier.join(", ")
+                        );
+                    }
+                }
+            }
+            Ok(0)
+        }
+        RegistryCommand::Rollback { name, registry } => {
+            let registry = registry.open().await?;
+            let pinned = registry.rollback(&name).await.map_err(Fatal::input)?;
+            out!(
+                "{name} is back at {} (sha256:{})",
+                pinned.version,
+                pinned.sha256
+            );
+            Ok(0)
+        }
+    }
+}
