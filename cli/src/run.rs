@@ -278,7 +278,7 @@ async fn load(runtime: &Runtime, loader: Option<&Loader>, run: &Run) -> Result<A
     match (&run.plugin, loader) {
         (Source::Registry(name), Some(loader)) => {
             let (plugin, source) = loader
-                .plugin(runtime, name, &grants)
+                .plugin_pinned(runtime, name, run.sha256.as_deref(), &grants)
                 .await
                 .map_err(refused)?;
             tracing::info!(plugin = %name, ?source, "plugin loaded from the registry");

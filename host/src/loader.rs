@@ -99,7 +99,27 @@ impl Loader {
         name: &str,
         grants: &Grants,
     ) -> Result<(Arc<Plugin>, Source), LoadError> {
+        self.plugin_pinned(runtime, name, None, grants).await
+    }
+
+    /// Like [`Loader::plugin`], and when the policy pins a digest too, the registry's
+    /// active version must have exactly that digest (else `Integrity`, naming both).
+    pub async fn plugin_pinned(
+        &self,
+        runtime: &Runtime,
+        name: &str,
+        policy_sha256: Option<&str>,
+        grants: &Grants,
+    ) -> Result<(Arc<Plugin>, Source), LoadError> {
         let pinned = self.active(name).await?;
+        if let Some(expected) = policy_sha256 {
+            if !expected.eq_ignore_ascii_case(&pinned.sha256) {
+                return Err(LoadError::Integrity {
+                    expected: expected.to_ascii_lowercase(),
+                    actual: pinned.sha256,
+                });
+            }
+        }
         let key = (pinned.sha256.clone(), grants.to_string());
         if let Some(plugin) = self.plugins.lock().await.get(&key) {
             return Ok((plugin.clone(), Source::Memory));

@@ -106,6 +106,20 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
     assert!(message.contains("misbehave 0.1.0"), "{message}");
     assert_eq!(source, Source::Memory);
 
+    // A digest pinned by the policy must be the registry's active one.
+    let pinned_elsewhere = "0".repeat(64);
+    match loader
+        .plugin_pinned(&rt, "misbehave", Some(&pinned_elsewhere), &grants)
+        .await
+    {
+        Err(LoadError::Integrity { expected, actual }) => {
+            assert_eq!(expected, pinned_elsewhere);
+            assert_eq!(actual, back.sha256);
+        }
+        Err(e) => panic!("expected an integrity error, got {e}"),
+        Ok(_) => panic!("a plugin not matching the policy's pin loaded"),
+    }
+
     // Published versions are immutable.
     let clash = registry
         .publish(
