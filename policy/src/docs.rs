@@ -13,9 +13,26 @@ use crate::raw::PolicyFile;
 /// TOML) use it for completion and checks; `hubfix policy check` remains the authority.
 pub fn policy_schema() -> String {
     let schema = schemars::schema_for!(PolicyFile);
+    // Keys sorted explicitly: whether serde_json keeps insertion order depends on features
+    // other crates of a build may turn on, and the committed file must not.
+    let schema = sorted(serde_json::to_value(&schema).unwrap_or_default());
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The value with every object's keys in sorted order.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// How many catalog controls of each membership the policy gives each action.

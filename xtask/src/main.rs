@@ -4,6 +4,7 @@
 //! may want (the emulator endpoint, the plugin table, test totals) go to stdout.
 //! `cargo xtask ci` green locally means CI green: `.ci/run` calls nothing else.
 
+mod bench;
 mod ci;
 mod cmd;
 mod demo;
@@ -35,6 +36,9 @@ Tasks:
   ci [ARGS] [-- TEST ARGS]    rustfmt and clippy checks, then `test`
   demo [-- DEMO ARGS]         plugins, a fresh emulator, the hubfix CLI, then the
                               demo binary of hubfix-tests
+  bench                       the numbers of docs/performance.md: criterion warm-path
+                              bench, whole-process cold starts against the emulator's
+                              S3 registry, plugin and binary sizes (release build)
 
 Environment:
   CARGO_TARGET_DIR  target directory of both workspaces
@@ -54,6 +58,7 @@ enum Task {
     Ci(Vec<String>),
     /// Arguments for the demo binary.
     Demo(Vec<String>),
+    Bench,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -78,6 +83,7 @@ fn parse_args(args: &[String]) -> Result<Task> {
         "plugins" => no_args(Task::Plugins),
         "test" => Ok(Task::Test(rest.to_vec())),
         "ci" => Ok(Task::Ci(rest.to_vec())),
+        "bench" => no_args(Task::Bench),
         "demo" => match rest.split_first() {
             None => Ok(Task::Demo(Vec::new())),
             Some((sep, demo_args)) if sep == "--" => Ok(Task::Demo(demo_args.to_vec())),
@@ -146,6 +152,7 @@ fn run(task: Task) -> Result<()> {
         Task::Test(args) => test::run(&paths, &args),
         Task::Ci(args) => ci::run(&paths, &args),
         Task::Demo(args) => demo::run(&paths, &args),
+        Task::Bench => bench::run(&paths),
     }
 }
 
