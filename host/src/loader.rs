@@ -112,13 +112,13 @@ impl Loader {
         grants: &Grants,
     ) -> Result<(Arc<Plugin>, Source), LoadError> {
         let pinned = self.active(name).await?;
-        if let Some(expected) = policy_sha256 {
-            if !expected.eq_ignore_ascii_case(&pinned.sha256) {
-                return Err(LoadError::Integrity {
-                    expected: expected.to_ascii_lowercase(),
-                    actual: pinned.sha256,
-                });
-            }
+        if let Some(expected) = policy_sha256
+            && !expected.eq_ignore_ascii_case(&pinned.sha256)
+        {
+            return Err(LoadError::Integrity {
+                expected: expected.to_ascii_lowercase(),
+                actual: pinned.sha256,
+            });
         }
         let key = (pinned.sha256.clone(), grants.to_string());
         if let Some(plugin) = self.plugins.lock().await.get(&key) {
@@ -174,14 +174,14 @@ impl Loader {
             return Ok((component.clone(), Source::Memory));
         }
         let cached = self.cache_path(runtime, &pinned.sha256);
-        if let Some(path) = &cached {
-            if let Some(component) = read_compiled(runtime, path) {
-                self.components
-                    .lock()
-                    .await
-                    .insert(pinned.sha256.clone(), component.clone());
-                return Ok((component, Source::Disk));
-            }
+        if let Some(path) = &cached
+            && let Some(component) = read_compiled(runtime, path)
+        {
+            self.components
+                .lock()
+                .await
+                .insert(pinned.sha256.clone(), component.clone());
+            return Ok((component, Source::Disk));
         }
         let bytes = self.registry.fetch(pinned).await?;
         let component = runtime.compile(&bytes)?;
