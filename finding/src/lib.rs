@@ -136,37 +136,10 @@ impl Finding {
     /// (`{"detail": {"findings": [...]}}`).
     pub fn parse_all(text: &str) -> Result<Vec<Self>, FindingError> {
         let value: Value = serde_json::from_str(text)?;
-        let list = match value {
-            Value::Array(items) => items,
-            Value::Object(mut map) => {
-                if let Some(Value::Object(mut detail)) = map.remove("detail") {
-                    match detail.remove("findings") {
-                        Some(Value::Array(items)) => items,
-                        _ => {
-                            return Err(FindingError::NotAFinding(
-                                "EventBridge event without detail.findings[]".into(),
-                            ));
-                        }
-                    }
-                } else if let Some(Value::Array(items)) = map.remove("Findings") {
-                    items
-                } else {
-                    vec![Value::Object(map)]
-                }
-            }
-            other => {
-                return Err(FindingError::NotAFinding(format!(
-                    "expected a JSON object or array, got {}",
-                    kind_of(&other)
-                )));
-            }
-        };
-        if list.is_empty() {
-            return Err(FindingError::NotAFinding(
-                "the document holds no findings".into(),
-            ));
-        }
-        list.into_iter().map(Self::from_value).collect()
+        findings_in(&value)?
+            .into_iter()
+            .map(|finding| Self::from_value(finding.clone()))
+            .collect()
     }
 
     /// Builds a finding from an ASFF JSON value, checking the fields hubfix relies on.
@@ -174,7 +147,7 @@ impl Finding {
         let Value::Object(obj) = &raw else {
             return Err(FindingError::NotAFinding(format!(
                 "expected a JSON object, got {}",
-                kind_of(&raw)
+                json_kind(&raw)
             )));
         };
         let id = match obj.get("Id").and_then(Value::as_str) {
@@ -318,7 +291,45 @@ fn arn_field(arn: &str, n: usize) -> Option<&str> {
     arn.split(':').nth(n)
 }
 
-fn kind_of(value: &Value) -> &'static str {
+/// The findings in a document, in any shape hubfix accepts: one finding, a JSON array of
+/// findings, `{"Findings": [...]}` (the `GetFindings` shape) or an EventBridge event
+/// (`{"detail": {"findings": [...]}}`). The findings themselves are not checked.
+pub fn findings_in(document: &Value) -> Result<Vec<&Value>, FindingError> {
+    let list: Vec<&Value> = match document {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(map) => {
+            if let Some(detail) = map.get("detail") {
+                match detail.get("findings") {
+                    Some(Value::Array(items)) => items.iter().collect(),
+                    _ => {
+                        return Err(FindingError::NotAFinding(
+                            "EventBridge event without detail.findings[]".into(),
+                        ));
+                    }
+                }
+            } else if let Some(Value::Array(items)) = map.get("Findings") {
+                items.iter().collect()
+            } else {
+                vec![document]
+            }
+        }
+        other => {
+            return Err(FindingError::NotAFinding(format!(
+                "expected a JSON object or array, got {}",
+                json_kind(other)
+            )));
+        }
+    };
+    if list.is_empty() {
+        return Err(FindingError::NotAFinding(
+            "the document holds no findings".into(),
+        ));
+    }
+    Ok(list)
+}
+
+/// "an object", "a string", …: what kind of JSON value this is, for error messages.
+pub fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

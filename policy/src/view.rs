@@ -2,6 +2,7 @@
 //! requiring any field: a finding that lacks one is decided `ignore` with a reason, never an
 //! error.
 
+use hubfix_finding::FindingError;
 use serde_json::Value;
 
 use crate::identity::{self, Identity, asff_resource_type, text_at};
@@ -20,49 +21,13 @@ pub enum InputError {
 /// (`{"detail": {"findings": [...]}}`, both "Security Hub Findings - Imported" and "Findings
 /// Imported V2").
 pub fn findings_in(document: &Value) -> Result<Vec<&Value>, InputError> {
-    let list: Vec<&Value> = match document {
-        Value::Array(items) => items.iter().collect(),
-        Value::Object(map) => {
-            if let Some(detail) = map.get("detail") {
-                match detail.get("findings") {
-                    Some(Value::Array(items)) => items.iter().collect(),
-                    _ => {
-                        return Err(InputError::NotAFinding(
-                            "EventBridge event without detail.findings[]".into(),
-                        ));
-                    }
-                }
-            } else if let Some(Value::Array(items)) = map.get("Findings") {
-                items.iter().collect()
-            } else {
-                vec![document]
-            }
-        }
-        other => {
-            return Err(InputError::NotAFinding(format!(
-                "expected a JSON object or array, got {}",
-                kind_of(other)
-            )));
-        }
-    };
-    if list.is_empty() {
-        return Err(InputError::NotAFinding(
-            "the document holds no findings".into(),
-        ));
-    }
-    Ok(list)
+    hubfix_finding::findings_in(document).map_err(|e| match e {
+        FindingError::NotAFinding(message) => InputError::NotAFinding(message),
+        other => InputError::NotAFinding(other.to_string()),
+    })
 }
 
-pub(crate) fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+pub(crate) use hubfix_finding::json_kind as kind_of;
 
 /// One resource of a finding, as far as exceptions need it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -234,11 +234,7 @@ impl Registry {
             .body
             .collect()
             .await
-            .map_err(|e| RegistryError::Unavailable {
-                operation: "GetObject",
-                key: key.clone(),
-                message: e.to_string(),
-            })?
+            .map_err(|e| read_failed(&key, e))?
             .into_bytes();
         let index: Index =
             serde_json::from_slice(&body).map_err(|e| RegistryError::CorruptIndex {
@@ -303,15 +299,7 @@ impl Registry {
         let mut hasher = Sha256::new();
         let mut bytes = Vec::with_capacity(out.content_length.unwrap_or(0).max(0) as usize);
         let mut body = out.body;
-        while let Some(chunk) = body
-            .try_next()
-            .await
-            .map_err(|e| RegistryError::Unavailable {
-                operation: "GetObject",
-                key: key.clone(),
-                message: e.to_string(),
-            })?
-        {
+        while let Some(chunk) = body.try_next().await.map_err(|e| read_failed(key, e))? {
             hasher.update(&chunk);
             bytes.extend_from_slice(&chunk);
         }
@@ -419,6 +407,15 @@ impl Registry {
 }
 
 type S3Error<E> = SdkError<E, HttpResponse>;
+
+/// A body that broke off while being read.
+fn read_failed(key: &str, e: impl std::fmt::Display) -> RegistryError {
+    RegistryError::Unavailable {
+        operation: "GetObject",
+        key: key.to_owned(),
+        message: e.to_string(),
+    }
+}
 
 fn status_of<E>(e: &S3Error<E>) -> Option<u16> {
     e.raw_response().map(|r| r.status().as_u16())
