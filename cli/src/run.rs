@@ -113,14 +113,12 @@ struct Run {
 }
 
 pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
-    let text = read_file(&args.finding)?;
-    let text = String::from_utf8(text)
-        .map_err(|_| Fatal::input(anyhow!("{} is not UTF-8 text", args.finding.display())))?;
-    let findings = Finding::parse_all(&text)
+    let document = policy::read_json(&args.finding)?;
+    let findings = Finding::all_in(&document)
         .map_err(|e| Fatal::input(anyhow!("{}: {e}", args.finding.display())))?;
     let jobs = match &args.policy {
         None => direct_jobs(&args, findings)?,
-        Some(dir) => policy_jobs(&args, dir, &text, findings)?,
+        Some(dir) => policy_jobs(&args, dir, &document, findings)?,
     };
 
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -150,12 +148,13 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
             continue;
         };
         let key = (run.plugin.clone(), run.grants.clone());
-        if !plugins.contains_key(&key) {
-            let plugin = load(&runtime, loader.as_ref(), &run).await?;
-            plugins.insert(key.clone(), plugin);
-        }
-        let Some(plugin) = plugins.get(&key) else {
-            continue;
+        let plugin = match plugins.get(&key) {
+            Some(plugin) => plugin.clone(),
+            None => {
+                let plugin = load(&runtime, loader.as_ref(), &run).await?;
+                plugins.insert(key, plugin.clone());
+                plugin
+            }
         };
         let request = Request {
             finding: job.finding,
@@ -163,7 +162,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
             params: run.params,
             mode,
         };
-        let outcome = runtime.remediate(plugin, &request).await;
+        let outcome = runtime.remediate(&plugin, &request).await;
         results.push((job.decision, Some(outcome)));
     }
     print(&args, &results)?;
@@ -227,13 +226,11 @@ fn direct_jobs(args: &RunArgs, findings: Vec<Finding>) -> Result<Vec<Job>, Fatal
 fn policy_jobs(
     args: &RunArgs,
     dir: &Path,
-    text: &str,
+    document: &Value,
     findings: Vec<Finding>,
 ) -> Result<Vec<Job>, Fatal> {
     let policy = policy::load(Some(dir))?;
-    let document: Value = serde_json::from_str(text)
-        .map_err(|e| Fatal::input(anyhow!("{} is not valid JSON: {e}", args.finding.display())))?;
-    let decisions = hubfix_policy::decide(&document, &policy, &NoOrg, policy::today())
+    let decisions = hubfix_policy::decide(document, &policy, &NoOrg, policy::today())
         .map_err(|e| Fatal::input(anyhow!("{}: {e}", args.finding.display())))?;
     let mut by_id: HashMap<String, Decision> = decisions
         .into_iter()

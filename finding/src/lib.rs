@@ -135,8 +135,12 @@ impl Finding {
     /// `{"Findings": [...]}` (the `GetFindings` shape), or an EventBridge event
     /// (`{"detail": {"findings": [...]}}`).
     pub fn parse_all(text: &str) -> Result<Vec<Self>, FindingError> {
-        let value: Value = serde_json::from_str(text)?;
-        findings_in(&value)?
+        Self::all_in(&serde_json::from_str(text)?)
+    }
+
+    /// Every finding in a parsed document (see [`findings_in`] for the shapes accepted).
+    pub fn all_in(document: &Value) -> Result<Vec<Self>, FindingError> {
+        findings_in(document)?
             .into_iter()
             .map(|finding| Self::from_value(finding.clone()))
             .collect()
