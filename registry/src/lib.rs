@@ -27,10 +27,14 @@
 #![deny(missing_docs)]
 
 mod index;
+#[cfg(test)]
+mod mock_tests;
 
 use std::time::SystemTime;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::date_time::Format;
@@ -221,7 +225,7 @@ impl Registry {
         let out = match result {
             Ok(out) => out,
             Err(e) if status_of(&e) == Some(304) => return Ok(IndexRead::NotModified),
-            Err(e) if is_missing(&e) => {
+            Err(e) if no_such_key(&e) => {
                 return Ok(IndexRead::Current {
                     index: Index::default(),
                     etag: None,
@@ -290,7 +294,7 @@ impl Registry {
             .send()
             .await
             .map_err(|e| {
-                if is_missing(&e) {
+                if no_such_key(&e) {
                     RegistryError::MissingObject { key: key.clone() }
                 } else {
                     unavailable("GetObject", key, e)
@@ -329,7 +333,13 @@ impl Registry {
                     .and_then(|m| m.get("sha256").cloned())
                     .unwrap_or_default(),
             )),
-            Err(e) if is_missing(&e) => Ok(None),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(HeadObjectError::is_not_found)
+                    || is_missing(&e) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(unavailable("HeadObject", key, e)),
         }
     }
@@ -423,6 +433,12 @@ fn status_of<E>(e: &S3Error<E>) -> Option<u16> {
 
 fn is_missing<E: ProvideErrorMetadata>(e: &S3Error<E>) -> bool {
     matches!(e.code(), Some("NoSuchKey" | "NotFound" | "NoSuchBucket")) || status_of(e) == Some(404)
+}
+
+fn no_such_key(e: &S3Error<GetObjectError>) -> bool {
+    e.as_service_error()
+        .is_some_and(GetObjectError::is_no_such_key)
+        || is_missing(e)
 }
 
 fn unavailable<E>(operation: &'static str, key: &str, e: S3Error<E>) -> RegistryError
