@@ -30,11 +30,8 @@ struct Report {
 pub async fn check(args: CheckArgs) -> Result<u8, Fatal> {
     let grants = Grants::new(&args.grants).map_err(Fatal::input)?;
     let bytes = read_file(&args.plugin)?;
-    // Inspecting a component needs no AWS access.
-    let aws = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .build();
-    let runtime = Runtime::new(HostConfig::default(), aws).map_err(Fatal::input)?;
+    let runtime =
+        Runtime::new(HostConfig::default(), crate::offline_aws_config()).map_err(Fatal::input)?;
     let imports = runtime.inspect(&bytes).map_err(Fatal::input)?;
     let report = Report {
         missing: imports.missing(&grants),

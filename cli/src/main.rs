@@ -76,6 +76,14 @@ impl Fatal {
     }
 }
 
+/// AWS configuration for commands that never call AWS (inspecting or describing a
+/// component): nothing is read from the environment or the network.
+pub fn offline_aws_config() -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build()
+}
+
 /// Reads a file, naming it in the error.
 pub fn read_file(path: &PathBuf) -> Result<Vec<u8>, Fatal> {
     std::fs::read(path)

@@ -86,10 +86,8 @@ pub enum RegistryCommand {
 pub async fn publish(args: PublishArgs) -> Result<u8, Fatal> {
     let policy = policy::load(args.policy.as_deref())?;
     let registry = args.registry.open().await?;
-    let aws = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .build();
-    let runtime = Runtime::new(HostConfig::default(), aws).map_err(Fatal::input)?;
+    let runtime =
+        Runtime::new(HostConfig::default(), crate::offline_aws_config()).map_err(Fatal::input)?;
     let mut reports = Vec::new();
     for path in &args.plugins {
         let bytes = read_file(path)?;

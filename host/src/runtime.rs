@@ -346,7 +346,6 @@ impl Runtime {
         sha256: String,
         grants: Grants,
     ) -> Result<Plugin, LoadError> {
-        let actual = sha256;
         let imports = self.imports_of(component);
         if !imports.forbidden.is_empty() {
             return Err(LoadError::ForbiddenImports {
@@ -385,7 +384,7 @@ impl Runtime {
             info: PluginRef {
                 name: info.name,
                 version: info.version,
-                sha256: actual,
+                sha256,
             },
             controls: info.controls,
         })

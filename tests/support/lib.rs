@@ -42,6 +42,15 @@ pub async fn base_config() -> SdkConfig {
         .await
 }
 
+/// A suffix that makes resource names unique, so a suite can run twice against one
+/// emulator.
+fn unique_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
+}
+
 /// An S3 client for the registry bucket (path-style addressing, as the emulator needs).
 pub fn s3_client(base: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_s3::Client {
     let mut config = aws_sdk_s3::config::Builder::from(base).force_path_style(true);
@@ -53,11 +62,7 @@ pub fn s3_client(base: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_s3::Client
 
 /// Creates a fresh bucket with a unique name and returns the name.
 pub async fn fresh_bucket(s3: &aws_sdk_s3::Client, stem: &str) -> Result<String> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let bucket = format!("{stem}-{nanos}");
+    let bucket = format!("{stem}-{}", unique_suffix());
     s3.create_bucket().bucket(&bucket).send().await?;
     Ok(bucket)
 }
@@ -153,15 +158,10 @@ impl Member {
     /// from 0.0.0.0/0, tcp 22 from 10.0.0.0/8).
     pub async fn seed_open_admin_group(&self, name: &str) -> Result<String> {
         let vpc = self.default_vpc().await?;
-        // Unique names, so a suite can run twice against one emulator.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
         let group = self
             .ec2
             .create_security_group()
-            .group_name(format!("{name}-{nanos:09}"))
+            .group_name(format!("{name}-{}", unique_suffix()))
             .description("hubfix test: admin ports open to the world")
             .vpc_id(vpc)
             .send()

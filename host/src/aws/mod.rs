@@ -192,15 +192,22 @@ impl PluginCtx {
             return Err(CallError::Limit(LimitExceeded::Calls(self.max_calls)));
         }
         let Some(function) = functions::lookup(name) else {
-            // The bindings and the function table disagree: a host bug, not guest input.
-            return Err(self.deny(name, "iam", resource, "not a host function".into()));
+            // The bindings and the function table disagree (a test keeps them equal): a host
+            // bug, not guest input. Refuse without reaching AWS.
+            tracing::error!(
+                function = name,
+                "host function missing from the function table"
+            );
+            return Err(CallError::Aws(AwsError::AccessDenied(format!(
+                "{name} is not a host function"
+            ))));
         };
         if !self.grants.contains(name) {
             let reason = format!("{name} is not granted to this plugin");
-            return Err(self.deny_fn(function, resource, reason));
+            return Err(self.deny(function, resource, reason));
         }
         if let Err(reason) = self.scope.check(function, resource) {
-            return Err(self.deny_fn(function, resource, reason));
+            return Err(self.deny(function, resource, reason));
         }
         let started = Instant::now();
         if function.is_mutating() && self.mode == Mode::Plan {
@@ -263,34 +270,20 @@ impl PluginCtx {
         }
     }
 
-    fn deny_fn(
+    fn deny(
         &mut self,
         function: &'static functions::HostFunction,
         resource: Option<&str>,
         reason: String,
     ) -> CallError {
-        self.deny(function.name, function.service(), resource, reason)
-    }
-
-    fn deny(
-        &mut self,
-        name: &str,
-        service: &str,
-        resource: Option<&str>,
-        reason: String,
-    ) -> CallError {
-        tracing::warn!(function = name, resource, %reason, "host call denied");
-        let mutating = functions::lookup(name).is_some_and(|f| f.is_mutating());
-        let operation = functions::lookup(name).map_or(name, |f| f.operation);
-        self.calls.push(AwsCall {
-            service: service.to_owned(),
-            operation: operation.to_owned(),
-            resource: resource.map(str::to_owned),
-            mutating,
-            result: CallResult::Denied,
-            error: Some(reason.clone()),
-            duration_ms: 0.0,
-        });
+        tracing::warn!(function = function.name, resource, %reason, "host call denied");
+        self.record(
+            function,
+            resource,
+            CallResult::Denied,
+            Some(reason.clone()),
+            Instant::now(),
+        );
         self.denials.push(reason.clone());
         CallError::Aws(AwsError::AccessDenied(reason))
     }
