@@ -10,6 +10,7 @@ macro_rules! out {
     };
 }
 
+mod backfill;
 mod check;
 mod policy;
 mod registry;
@@ -47,6 +48,9 @@ enum Command {
     /// Inspect the S3 registry or roll a plugin back.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Decide, remediate and update the findings that are already failing (GetFindings,
+    /// at most 3 requests per second), through the pipeline's decision and update path.
+    Backfill(backfill::BackfillArgs),
 }
 
 /// How results are printed.
@@ -132,6 +136,7 @@ fn main() -> ExitCode {
             Command::Policy(command) => policy::policy(command),
             Command::Publish(args) => registry::publish(args).await,
             Command::Registry(command) => registry::registry(command).await,
+            Command::Backfill(args) => backfill::backfill(args).await,
         }
     });
     match result {

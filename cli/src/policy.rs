@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
-use hubfix_policy::{Date, NoOrg, Policy};
+use hubfix_policy::{NoOrg, Policy};
 use serde_json::Value;
 
 use crate::{Fatal, Output, read_file};
@@ -33,14 +33,7 @@ pub struct ExplainArgs {
     output: Output,
 }
 
-/// Today, for exception expiry.
-pub fn today() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    Date::from_unix_seconds(i64::try_from(secs).unwrap_or(i64::MAX))
-}
+pub use hubfix_pipeline::route::today;
 
 /// Reads and validates every `*.toml` file of `dir`, or the shipped policy.
 pub fn load(dir: Option<&Path>) -> Result<Policy, Fatal> {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use hubfix_host::{Grants, HostConfig, Runtime};
+use hubfix_pipeline::s3::S3Url;
 use hubfix_registry::Registry;
 
 use crate::{Fatal, Output, policy, read_file};
@@ -22,28 +23,16 @@ impl Location {
     /// addressing when `HUBFIX_S3_PATH_STYLE` is `1`/`true` (S3-compatible endpoints such
     /// as the local emulator).
     pub async fn open(&self) -> Result<Registry, Fatal> {
-        let rest = self.url.strip_prefix("s3://").ok_or_else(|| {
-            Fatal::input(anyhow!(
-                "--registry must be s3://BUCKET[/PREFIX], got `{}`",
-                self.url
-            ))
-        })?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(Fatal::input(anyhow!(
-                "--registry `{}` names no bucket",
-                self.url
-            )));
-        }
+        let url: S3Url = self
+            .url
+            .parse()
+            .map_err(|e| Fatal::input(anyhow!("--registry: {e}")))?;
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let path_style = std::env::var("HUBFIX_S3_PATH_STYLE")
-            .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&aws)
-                .force_path_style(path_style)
-                .build(),
-        );
-        Ok(Registry::new(s3, bucket, prefix))
+        Ok(Registry::new(
+            hubfix_pipeline::s3::client(&aws),
+            url.bucket,
+            url.prefix,
+        ))
     }
 }
 

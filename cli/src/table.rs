@@ -22,6 +22,7 @@ pub fn print_outcomes(outcomes: &[Outcome]) {
                 CallResult::Planned => "planned",
                 CallResult::Denied => "DENIED",
                 CallResult::Error => "error",
+                CallResult::Throttled => "throttled",
             };
             out!(
                 "  {kind} {service}:{operation:<30} {resource:<24} {result}{error}",

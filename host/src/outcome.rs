@@ -65,6 +65,8 @@ pub enum CallResult {
     Denied,
     /// AWS (or the network) answered with an error.
     Error,
+    /// AWS throttled the call (a later attempt may succeed).
+    Throttled,
 }
 
 /// One host call a plugin made.

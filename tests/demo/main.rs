@@ -1,199 +1,296 @@
-//! The demo: two member accounts on the local emulator get the four misconfigurations the
-//! shipped plugins fix; each finding goes through `hubfix run` (the real CLI binary); a
-//! table shows compliance before and after. Started by `cargo xtask demo`.
+//! The demo: the whole pipeline on the local emulator. Started by `cargo xtask demo`
+//! (`cargo xtask demo -- --drain 10000` adds the throttled drain).
+//!
+//! 1. Three member accounts get the four misconfigurations the shipped plugins fix; their
+//!    findings, plus findings the policy suppresses and notify-only ones, are imported into
+//!    Security Hub in the Security account.
+//! 2. The template's EventBridge rule delivers them; each event runs through the state
+//!    machine's states: router → suppress / notify / remediate (host, plugins from the S3
+//!    registry, AssumeRole into the member account) → the updates queue → the archiver.
+//! 3. The accounts are checked through the SDK, the findings' workflow and notes read back.
+//! 4. More findings, imported while "the pipeline was down", are fixed by `hubfix backfill`.
+//! 5. With `--drain N`: N suppressions drained through the archiver while the emulator
+//!    throttles every 7th `BatchUpdateFindings`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use hubfix_tests::{
-    EC2_DEFAULT_SG_RESTRICT, EC2_EBS_DEFAULT_ENCRYPTION, EC2_RESTRICT_ADMIN_PORTS,
-    IAM_PASSWORD_POLICY, Member, PluginSpec, account_finding, base_config, group_finding,
-    plugin_path,
+use hubfix_pipeline::archiver::ArchiverConfig;
+use hubfix_tests::pipeline::{Functions, PLUGINS, Stack, drain, execute, policy_files};
+use hubfix_tests::scenario::{
+    EXCEPTIONS, Rule, Seeded, compliant, fresh, notified_findings, seed, suppressed_findings,
 };
-use serde_json::Value;
+use hubfix_tests::{base_config, emulator, group_finding};
+use serde_json::{Value, json};
 
-const ACCOUNTS: [&str; 2] = ["111111111111", "222222222222"];
-
-/// One seeded misconfiguration and its finding.
-struct Case {
-    member: Member,
-    control: &'static str,
-    resource: String,
-    plugin: &'static PluginSpec,
-    finding: Value,
-}
+const ACCOUNTS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let hubfix = PathBuf::from(
-        std::env::var_os("HUBFIX_BIN").context("HUBFIX_BIN is not set; run `cargo xtask demo`")?,
-    );
+    let drain_n = parse_args()?;
     let base = base_config().await;
-    let work = std::env::temp_dir().join(format!("hubfix-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&work)?;
 
     eprintln!(
         "seeding misconfigurations in accounts {}",
         ACCOUNTS.join(", ")
     );
-    let mut cases = Vec::new();
+    let mut seeded: Vec<Seeded> = Vec::new();
     for account in ACCOUNTS {
-        let member = Member::assume(&base, account).await?;
-        member.seed_weak_password_policy().await?;
-        let open = member
-            .seed_open_admin_group(&format!("demo-open-admin-{}", std::process::id()))
-            .await?;
-        let default = member.seed_default_group_rules().await?;
-        member.disable_ebs_default_encryption().await?;
-        let account_resource = format!("AWS::::Account:{account}");
-        cases.push(Case {
-            member: member.clone(),
-            control: "IAM.15",
-            resource: account_resource.clone(),
-            plugin: &IAM_PASSWORD_POLICY,
-            finding: account_finding(account, "IAM.15"),
-        });
-        cases.push(Case {
-            member: member.clone(),
-            control: "EC2.53",
-            resource: open.clone(),
-            plugin: &EC2_RESTRICT_ADMIN_PORTS,
-            finding: group_finding(account, "EC2.53", &open),
-        });
-        cases.push(Case {
-            member: member.clone(),
-            control: "EC2.2",
-            resource: default.clone(),
-            plugin: &EC2_DEFAULT_SG_RESTRICT,
-            finding: group_finding(account, "EC2.2", &default),
-        });
-        cases.push(Case {
-            member,
-            control: "EC2.7",
-            resource: account_resource,
-            plugin: &EC2_EBS_DEFAULT_ENCRYPTION,
-            finding: account_finding(account, "EC2.7"),
-        });
+        seeded.extend(seed(&base, account).await?);
     }
+    let mut before = Vec::new();
+    for s in &seeded {
+        before.push(compliant(s).await?);
+    }
+    let suppressed = suppressed_findings(&ACCOUNTS);
+    let notified = notified_findings(&ACCOUNTS);
 
-    let mut rows = Vec::new();
-    for (i, case) in cases.iter().enumerate() {
-        let before = compliant(case).await?;
-        let file = work.join(format!("finding-{i}.json"));
-        std::fs::write(&file, serde_json::to_vec_pretty(&case.finding)?)?;
-        let started = Instant::now();
-        let output = Command::new(&hubfix)
-            .arg("run")
-            .arg("--finding")
-            .arg(&file)
-            .arg("--plugin")
-            .arg(plugin_path(case.plugin.name)?)
-            .arg("--grant")
-            .arg(case.plugin.grants.join(","))
-            .args(["--output", "json"])
-            .output()
-            .with_context(|| format!("run {}", hubfix.display()))?;
-        let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-        if output.stdout.is_empty() {
-            bail!(
-                "hubfix run failed for {} {}: {}",
-                case.member.account,
-                case.control,
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        let outcome: Value = serde_json::from_slice(&output.stdout)?;
-        let after = compliant(case).await?;
-        rows.push((case, before, outcome, after, wall_ms));
+    eprintln!("deploying the stacks: policy + plugin registry (S3), queue + DLQ, SNS topic, rule");
+    let stack = Stack::deploy(
+        &base,
+        &policy_files(&[("exceptions.toml", EXCEPTIONS)])?,
+        &PLUGINS,
+    )
+    .await?;
+    let rule = Rule::create(&base, &stack).await?;
+    let mut all: Vec<Value> = seeded.iter().map(|s| s.finding.clone()).collect();
+    all.extend(suppressed.iter().cloned());
+    all.extend(notified.iter().cloned());
+    stack.import(&all).await?;
+    let events = rule.delivered(&stack).await?;
+    eprintln!(
+        "imported {} findings into Security Hub; the rule delivered {} events",
+        all.len(),
+        events.len()
+    );
+
+    let functions = Functions::new(&base, &stack, ArchiverConfig::default())?;
+    let mut steps = Vec::new();
+    for event in &events {
+        steps.extend(Box::pin(execute(&functions, &stack, event)).await?);
     }
+    let drained = drain(&stack, &functions.archiver, 10_000).await?;
 
     println!();
     println!(
-        "{:<13} {:<7} {:<22} {:<7} {:<11} {:<18} {:<6} {:>8} {:>8}",
-        "account",
-        "control",
-        "resource",
-        "before",
-        "plugin",
-        "outcome",
-        "after",
-        "host ms",
-        "wall ms"
+        "{:<13} {:<7} {:<24} {:<9} {:<22} {:>8}",
+        "account", "control", "resource", "decision", "outcome", "ms"
     );
-    let mut fixed = 0;
-    for (case, before, outcome, after, wall_ms) in &rows {
-        let mutating = outcome["calls"]
-            .as_array()
-            .map(|c| c.iter().filter(|c| c["mutating"] == true).count())
-            .unwrap_or(0);
+    for step in &steps {
         println!(
-            "{:<13} {:<7} {:<22} {:<6} {:<27} {:<18} {:<6} {:>8.1} {:>8.1}",
-            case.member.account,
-            case.control,
-            short(&case.resource),
-            verdict(*before),
-            case.plugin.name,
-            format!(
-                "{} ({mutating}w)",
-                outcome["status"].as_str().unwrap_or("?")
-            ),
-            verdict(*after),
-            outcome["duration_ms"].as_f64().unwrap_or(0.0),
-            wall_ms,
+            "{:<13} {:<7} {:<24} {:<9} {:<22} {:>8.1}",
+            step.account,
+            step.control,
+            short(&step.resource),
+            step.decision,
+            step.outcome,
+            step.ms
         );
-        if *after {
+    }
+    println!(
+        "\narchiver: {} findings updated in {} BatchUpdateFindings calls ({} invocation(s), {:.0} ms)",
+        drained.report.updated,
+        drained.report.succeeded_calls,
+        drained.invocations,
+        drained.elapsed.as_secs_f64() * 1e3
+    );
+
+    let findings = stack.findings(&ACCOUNTS).await?;
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &all {
+        let id = f["Id"].as_str().unwrap_or_default();
+        let status = findings
+            .get(id)
+            .and_then(|f| f["Workflow"].as_str())
+            .unwrap_or("?");
+        *statuses.entry(status.to_owned()).or_default() += 1;
+    }
+    println!(
+        "findings: {}",
+        statuses
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(s) = seeded.first() {
+        let id = s.finding["Id"].as_str().unwrap_or_default();
+        if let Some(note) = findings.get(id).and_then(|f| f["Note"]["Text"].as_str()) {
+            println!("a note:   {note}");
+        }
+    }
+    let published = stack.take_all(&stack.topic_reader_url).await?;
+    println!("manual queue (SNS): {} notification(s)", published.len());
+    let matched_again = rule.delivered(&stack).await?;
+    println!(
+        "rule matches among the pipeline's own update events: {} (no loop)",
+        matched_again.len()
+    );
+
+    let mut fixed = 0;
+    for s in &seeded {
+        if compliant(s).await? {
             fixed += 1;
         }
     }
-    let before_ok = rows.iter().filter(|r| r.1).count();
-    println!();
+    let before_ok = before.iter().filter(|b| **b).count();
     println!(
         "compliance: {before_ok}/{n} before -> {fixed}/{n} after",
-        n = rows.len()
+        n = seeded.len()
     );
-    let _ = std::fs::remove_dir_all(&work);
-    if fixed != rows.len() {
-        bail!("{} finding(s) not fixed", rows.len() - fixed);
+
+    backfill(&base, &stack).await?;
+    if let Some(n) = drain_n {
+        throttled_drain(&base, &stack, n).await?;
+    }
+    rule.delete().await?;
+
+    let left_new = statuses.get("NEW").copied().unwrap_or(0);
+    if fixed != seeded.len() || left_new > 0 || !matched_again.is_empty() {
+        bail!(
+            "{} finding(s) not fixed, {left_new} left NEW, {} loop match(es)",
+            seeded.len() - fixed,
+            matched_again.len()
+        );
     }
     Ok(())
 }
 
-fn verdict(ok: bool) -> &'static str {
-    if ok { "PASS" } else { "FAIL" }
-}
-
-fn short(text: &str) -> String {
-    if text.len() <= 22 {
-        text.to_owned()
-    } else {
-        format!("…{}", &text[text.len() - 21..])
+fn parse_args() -> Result<Option<usize>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => Ok(None),
+        [flag, n] if flag == "--drain" => Ok(Some(n.parse().context("--drain takes a number")?)),
+        other => bail!("usage: demo [--drain N]; got {other:?}"),
     }
 }
 
-/// Whether the case's resource passes its control, checked through the SDK.
-async fn compliant(case: &Case) -> Result<bool> {
-    let m = &case.member;
-    Ok(match case.control {
-        "IAM.15" => m.password_policy().await?.is_some_and(|p| {
-            p.minimum_password_length.unwrap_or(0) >= 14
-                && p.require_symbols
-                && p.require_numbers
-                && p.require_uppercase_characters
-                && p.require_lowercase_characters
-                && p.password_reuse_prevention == Some(24)
-        }),
-        "EC2.53" => !m.rules(&case.resource).await?.iter().any(|r| {
-            let world = r.cidr_ipv4.as_deref() == Some("0.0.0.0/0")
-                || r.cidr_ipv6.as_deref() == Some("::/0");
-            let all = r.ip_protocol.as_deref() == Some("-1");
-            let (from, to) = (r.from_port.unwrap_or(-1), r.to_port.unwrap_or(-1));
-            let covers = |p: i32| from == -1 || (from <= p && p <= to);
-            r.is_egress == Some(false) && world && (all || covers(22) || covers(3389))
-        }),
-        "EC2.2" => m.rules(&case.resource).await?.is_empty(),
-        "EC2.7" => m.ebs_default_encryption().await?,
-        other => bail!("no compliance check for {other}"),
-    })
+/// Findings that arrived while the pipeline was down, fixed by `hubfix backfill`.
+async fn backfill(base: &aws_config::SdkConfig, stack: &Stack) -> Result<()> {
+    let hubfix = PathBuf::from(
+        std::env::var_os("HUBFIX_BIN").context("HUBFIX_BIN is not set; run `cargo xtask demo`")?,
+    );
+    let mut late = Vec::new();
+    for account in ACCOUNTS {
+        let member = hubfix_tests::Member::assume(base, account).await?;
+        let group = member
+            .seed_open_admin_group(&format!("late-admin-{}", hubfix_tests::unique_suffix()))
+            .await?;
+        late.push(Seeded {
+            member,
+            control: "EC2.53",
+            finding: fresh(group_finding(account, "EC2.53", &group)),
+            resource: group,
+        });
+    }
+    let findings: Vec<Value> = late.iter().map(|s| s.finding.clone()).collect();
+    stack.import(&findings).await?;
+    println!(
+        "\nbackfill: {} findings imported while the pipeline was down; running `hubfix backfill`",
+        late.len()
+    );
+    let output = Command::new(&hubfix)
+        .args([
+            "backfill",
+            "--registry",
+            &stack.registry_url,
+            "--control",
+            "EC2.53",
+        ])
+        .args(["--policy", &policy_dir(stack)?])
+        .output()
+        .with_context(|| format!("run {}", hubfix.display()))?;
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    if !output.status.success() {
+        bail!(
+            "hubfix backfill failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut fixed = 0;
+    for s in &late {
+        if compliant(s).await? {
+            fixed += 1;
+        }
+    }
+    println!(
+        "backfill compliance: 0/{n} before -> {fixed}/{n} after",
+        n = late.len()
+    );
+    if fixed != late.len() {
+        bail!("backfill left {} finding(s) unfixed", late.len() - fixed);
+    }
+    Ok(())
+}
+
+/// The policy the stack was deployed with, as a directory for the CLI.
+fn policy_dir(_stack: &Stack) -> Result<String> {
+    let dir = std::env::temp_dir().join(format!("hubfix-demo-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    for (name, text) in policy_files(&[("exceptions.toml", EXCEPTIONS)])? {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(dir.to_string_lossy().into_owned())
+}
+
+/// `n` suppressions through the archiver while the emulator throttles every 7th
+/// `BatchUpdateFindings` call.
+async fn throttled_drain(base: &aws_config::SdkConfig, stack: &Stack, n: usize) -> Result<()> {
+    println!("\nthrottled drain: importing {n} findings the policy suppresses…");
+    let findings: Vec<Value> = (0..n)
+        .map(|i| {
+            fresh(group_finding(
+                "999999999999",
+                "EC2.53",
+                &format!("sg-0bastion{i:06}"),
+            ))
+        })
+        .collect();
+    stack.import(&findings).await?;
+    let functions = Functions::new(base, stack, ArchiverConfig::default())?;
+    let mut bodies = Vec::with_capacity(n);
+    for f in &findings {
+        let route = functions
+            .router
+            .handle(json!({"finding": f}))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let update = route.update.context("a suppression queues an update")?;
+        bodies.push(serde_json::to_string(&update)?);
+    }
+    stack.enqueue(&bodies).await?;
+    emulator::clear_requests()?;
+    emulator::throttle_batch_update_findings(7)?;
+    let drained = drain(stack, &functions.archiver, 10_000).await;
+    emulator::clear_faults()?;
+    let drained = drained?;
+    let ok = emulator::batch_update_calls(200)?;
+    let throttled = emulator::batch_update_calls(429)?;
+    println!(
+        "drained {n} suppressions in {:.2} s: {ok} successful BatchUpdateFindings calls, {throttled} throttled (429, {:.0} %), {} updated, {} lost",
+        drained.elapsed.as_secs_f64(),
+        100.0 * throttled as f64 / (ok + throttled).max(1) as f64,
+        drained.report.updated,
+        n - drained.report.updated.min(n)
+    );
+    Ok(())
+}
+
+fn short(text: &str) -> String {
+    let tail: String = text
+        .chars()
+        .rev()
+        .take(23)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if tail.len() < text.len() {
+        format!("…{tail}")
+    } else {
+        text.to_owned()
+    }
 }

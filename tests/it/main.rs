@@ -22,3 +22,7 @@ mod input;
 
 /// The crates agree on the contract: the policy grants what the host provides.
 mod contract;
+
+/// The Security-account pipeline: rule, state machine order, router, host, archiver,
+/// throttling, dead letters, replay.
+mod pipeline;

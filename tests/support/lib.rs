@@ -5,6 +5,10 @@
 //! Everything talks to AWS only through the environment (`AWS_ENDPOINT_URL` and friends),
 //! which `cargo xtask test` / `cargo xtask demo` set for a local moto server.
 
+pub mod emulator;
+pub mod pipeline;
+pub mod scenario;
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -44,7 +48,7 @@ pub async fn base_config() -> SdkConfig {
 
 /// A suffix that makes resource names unique, so a suite can run twice against one
 /// emulator.
-fn unique_suffix() -> u128 {
+pub fn unique_suffix() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -217,11 +221,15 @@ impl Member {
         let has_self_rule = existing
             .iter()
             .any(|r| !r.is_egress.unwrap_or(false) && r.referenced_group_info.is_some());
-        let mut request = self
-            .ec2
-            .authorize_security_group_ingress()
-            .group_id(&group)
-            .ip_permissions(
+        // Seeding twice (a second run against the same emulator) adds nothing twice.
+        let has_world_rule = existing.iter().any(|r| {
+            !r.is_egress.unwrap_or(false)
+                && r.from_port == Some(80)
+                && r.cidr_ipv4.as_deref() == Some("0.0.0.0/0")
+        });
+        let mut request = self.ec2.authorize_security_group_ingress().group_id(&group);
+        if !has_world_rule {
+            request = request.ip_permissions(
                 IpPermission::builder()
                     .ip_protocol("tcp")
                     .from_port(80)
@@ -229,6 +237,7 @@ impl Member {
                     .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
                     .build(),
             );
+        }
         if !has_self_rule {
             request = request.ip_permissions(
                 IpPermission::builder()
@@ -237,7 +246,9 @@ impl Member {
                     .build(),
             );
         }
-        request.send().await?;
+        if !(has_world_rule && has_self_rule) {
+            request.send().await?;
+        }
         if !self
             .rules(&group)
             .await?

@@ -1,9 +1,11 @@
 //! `cargo xtask ci`: what CI runs (`.ci/run` calls nothing else). Formatting and
-//! lints first, so they fail fast, then everything `test` does.
+//! lints first, so they fail fast, then the deploy templates, then everything `test` does.
 
 use anyhow::Result;
 
 use crate::cmd::{self, TestCounts};
+use crate::deploy;
+use crate::lambdas;
 use crate::paths::Paths;
 use crate::steps::Steps;
 use crate::test;
@@ -43,5 +45,12 @@ fn run_steps(
             "warnings",
         ]))
     })?;
+    steps.run("deploy templates (cfn-lint, asl-validator)", || {
+        deploy::validate(paths)
+    })?;
+    steps.run(
+        "lambda dependencies (each links only its SDK crates)",
+        || lambdas::check(paths),
+    )?;
     test::run_steps(paths, cargo_test_args, steps, counts)
 }

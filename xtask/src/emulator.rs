@@ -1,5 +1,6 @@
 //! `cargo xtask emulator start|stop|status`: the local AWS emulator, moto in server
-//! mode, installed in a virtualenv of its own under the cache directory.
+//! mode, installed in a virtualenv of its own under the cache directory and run
+//! through hubfix's extension of it, `emulator/moto_ext.py` (same CLI as `moto_server`).
 //!
 //! `start` leaves a detached server running, described by `<cache>/emulator.json`.
 //! `test` and `demo` instead start an [`Instance`] of their own on a fresh port, which
@@ -25,6 +26,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const READY_PATH: &str = "/moto-api/";
 /// Where the virtualenv remembers which requirements it was installed from.
 const STAMP_FILE: &str = ".hubfix-requirements.sha256";
+/// The server program, under `<repo>/emulator/`: moto plus hubfix's extension.
+const SERVER_SCRIPT: &str = "moto_ext.py";
 
 fn endpoint(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
@@ -166,7 +169,8 @@ pub fn start(paths: &Paths, port: Option<u16>) -> Result<()> {
     }
     remove_state(paths)?;
 
-    let moto_server = ensure_venv(paths)?;
+    let python = ensure_venv(paths)?;
+    let script = server_script(paths)?;
     let port = match port {
         Some(port) => {
             ensure_port_free(port)?;
@@ -179,7 +183,7 @@ pub fn start(paths: &Paths, port: Option<u16>) -> Result<()> {
         "xtask: starting the emulator on port {port} (log: {})…",
         log.display()
     );
-    let mut child = spawn(&moto_server, port, &log, true)?;
+    let mut child = spawn(&python, &script, port, &log, true)?;
     if let Err(err) = wait_ready(&mut child, port, &log) {
         let _ = child.kill();
         let _ = child.wait();
@@ -237,11 +241,12 @@ pub struct Instance {
 
 impl Instance {
     pub fn start(paths: &Paths) -> Result<Self> {
-        let moto_server = ensure_venv(paths)?;
+        let python = ensure_venv(paths)?;
+        let script = server_script(paths)?;
         let port = free_port()?;
         let log = paths.cache.join(format!("emulator-{port}.log"));
         eprintln!("xtask: starting an emulator for this run on port {port}…");
-        let child = spawn(&moto_server, port, &log, false)?;
+        let child = spawn(&python, &script, port, &log, false)?;
         let mut instance = Self {
             child,
             port,
@@ -288,9 +293,9 @@ impl Drop for Instance {
 // ---------------------------------------------------------------------------------
 // Installing and running moto.
 
-/// Makes sure `<cache>/venv` has the pinned moto, and returns its `moto_server`.
+/// Makes sure `<cache>/venv` has the pinned moto, and returns the venv's `python`.
 /// pip runs only when `emulator/requirements.txt` changed since the last install.
-fn ensure_venv(paths: &Paths) -> Result<PathBuf> {
+pub(crate) fn ensure_venv(paths: &Paths) -> Result<PathBuf> {
     let requirements = paths.root.join("emulator").join("requirements.txt");
     let wanted = fs::read(&requirements)
         .map(|bytes| sha256_hex(&bytes))
@@ -298,6 +303,7 @@ fn ensure_venv(paths: &Paths) -> Result<PathBuf> {
 
     let venv = paths.cache.join("venv");
     let python = venv.join("bin").join("python");
+    // Installed by moto[server]; its presence tells that the install completed.
     let moto_server = venv.join("bin").join("moto_server");
     let stamp = venv.join(STAMP_FILE);
 
@@ -348,12 +354,22 @@ fn ensure_venv(paths: &Paths) -> Result<PathBuf> {
             requirements.display()
         );
     }
-    Ok(moto_server)
+    Ok(python)
 }
 
-/// Starts `moto_server` on 127.0.0.1:`port` with its output in `log`. A detached
-/// server gets a process group of its own, so it outlives the terminal's Ctrl-C.
-fn spawn(moto_server: &Path, port: u16, log: &Path, detached: bool) -> Result<Child> {
+/// `<repo>/emulator/moto_ext.py`, which must exist.
+fn server_script(paths: &Paths) -> Result<PathBuf> {
+    let script = paths.root.join("emulator").join(SERVER_SCRIPT);
+    if !script.is_file() {
+        bail!("the emulator server {} is missing", script.display());
+    }
+    Ok(script)
+}
+
+/// Starts `python moto_ext.py` on 127.0.0.1:`port` with its output in `log`. A
+/// detached server gets a process group of its own, so it outlives the terminal's
+/// Ctrl-C.
+fn spawn(python: &Path, script: &Path, port: u16, log: &Path, detached: bool) -> Result<Child> {
     if let Some(dir) = log.parent() {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -361,8 +377,9 @@ fn spawn(moto_server: &Path, port: u16, log: &Path, detached: bool) -> Result<Ch
     let err = out
         .try_clone()
         .with_context(|| format!("cannot reopen {}", log.display()))?;
-    let mut command = Command::new(moto_server);
+    let mut command = Command::new(python);
     command
+        .arg(script)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("PYTHONUNBUFFERED", "1")
         .stdin(Stdio::null())
@@ -381,9 +398,12 @@ fn wait_ready(child: &mut Child, port: u16, log: &Path) -> Result<()> {
     let deadline = Instant::now() + READY_TIMEOUT;
     let url = format!("{}{READY_PATH}", endpoint(port));
     loop {
-        if let Some(status) = child.try_wait().context("cannot check on moto_server")? {
+        if let Some(status) = child
+            .try_wait()
+            .with_context(|| format!("cannot check on {SERVER_SCRIPT}"))?
+        {
             bail!(
-                "moto_server exited ({status}) before answering {url}; end of {}:\n{}",
+                "{SERVER_SCRIPT} exited ({status}) before answering {url}; end of {}:\n{}",
                 log.display(),
                 log_tail(log, 20)
             );
@@ -497,12 +517,22 @@ fn proc_state(stat: &str) -> Option<char> {
 }
 
 /// Guards against signalling an unrelated process that reused a recorded pid.
-/// Where `/proc` is unavailable, the pid is trusted.
+/// Where `/proc` is unavailable, the pid is trusted. A plain `moto_server` counts too:
+/// earlier versions of xtask started that.
 fn looks_like_moto(pid: u32) -> bool {
     match fs::read(format!("/proc/{pid}/cmdline")) {
-        Ok(cmdline) => String::from_utf8_lossy(&cmdline).contains("moto_server"),
+        Ok(cmdline) => is_emulator_cmdline(&String::from_utf8_lossy(&cmdline)),
         Err(_) => !Path::new("/proc/self/cmdline").exists(),
     }
+}
+
+/// Whether a `/proc/PID/cmdline` (arguments separated by NUL) runs the emulator.
+fn is_emulator_cmdline(cmdline: &str) -> bool {
+    cmdline.split('\0').any(|arg| {
+        Path::new(arg)
+            .file_name()
+            .is_some_and(|name| name == SERVER_SCRIPT || name == "moto_server")
+    })
 }
 
 /// SIGTERM, then SIGKILL if the process is still there after five seconds.
@@ -632,6 +662,55 @@ mod tests {
         assert_eq!(proc_state("123 (moto_server) S 1 2 3"), Some('S'));
         assert_eq!(proc_state("123 (a) b) Z 1"), Some('Z'));
         assert_eq!(proc_state("garbage"), None);
+    }
+
+    #[test]
+    fn emulator_command_lines() {
+        // As in /proc/PID/cmdline: every argument ends with a NUL.
+        let cmdline = |args: &[&str]| {
+            args.iter()
+                .map(|arg| format!("{arg}\0"))
+                .collect::<String>()
+        };
+        let python = "/home/u/.cache/hubfix/venv/bin/python";
+        let ext = cmdline(&[
+            python,
+            "/repo/emulator/moto_ext.py",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "5055",
+        ]);
+        assert!(is_emulator_cmdline(&ext));
+        let plain = cmdline(&[python, "/venv/bin/moto_server", "-H", "127.0.0.1"]);
+        assert!(is_emulator_cmdline(&plain));
+        let editor = cmdline(&["/usr/bin/vim", "/repo/emulator/moto_ext.py.orig"]);
+        assert!(!is_emulator_cmdline(&editor));
+        assert!(!is_emulator_cmdline(&cmdline(&["/bin/sleep", "100"])));
+        assert!(!is_emulator_cmdline(""));
+    }
+
+    #[test]
+    fn the_server_script_is_in_the_repository() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let paths = Paths::new(root.into(), None, Path::new("/"), std::env::temp_dir());
+        let script = server_script(&paths).unwrap();
+        assert!(
+            script.ends_with("emulator/moto_ext.py"),
+            "{}",
+            script.display()
+        );
+        let elsewhere = Paths::new(
+            "/nonexistent".into(),
+            None,
+            Path::new("/"),
+            std::env::temp_dir(),
+        );
+        let err = server_script(&elsewhere).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the emulator server /nonexistent/emulator/moto_ext.py is missing"
+        );
     }
 
     #[test]

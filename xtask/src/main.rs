@@ -8,7 +8,9 @@ mod bench;
 mod ci;
 mod cmd;
 mod demo;
+mod deploy;
 mod emulator;
+mod lambdas;
 mod paths;
 mod plugins;
 mod steps;
@@ -33,7 +35,10 @@ Tasks:
   test [ARGS] [-- TEST ARGS]  plugins, a fresh emulator, `cargo test --workspace ARGS
                               -- TEST ARGS`, then the plugins' native unit tests
                               (e.g. `cargo xtask test -- --nocapture`)
-  ci [ARGS] [-- TEST ARGS]    rustfmt and clippy checks, then `test`
+  ci [ARGS] [-- TEST ARGS]    rustfmt and clippy checks, `validate`, then `test`
+  validate                    the deploy templates: cfn-lint on deploy/*.yaml,
+                              asl-validator on deploy/statemachine/*.asl.json, and
+                              the EventBridge pattern and substitution checks
   demo [-- DEMO ARGS]         plugins, a fresh emulator, the hubfix CLI, then the
                               demo binary of hubfix-tests
   bench                       the numbers of docs/performance.md: criterion warm-path
@@ -59,6 +64,7 @@ enum Task {
     /// Arguments for the demo binary.
     Demo(Vec<String>),
     Bench,
+    Validate,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -84,6 +90,7 @@ fn parse_args(args: &[String]) -> Result<Task> {
         "test" => Ok(Task::Test(rest.to_vec())),
         "ci" => Ok(Task::Ci(rest.to_vec())),
         "bench" => no_args(Task::Bench),
+        "validate" => no_args(Task::Validate),
         "demo" => match rest.split_first() {
             None => Ok(Task::Demo(Vec::new())),
             Some((sep, demo_args)) if sep == "--" => Ok(Task::Demo(demo_args.to_vec())),
@@ -153,6 +160,7 @@ fn run(task: Task) -> Result<()> {
         Task::Ci(args) => ci::run(&paths, &args),
         Task::Demo(args) => demo::run(&paths, &args),
         Task::Bench => bench::run(&paths),
+        Task::Validate => deploy::validate(&paths),
     }
 }
 
@@ -201,6 +209,12 @@ mod tests {
     fn plugins_takes_no_arguments() {
         assert_eq!(parse(&["plugins"]).unwrap(), Task::Plugins);
         assert!(parse(&["plugins", "x"]).is_err());
+    }
+
+    #[test]
+    fn validate_takes_no_arguments() {
+        assert_eq!(parse(&["validate"]).unwrap(), Task::Validate);
+        assert!(parse(&["validate", "deploy"]).is_err());
     }
 
     #[test]

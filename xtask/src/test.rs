@@ -1,17 +1,19 @@
 //! `cargo xtask test`: the project's one test command.
 //!
-//! Builds the plugins, starts an emulator of its own, runs the root workspace's tests
-//! against it, then the plugins' native unit tests. Both test runs happen even when
-//! the first fails; the task fails if either does.
+//! Builds the plugins, runs the emulator extension's own Python tests, starts an
+//! emulator of its own, runs the root workspace's tests against it, then the plugins'
+//! native unit tests. Every test run happens even when an earlier one fails; the task
+//! fails if any does.
 
 use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 
 use crate::cmd::{self, TestCounts};
-use crate::emulator::Instance;
+use crate::emulator::{self, Instance};
 use crate::paths::Paths;
 use crate::plugins;
 use crate::steps::Steps;
@@ -33,6 +35,12 @@ pub fn run_steps(
 ) -> Result<()> {
     let plugin_manifest = paths.require_plugin_manifest()?;
     let plugin_dir = steps.run("plugins", || plugins::build(paths))?;
+
+    let emulator_tests = steps.run("tests (emulator extension)", || {
+        let (run_counts, result) = run_emulator_tests(paths);
+        counts.add(run_counts);
+        result
+    });
 
     let workspace = steps.run("tests (workspace, against the emulator)", || {
         let mut emulator = Instance::start(paths)?;
@@ -58,7 +66,123 @@ pub fn run_steps(
         result
     });
 
-    cmd::all_ok(vec![workspace, plugin_tests])
+    cmd::all_ok(vec![emulator_tests, workspace, plugin_tests])
+}
+
+/// Where the emulator extension's tests are, relative to the repository root.
+const EMULATOR_TESTS: &str = "emulator/tests";
+
+/// `python -m unittest discover -s emulator/tests -v` with the emulator venv's python:
+/// the tests of `emulator/moto_ext.py`, which start a server of their own.
+fn run_emulator_tests(paths: &Paths) -> (TestCounts, Result<()>) {
+    let python = match emulator::ensure_venv(paths) {
+        Ok(python) => python,
+        Err(err) => return (TestCounts::default(), Err(err)),
+    };
+    let mut unittest = Command::new(python);
+    unittest
+        .current_dir(&paths.root)
+        .args(["-m", "unittest", "discover", "-s", EMULATOR_TESTS, "-v"])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    let (counts, result) = run_unittest(&mut unittest, &mut std::io::stderr());
+    let result = result.and_then(|()| {
+        if counts == TestCounts::default() {
+            bail!("no tests ran in {EMULATOR_TESTS}");
+        }
+        Ok(())
+    });
+    (counts, result)
+}
+
+/// Runs a `python -m unittest` command, copying its report (which unittest writes to
+/// stderr) through to `out`, and counts the results from the report's summary. The
+/// counts are returned even when the command fails.
+fn run_unittest(cmd: &mut Command, out: &mut impl Write) -> (TestCounts, Result<()>) {
+    let mut report = String::new();
+    let result = run_unittest_inner(cmd, &mut report, out);
+    (unittest_counts(&report).unwrap_or_default(), result)
+}
+
+fn run_unittest_inner(cmd: &mut Command, report: &mut String, out: &mut impl Write) -> Result<()> {
+    let description = cmd::describe(cmd);
+    eprintln!("xtask: $ {description}");
+    let mut child = cmd
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{description}`"))?;
+    if let Some(stderr) = child.stderr.take() {
+        let mut reader = BufReader::new(stderr);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {
+                    report.push_str(&String::from_utf8_lossy(&line));
+                    let _ = out.write_all(&line).and_then(|()| out.flush());
+                }
+                Err(err) => {
+                    eprintln!("xtask: cannot read the output of `{description}`: {err}");
+                    break;
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("could not wait for `{description}`"))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(code) => bail!("`{description}` failed with exit code {code}"),
+        None => bail!("`{description}` failed ({status})"),
+    }
+}
+
+/// The counts in a unittest report: its last `Ran N tests in …` line and the
+/// `OK (skipped=S)` or `FAILED (failures=F, errors=E, skipped=S)` line after it.
+/// Unexpected successes count as failures, expected failures as passes, as unittest
+/// itself judges them. `None` when the report has no such summary.
+fn unittest_counts(report: &str) -> Option<TestCounts> {
+    let lines: Vec<&str> = report.lines().map(str::trim).collect();
+    let ran_at = lines.iter().rposition(|line| {
+        line.strip_prefix("Ran ")
+            .and_then(|rest| rest.split_whitespace().nth(1))
+            .is_some_and(|word| word == "test" || word == "tests")
+    })?;
+    let ran: u64 = lines[ran_at]
+        .split_whitespace()
+        .nth(1)
+        .and_then(|number| number.parse().ok())?;
+    let verdict = lines[ran_at + 1..]
+        .iter()
+        .rev()
+        .find(|line| line.starts_with("OK") || line.starts_with("FAILED"))?;
+    let mut failed = 0;
+    let mut skipped = 0;
+    if let Some(details) = verdict
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+    {
+        for item in details.split(',') {
+            let Some((name, number)) = item.split_once('=') else {
+                continue;
+            };
+            let Ok(number) = number.trim().parse::<u64>() else {
+                continue;
+            };
+            match name.trim() {
+                "failures" | "errors" | "unexpected successes" => failed += number,
+                "skipped" => skipped += number,
+                _ => {}
+            }
+        }
+    }
+    Some(TestCounts {
+        passed: ran.saturating_sub(failed + skipped),
+        failed,
+        ignored: skipped,
+    })
 }
 
 /// Prints the step timings (stderr) and, when tests ran, the closing totals line
@@ -149,6 +273,87 @@ mod tests {
             root_test_args(&strings(&["--", "-p"])),
             strings(&["test", "--workspace", "--", "-p"])
         );
+    }
+
+    #[test]
+    fn unittest_summaries() {
+        let ok = "test_a (m.T.test_a) ... ok\n\
+                  ----------------------------------------------------------------------\n\
+                  Ran 54 tests in 7.669s\n\nOK\n";
+        assert_eq!(
+            unittest_counts(ok),
+            Some(TestCounts {
+                passed: 54,
+                failed: 0,
+                ignored: 0
+            })
+        );
+        let skipped = "Ran 1 test in 0.001s\n\nOK (skipped=1, expected failures=2)\n";
+        assert_eq!(
+            unittest_counts(skipped),
+            Some(TestCounts {
+                passed: 0,
+                failed: 0,
+                ignored: 1
+            })
+        );
+        let failed = "FAIL: test_x (m.T.test_x)\nRan 10 tests in 1.0s\n\n\
+                      FAILED (failures=2, errors=1, skipped=3, unexpected successes=1)\n";
+        assert_eq!(
+            unittest_counts(failed),
+            Some(TestCounts {
+                passed: 3,
+                failed: 4,
+                ignored: 3
+            })
+        );
+        // setUpModule failing: nothing ran, one error.
+        let setup =
+            "ERROR: setUpModule (test_moto_ext)\nRan 0 tests in 0.1s\n\nFAILED (errors=1)\n";
+        assert_eq!(
+            unittest_counts(setup),
+            Some(TestCounts {
+                passed: 0,
+                failed: 1,
+                ignored: 0
+            })
+        );
+        // The last summary counts; output without one has no counts.
+        let printed = "Ran 99 tests in 0s\nOK\nRan 2 tests in 0s\nOK\n";
+        assert_eq!(unittest_counts(printed).map(|c| c.passed), Some(2));
+        assert_eq!(unittest_counts("Ran 3 tests in 0s\n"), None);
+        assert_eq!(
+            unittest_counts("Traceback (most recent call last):\n"),
+            None
+        );
+        assert_eq!(unittest_counts("Ran out of time\nOK\n"), None);
+    }
+
+    #[test]
+    fn run_unittest_copies_counts_and_fails() {
+        let script =
+            "echo 'Ran 2 tests in 0.1s' >&2; echo >&2; echo 'FAILED (failures=1)' >&2; exit 1";
+        let mut copy = Vec::new();
+        let (counts, result) = run_unittest(Command::new("sh").args(["-c", script]), &mut copy);
+        assert_eq!(
+            counts,
+            TestCounts {
+                passed: 1,
+                failed: 1,
+                ignored: 0
+            }
+        );
+        assert_eq!(copy, b"Ran 2 tests in 0.1s\n\nFAILED (failures=1)\n");
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            format!("`sh -c '{script}'` failed with exit code 1")
+        );
+        let (counts, result) = run_unittest(
+            Command::new("sh").args(["-c", "echo 'Ran 1 test in 0s' >&2; echo OK >&2"]),
+            &mut Vec::new(),
+        );
+        assert_eq!(counts.passed, 1);
+        assert!(result.is_ok());
     }
 
     #[test]

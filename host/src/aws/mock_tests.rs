@@ -184,7 +184,7 @@ async fn throttling_and_missing_resources_map_to_their_cases() {
     // No password policy is a state, not an error.
     assert!(ctx.get_account_password_policy().await.unwrap().is_none());
     let trail = ctx.into_trail();
-    assert_eq!(trail.calls[0].result, CallResult::Error);
+    assert_eq!(trail.calls[0].result, CallResult::Throttled);
     assert_eq!(trail.calls[1].result, CallResult::Ok);
 }
 

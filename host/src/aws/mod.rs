@@ -220,7 +220,7 @@ impl PluginCtx {
                 self.record(
                     function,
                     resource,
-                    CallResult::Error,
+                    result_of(&e),
                     Some(error_text(&e)),
                     started,
                 );
@@ -232,7 +232,7 @@ impl PluginCtx {
             Ok(_) => self.record(function, resource, CallResult::Ok, None, started),
             Err(e) => {
                 let text = error_text(e);
-                self.record(function, resource, CallResult::Error, Some(text), started)
+                self.record(function, resource, result_of(e), Some(text), started)
             }
         }
         result.map_err(CallError::Aws)
@@ -362,6 +362,14 @@ pub(crate) fn classify(code: Option<&str>, text: String) -> AwsError {
         | "PasswordPolicyViolation" => AwsError::InvalidInput(text),
         c if c.ends_with(".Malformed") => AwsError::InvalidInput(text),
         _ => AwsError::Service(text),
+    }
+}
+
+/// How a failed call is recorded: throttling apart, so callers can tell a retry may help.
+fn result_of(e: &AwsError) -> CallResult {
+    match e {
+        AwsError::Throttled(_) => CallResult::Throttled,
+        _ => CallResult::Error,
     }
 }
 

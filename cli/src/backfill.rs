@@ -1,0 +1,323 @@
+//! `hubfix backfill`: the findings that were failing before the pipeline existed (or that it
+//! missed), through the same decision and update path.
+//!
+//! 1. Page through `GetFindings` (failed, active, workflow NEW; optionally only some
+//!    accounts or controls) at most 3 requests per second, deciding each finding with the
+//!    router's [`route`].
+//! 2. Run the remediations: in this process from the plugin registry (`--registry`, as
+//!    `hubfix run --registry` does) or through the host Lambda (`--host-function`, as the
+//!    proxy does). Without either they are reported and left NEW.
+//! 3. Write every update (suppress, notify, remediation result, remediation failure) with
+//!    the archiver: grouped by update, 100 findings per `BatchUpdateFindings`, throttling
+//!    retried with backoff.
+//!
+//! All pages are read before anything is written, so the updates cannot shift the paging.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use clap::Args;
+use hubfix_pipeline::archiver::{Archiver, ArchiverConfig, Message};
+use hubfix_pipeline::backfill::{Pager, Selection};
+use hubfix_pipeline::host::{HostService, HostSettings};
+use hubfix_pipeline::proxy::Proxy;
+use hubfix_pipeline::route::{remediation_failed, route, today};
+use hubfix_pipeline::s3::S3Url;
+use hubfix_pipeline::{HostResponse, HostTarget, ProxyRequest, Route, Update};
+use hubfix_policy::Action;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::{Fatal, Output, policy};
+
+#[derive(Args)]
+pub struct BackfillArgs {
+    /// The policy directory; the shipped policy when absent.
+    #[arg(long, value_name = "DIR")]
+    policy: Option<PathBuf>,
+    /// Only findings about this account (repeatable).
+    #[arg(long = "account", value_name = "ID")]
+    accounts: Vec<String>,
+    /// Only findings of this Security Hub control, e.g. EC2.13 (repeatable).
+    #[arg(long = "control", value_name = "ID")]
+    controls: Vec<String>,
+    /// Also findings already NOTIFIED (not only NEW).
+    #[arg(long)]
+    include_notified: bool,
+    /// Run remediations in this process with plugins from this registry
+    /// (`s3://BUCKET[/PREFIX]`).
+    #[arg(
+        long,
+        value_name = "S3_URL",
+        env = "HUBFIX_REGISTRY",
+        conflicts_with = "host_function"
+    )]
+    registry: Option<String>,
+    /// Where compiled plugins are cached (with `--registry`).
+    #[arg(long, value_name = "DIR", requires = "registry")]
+    cache_dir: Option<PathBuf>,
+    /// Run remediations through the host Lambda (name or ARN).
+    #[arg(long, value_name = "FUNCTION")]
+    host_function: Option<String>,
+    /// The host Lambda's alias or version.
+    #[arg(
+        long,
+        value_name = "QUALIFIER",
+        default_value = "live",
+        requires = "host_function"
+    )]
+    host_qualifier: String,
+    /// The role assumed in member accounts (with `--registry`).
+    #[arg(
+        long,
+        env = "HUBFIX_ROLE_NAME",
+        default_value = "HubfixRemediationRole"
+    )]
+    role_name: String,
+    /// Decide and report; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long, value_enum, default_value_t)]
+    output: Output,
+}
+
+/// Where remediations run.
+enum Remediator {
+    Local(Box<HostService>),
+    Lambda(Proxy, HostTarget),
+    None,
+}
+
+impl Remediator {
+    async fn run(&self, route: &Route) -> Option<Result<HostResponse, hubfix_pipeline::Error>> {
+        let request = route.remediation.as_ref()?;
+        Some(match self {
+            Remediator::Local(host) => match serde_json::to_value(request) {
+                Ok(json) => host.handle(json).await,
+                Err(e) => Err(hubfix_pipeline::Error::internal(e)),
+            },
+            Remediator::Lambda(proxy, target) => {
+                match serde_json::to_value(ProxyRequest {
+                    host: target.clone(),
+                    request: request.clone(),
+                }) {
+                    Ok(json) => proxy.handle(json).await,
+                    Err(e) => Err(hubfix_pipeline::Error::internal(e)),
+                }
+            }
+            Remediator::None => return None,
+        })
+    }
+}
+
+/// The command's result, printed as a table or JSON.
+#[derive(Default, Serialize)]
+struct Summary {
+    findings: usize,
+    get_findings_calls: u32,
+    decisions: BTreeMap<String, usize>,
+    /// Remediation outcomes (`remediated`, `already_compliant`, …) and error names.
+    remediations: BTreeMap<String, usize>,
+    /// Remediations not run (no `--registry` or `--host-function`).
+    remediations_pending: usize,
+    updates_written: usize,
+    updates_failed: usize,
+    batch_update_calls: u32,
+    throttled_calls: u32,
+    dry_run: bool,
+}
+
+pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
+    let policy = policy::load(args.policy.as_deref())?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let remediator = if args.dry_run {
+        Remediator::None
+    } else if let Some(url) = &args.registry {
+        let registry: S3Url = url
+            .parse()
+            .map_err(|e| Fatal::input(anyhow!("--registry: {e}")))?;
+        let settings = HostSettings {
+            registry,
+            role_name: args.role_name.clone(),
+            cache_dir: args
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("hubfix-compiled")),
+            deadline: Duration::from_secs(30),
+        };
+        Remediator::Local(Box::new(
+            HostService::new(&settings, aws.clone()).map_err(|e| Fatal::input(anyhow!("{e}")))?,
+        ))
+    } else if let Some(function) = &args.host_function {
+        Remediator::Lambda(
+            Proxy::new(&aws, None).await,
+            HostTarget {
+                function: function.clone(),
+                qualifier: Some(args.host_qualifier.clone()),
+            },
+        )
+    } else {
+        Remediator::None
+    };
+
+    let mut summary = Summary {
+        dry_run: args.dry_run,
+        ..Summary::default()
+    };
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+
+    // 1. Read and decide.
+    let hub = aws_sdk_securityhub::Client::new(&aws);
+    let selection = Selection {
+        accounts: args.accounts.clone(),
+        controls: args.controls.clone(),
+        include_notified: args.include_notified,
+    };
+    let mut pager = Pager::new(hub, &selection);
+    let today = today();
+    let mut routes = Vec::new();
+    let mut invalid = 0;
+    while let Some(page) = pager
+        .next_page()
+        .await
+        .map_err(|e| Fatal::input(anyhow!("{e}")))?
+    {
+        for finding in page {
+            summary.findings += 1;
+            match route(&finding, &policy, today) {
+                Ok(r) => {
+                    let action = serde_json::to_value(r.action)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    *summary.decisions.entry(action).or_default() += 1;
+                    routes.push(r);
+                }
+                Err(e) => {
+                    invalid += 1;
+                    tracing::warn!(error = %e, "finding skipped");
+                }
+            }
+        }
+        bar.set_message(format!(
+            "reading findings: {} read in {} pages, {}",
+            summary.findings,
+            pager.calls,
+            counts(&summary.decisions)
+        ));
+    }
+    summary.get_findings_calls = pager.calls;
+    if invalid > 0 {
+        *summary.decisions.entry("invalid".into()).or_default() += invalid;
+    }
+
+    // 2. Remediate.
+    let mut updates: Vec<Update> = Vec::new();
+    let to_remediate = routes
+        .iter()
+        .filter(|r| r.action == Action::Remediate)
+        .count();
+    let mut done = 0;
+    for r in &routes {
+        if let Some(update) = &r.update {
+            updates.push(update.clone());
+        }
+        if r.action != Action::Remediate {
+            continue;
+        }
+        match remediator.run(r).await {
+            None => summary.remediations_pending += 1,
+            Some(Ok(response)) => {
+                let status = response.outcome["status"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_owned();
+                *summary.remediations.entry(status).or_default() += 1;
+                updates.push(response.update);
+            }
+            Some(Err(e)) => {
+                *summary.remediations.entry(e.name.to_string()).or_default() += 1;
+                updates.push(remediation_failed(r, &e).0);
+            }
+        }
+        done += 1;
+        bar.set_message(format!("remediating: {done}/{to_remediate}"));
+    }
+
+    // 3. Write the updates.
+    if !args.dry_run && !updates.is_empty() {
+        bar.set_message(format!("writing {} finding updates", updates.len()));
+        let archiver = Archiver::new(&aws, ArchiverConfig::default());
+        let messages: Vec<Message> = updates
+            .iter()
+            .enumerate()
+            .map(|(i, u)| Message {
+                id: i.to_string(),
+                body: serde_json::to_string(u).unwrap_or_default(),
+            })
+            .collect();
+        let report = archiver.process(&messages, None).await;
+        summary.updates_written = report.updated;
+        summary.updates_failed = report.failed.len();
+        summary.batch_update_calls = report.calls;
+        summary.throttled_calls = report.throttled_calls;
+    }
+    bar.finish_and_clear();
+    print(&summary, args.output);
+    let failed = summary.updates_failed > 0
+        || summary
+            .remediations
+            .keys()
+            .any(|k| k.starts_with("Hubfix.") || k == "failed" || k == "denied");
+    Ok(u8::from(failed))
+}
+
+fn counts(map: &BTreeMap<String, usize>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn print(summary: &Summary, output: Output) {
+    match output {
+        Output::Json => out!(
+            "{}",
+            serde_json::to_string_pretty(summary).unwrap_or_default()
+        ),
+        Output::Table => {
+            out!(
+                "findings read: {} ({} GetFindings calls)",
+                summary.findings,
+                summary.get_findings_calls
+            );
+            out!("decisions:     {}", counts(&summary.decisions));
+            if !summary.remediations.is_empty() {
+                out!("remediations:  {}", counts(&summary.remediations));
+            }
+            if summary.remediations_pending > 0 {
+                out!(
+                    "not remediated: {} (give --registry or --host-function to run them)",
+                    summary.remediations_pending
+                );
+            }
+            if summary.dry_run {
+                out!("dry run: nothing was changed");
+            } else {
+                out!(
+                    "updates:       {} written, {} failed, {} BatchUpdateFindings calls ({} throttled)",
+                    summary.updates_written,
+                    summary.updates_failed,
+                    summary.batch_update_calls,
+                    summary.throttled_calls
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The router Lambda: one finding in, the policy's decision out (see
+//! `hubfix_pipeline::router`). Environment: `HUBFIX_POLICY_URL` (`s3://BUCKET/PREFIX` of
+//! the policy files), `HUBFIX_POLICY_TTL_SECS` (default 30).
+
+use std::time::Duration;
+
+use hubfix_pipeline::lambda::{diagnostic, env_var, init_tracing};
+use hubfix_pipeline::router::{PolicyStore, Router};
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let location = env_var("HUBFIX_POLICY_URL")?.parse()?;
+    let ttl = match std::env::var("HUBFIX_POLICY_TTL_SECS") {
+        Ok(secs) => Duration::from_secs(secs.parse()?),
+        Err(_) => Duration::from_secs(30),
+    };
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let router = &Router::new(PolicyStore::new(
+        hubfix_pipeline::s3::client(&aws),
+        location,
+        ttl,
+    ));
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
+        router.handle(event.payload).await.map_err(diagnostic)
+    }))
+    .await
+}

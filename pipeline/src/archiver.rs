@@ -1,0 +1,614 @@
+//! The archiver Lambda's logic: finding updates from the queue, written to Security Hub in
+//! as few `BatchUpdateFindings` calls as the updates allow.
+//!
+//! - Messages asking for the same update (workflow status and note) are grouped, and each
+//!   group is written 100 identifiers per call (the API's maximum). The same finding asked
+//!   twice for the same update is written once.
+//! - Throttling (`TooManyRequestsException`, HTTP 429), 5xx answers, timeouts and
+//!   retryable `UnprocessedFindings` are retried with exponential backoff and full jitter.
+//!   The SDK's own retries are off for this client, so every attempt is counted here.
+//! - What still fails (attempts exhausted, the deadline near, a finding Security Hub does
+//!   not know, a message that is not an update) is reported back by message id: SQS returns
+//!   exactly those messages to the queue (`ReportBatchItemFailures`), and after the queue's
+//!   `maxReceiveCount` moves them to the dead-letter queue. Nothing is dropped.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use aws_sdk_securityhub::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_securityhub::operation::batch_update_findings::BatchUpdateFindingsError;
+use aws_sdk_securityhub::types::{
+    AwsSecurityFindingIdentifier, NoteUpdate, WorkflowStatus, WorkflowUpdate,
+};
+use serde::Serialize;
+
+use crate::message::{Identifier, Update, Workflow, truncate};
+
+/// Most finding identifiers one `BatchUpdateFindings` call takes.
+pub const MAX_IDENTIFIERS: usize = 100;
+
+/// Longest note Security Hub accepts, in characters.
+pub const MAX_NOTE: usize = 512;
+
+/// How the archiver retries.
+#[derive(Debug, Clone)]
+pub struct ArchiverConfig {
+    /// `Note.UpdatedBy`.
+    pub author: String,
+    /// Attempts per call before its messages are handed back to the queue.
+    pub max_attempts: u32,
+    /// The first backoff; it doubles per attempt (full jitter: a random wait up to it).
+    pub base_delay: Duration,
+    /// The longest backoff.
+    pub max_delay: Duration,
+}
+
+impl Default for ArchiverConfig {
+    fn default() -> Self {
+        Self {
+            author: "hubfix".into(),
+            max_attempts: 8,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// One queue message: its id (the SQS `messageId`) and body.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The id SQS reports failures by.
+    pub id: String,
+    /// The body: an [`Update`] as JSON.
+    pub body: String,
+}
+
+/// What one run over a batch of messages did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Messages to hand back to the queue (by id), sorted.
+    pub failed: Vec<String>,
+    /// Findings written (each once per update).
+    pub updated: usize,
+    /// `BatchUpdateFindings` calls made, including throttled and failed ones.
+    pub calls: u32,
+    /// Calls that succeeded.
+    pub succeeded_calls: u32,
+    /// Calls refused with throttling.
+    pub throttled_calls: u32,
+    /// Findings Security Hub returned as unprocessed and that were retried.
+    pub retried_findings: usize,
+    /// Messages that were not updates (poison).
+    pub poison: usize,
+}
+
+impl Report {
+    /// Adds `other`'s numbers to these.
+    pub fn merge(&mut self, other: Report) {
+        self.failed.extend(other.failed);
+        self.failed.sort();
+        self.updated += other.updated;
+        self.calls += other.calls;
+        self.succeeded_calls += other.succeeded_calls;
+        self.throttled_calls += other.throttled_calls;
+        self.retried_findings += other.retried_findings;
+        self.poison += other.poison;
+    }
+}
+
+/// One group: the findings that get the same update, and the messages asking for each.
+type Groups = BTreeMap<(Workflow, String), BTreeMap<Identifier, Vec<String>>>;
+
+/// Groups messages by update; the ones that are not updates come back as poison.
+pub fn group(messages: &[Message]) -> (Groups, Vec<String>) {
+    let mut groups = Groups::new();
+    let mut poison = Vec::new();
+    for message in messages {
+        match serde_json::from_str::<Update>(&message.body) {
+            Ok(update) => groups
+                .entry((update.workflow, truncate(&update.note, MAX_NOTE)))
+                .or_default()
+                .entry(update.finding)
+                .or_default()
+                .push(message.id.clone()),
+            Err(e) => {
+                tracing::error!(message = %message.id, error = %e, "not a finding update; it will reach the dead-letter queue");
+                poison.push(message.id.clone());
+            }
+        }
+    }
+    (groups, poison)
+}
+
+/// Writes finding updates to Security Hub.
+pub struct Archiver {
+    hub: aws_sdk_securityhub::Client,
+    config: ArchiverConfig,
+}
+
+/// How one call ended.
+enum Attempt {
+    /// Written, except these (retryable first, then given up).
+    Done {
+        retry: Vec<Identifier>,
+        failed: Vec<Identifier>,
+    },
+    /// Try the whole call again.
+    Retry { throttled: bool, error: String },
+    /// Give up on the whole call.
+    Fail(String),
+}
+
+impl Archiver {
+    /// An archiver writing through a client made from `aws`, with the SDK's own retries
+    /// off (the archiver does its own, counted, with jitter).
+    pub fn new(aws: &aws_config::SdkConfig, config: ArchiverConfig) -> Self {
+        let hub = aws_sdk_securityhub::Client::from_conf(
+            aws_sdk_securityhub::config::Builder::from(aws)
+                .retry_config(aws_config::retry::RetryConfig::disabled())
+                .build(),
+        );
+        Self::with_client(hub, config)
+    }
+
+    /// An archiver over `hub` as configured.
+    pub fn with_client(hub: aws_sdk_securityhub::Client, config: ArchiverConfig) -> Self {
+        Self { hub, config }
+    }
+
+    /// Writes every update in `messages`, stopping its retries at `deadline` (what is left
+    /// then is reported failed, so SQS delivers it again).
+    pub async fn process(&self, messages: &[Message], deadline: Option<Instant>) -> Report {
+        let (groups, poison) = group(messages);
+        let mut report = Report {
+            poison: poison.len(),
+            failed: poison,
+            ..Report::default()
+        };
+        for ((workflow, note), findings) in groups {
+            let identifiers: Vec<&Identifier> = findings.keys().collect();
+            for chunk in identifiers.chunks(MAX_IDENTIFIERS) {
+                let failed = self
+                    .write(workflow, &note, chunk, deadline, &mut report)
+                    .await;
+                let failed: BTreeSet<&Identifier> = failed.iter().collect();
+                for id in chunk {
+                    if failed.contains(id) {
+                        report.failed.extend(findings[*id].iter().cloned());
+                    } else {
+                        report.updated += 1;
+                    }
+                }
+            }
+        }
+        report.failed.sort();
+        report.failed.dedup();
+        report
+    }
+
+    /// Writes one chunk (≤ 100 findings), retrying; returns the findings not written.
+    async fn write(
+        &self,
+        workflow: Workflow,
+        note: &str,
+        chunk: &[&Identifier],
+        deadline: Option<Instant>,
+        report: &mut Report,
+    ) -> Vec<Identifier> {
+        let mut pending: Vec<Identifier> = chunk.iter().map(|id| (*id).clone()).collect();
+        let mut given_up = Vec::new();
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            attempt += 1;
+            report.calls += 1;
+            match self.call(workflow, note, &pending).await {
+                Attempt::Done { retry, failed } => {
+                    report.succeeded_calls += 1;
+                    report.retried_findings += retry.len();
+                    given_up.extend(failed);
+                    pending = retry;
+                    if pending.is_empty() {
+                        break;
+                    }
+                }
+                Attempt::Retry { throttled, error } => {
+                    if throttled {
+                        report.throttled_calls += 1;
+                    }
+                    tracing::warn!(attempt, findings = pending.len(), %error, "BatchUpdateFindings will be retried");
+                }
+                Attempt::Fail(error) => {
+                    tracing::error!(findings = pending.len(), %error, "BatchUpdateFindings refused; the messages go back to the queue");
+                    given_up.append(&mut pending);
+                    break;
+                }
+            }
+            let delay = self.backoff(attempt);
+            if attempt >= self.config.max_attempts
+                || deadline.is_some_and(|d| Instant::now() + delay >= d)
+            {
+                tracing::error!(
+                    attempt,
+                    findings = pending.len(),
+                    "out of attempts or time; the messages go back to the queue"
+                );
+                given_up.append(&mut pending);
+                break;
+            }
+            tokio::time::sleep(delay).await;
+        }
+        given_up
+    }
+
+    /// Full jitter: a random wait between zero and the exponential bound.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let bound = self
+            .config
+            .base_delay
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.config.max_delay);
+        bound.mul_f64(fastrand::f64())
+    }
+
+    async fn call(&self, workflow: Workflow, note: &str, findings: &[Identifier]) -> Attempt {
+        let status = match workflow {
+            Workflow::Suppressed => WorkflowStatus::Suppressed,
+            Workflow::Resolved => WorkflowStatus::Resolved,
+            Workflow::Notified => WorkflowStatus::Notified,
+        };
+        let result = self
+            .hub
+            .batch_update_findings()
+            .set_finding_identifiers(Some(
+                findings
+                    .iter()
+                    .map(|f| {
+                        AwsSecurityFindingIdentifier::builder()
+                            .id(&f.id)
+                            .product_arn(&f.product_arn)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .workflow(WorkflowUpdate::builder().status(status).build())
+            .note(
+                NoteUpdate::builder()
+                    .text(note)
+                    .updated_by(&self.config.author)
+                    .build(),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let by_key: HashMap<(&str, &str), &Identifier> = findings
+                    .iter()
+                    .map(|f| ((f.id.as_str(), f.product_arn.as_str()), f))
+                    .collect();
+                let (mut retry, mut failed) = (Vec::new(), Vec::new());
+                for unprocessed in output.unprocessed_findings() {
+                    let Some(key) = unprocessed
+                        .finding_identifier()
+                        .and_then(|f| Some((f.id()?, f.product_arn()?)))
+                    else {
+                        continue;
+                    };
+                    let Some(finding) = by_key.get(&key) else {
+                        continue;
+                    };
+                    let code = unprocessed.error_code().unwrap_or("");
+                    if unprocessed_is_retryable(code) {
+                        retry.push((*finding).clone());
+                    } else {
+                        tracing::error!(finding = %finding.id, code, message = unprocessed.error_message().unwrap_or(""), "Security Hub did not update the finding");
+                        failed.push((*finding).clone());
+                    }
+                }
+                Attempt::Done { retry, failed }
+            }
+            Err(e) => classify(e),
+        }
+    }
+}
+
+/// `UnprocessedFindings` error codes that trying again will not fix.
+fn unprocessed_is_retryable(code: &str) -> bool {
+    !matches!(
+        code,
+        "FindingNotFound" | "FindingSizeExceeded" | "InvalidInput" | "AccessDenied"
+    )
+}
+
+fn classify(
+    e: SdkError<BatchUpdateFindingsError, aws_smithy_runtime_api::http::Response>,
+) -> Attempt {
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    let code = e.code().unwrap_or("").to_owned();
+    let error = DisplayErrorContext(&e).to_string();
+    let throttled = status == Some(429)
+        || matches!(
+            code.as_str(),
+            "TooManyRequestsException" | "ThrottlingException" | "Throttling"
+        )
+        || matches!(
+            e.as_service_error(),
+            Some(BatchUpdateFindingsError::LimitExceededException(_))
+        );
+    let server_side = status.is_some_and(|s| s >= 500)
+        || matches!(
+            e.as_service_error(),
+            Some(BatchUpdateFindingsError::InternalException(_))
+        );
+    match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Attempt::Retry {
+                throttled: false,
+                error,
+            }
+        }
+        _ if throttled || server_side => Attempt::Retry { throttled, error },
+        _ => Attempt::Fail(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Source;
+
+    fn message(id: &str, finding: &str, workflow: Workflow, note: &str) -> Message {
+        let update = Update {
+            finding: Identifier {
+                id: finding.into(),
+                product_arn: "arn:p".into(),
+            },
+            workflow,
+            note: note.into(),
+            source: Source::Router,
+        };
+        Message {
+            id: id.into(),
+            body: serde_json::to_string(&update).unwrap(),
+        }
+    }
+
+    #[test]
+    fn identical_updates_group_and_duplicates_collapse() {
+        let messages = [
+            message("m1", "f1", Workflow::Suppressed, "accepted"),
+            message("m2", "f2", Workflow::Suppressed, "accepted"),
+            message("m3", "f1", Workflow::Suppressed, "accepted"),
+            message("m4", "f1", Workflow::Notified, "look"),
+            Message {
+                id: "m5".into(),
+                body: "{not json".into(),
+            },
+        ];
+        let (groups, poison) = group(&messages);
+        assert_eq!(poison, ["m5"]);
+        assert_eq!(groups.len(), 2);
+        let suppressed = &groups[&(Workflow::Suppressed, "accepted".to_owned())];
+        assert_eq!(suppressed.len(), 2, "f1 twice is one finding to write");
+        let f1 = Identifier {
+            id: "f1".into(),
+            product_arn: "arn:p".into(),
+        };
+        assert_eq!(suppressed[&f1], ["m1", "m3"]);
+    }
+
+    #[test]
+    fn long_notes_are_cut_to_what_security_hub_takes() {
+        let long = "n".repeat(2000);
+        let (groups, _) = group(&[message("m", "f", Workflow::Notified, &long)]);
+        let ((_, note), _) = groups.iter().next().unwrap();
+        assert_eq!(note.chars().count(), MAX_NOTE);
+    }
+
+    #[test]
+    fn backoff_is_bounded_and_jittered() {
+        let archiver = Archiver::with_client(
+            aws_sdk_securityhub::Client::from_conf(
+                aws_sdk_securityhub::Config::builder()
+                    .behavior_version_latest()
+                    .build(),
+            ),
+            ArchiverConfig::default(),
+        );
+        let delays: Vec<_> = (1..=20).map(|a| archiver.backoff(a)).collect();
+        assert!(delays.iter().all(|d| *d <= Duration::from_secs(5)));
+        assert!(delays.windows(2).any(|w| w[0] != w[1]), "{delays:?}");
+    }
+
+    mod mocked {
+        use super::*;
+        use aws_sdk_securityhub::operation::batch_update_findings::BatchUpdateFindingsOutput;
+        use aws_sdk_securityhub::types::BatchUpdateFindingsUnprocessedFinding;
+        use aws_sdk_securityhub::types::error::InternalException;
+        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+
+        fn archiver(client: aws_sdk_securityhub::Client) -> Archiver {
+            Archiver::with_client(
+                client,
+                ArchiverConfig {
+                    base_delay: Duration::from_millis(1),
+                    max_delay: Duration::from_millis(5),
+                    max_attempts: 4,
+                    ..ArchiverConfig::default()
+                },
+            )
+        }
+
+        fn messages(n: usize, note: &str) -> Vec<Message> {
+            (0..n)
+                .map(|i| {
+                    message(
+                        &format!("m{i}"),
+                        &format!("f{i}"),
+                        Workflow::Suppressed,
+                        note,
+                    )
+                })
+                .collect()
+        }
+
+        fn ok() -> BatchUpdateFindingsOutput {
+            BatchUpdateFindingsOutput::builder().build()
+        }
+
+        #[tokio::test]
+        async fn a_group_is_written_in_calls_of_at_most_100() {
+            let write = mock!(aws_sdk_securityhub::Client::batch_update_findings)
+                .match_requests(|r| {
+                    let n = r.finding_identifiers().len();
+                    (1..=MAX_IDENTIFIERS).contains(&n)
+                        && r.note().and_then(|n| n.updated_by()) == Some("hubfix")
+                        && r.workflow().and_then(|w| w.status())
+                            == Some(&WorkflowStatus::Suppressed)
+                })
+                .then_output(ok);
+            let archiver = archiver(mock_client!(
+                aws_sdk_securityhub,
+                RuleMode::MatchAny,
+                [&write]
+            ));
+            let report = archiver.process(&messages(250, "accepted"), None).await;
+            assert_eq!(write.num_calls(), 3);
+            assert_eq!(report.updated, 250);
+            assert_eq!(report.succeeded_calls, 3);
+            assert!(report.failed.is_empty());
+        }
+
+        #[tokio::test]
+        async fn throttling_is_retried_until_it_passes() {
+            let throttled = mock!(aws_sdk_securityhub::Client::batch_update_findings)
+                .sequence()
+                .http_response(|| {
+                    HttpResponse::new(
+                        StatusCode::try_from(429).unwrap(),
+                        SdkBody::from(
+                            r#"{"Code":"TooManyRequestsException","Message":"Rate exceeded"}"#,
+                        ),
+                    )
+                })
+                .times(2)
+                .output(ok)
+                .build();
+            let archiver = archiver(mock_client!(
+                aws_sdk_securityhub,
+                RuleMode::Sequential,
+                [&throttled]
+            ));
+            let report = archiver.process(&messages(5, "accepted"), None).await;
+            assert_eq!(report.calls, 3);
+            assert_eq!(report.throttled_calls, 2);
+            assert_eq!(report.updated, 5);
+            assert!(report.failed.is_empty());
+        }
+
+        #[tokio::test]
+        async fn unprocessed_findings_are_retried_or_handed_back() {
+            let unprocessed = |id: &str, code: &str| {
+                BatchUpdateFindingsUnprocessedFinding::builder()
+                    .finding_identifier(
+                        AwsSecurityFindingIdentifier::builder()
+                            .id(id)
+                            .product_arn("arn:p")
+                            .build(),
+                    )
+                    .error_code(code)
+                    .error_message("x")
+                    .build()
+            };
+            let first = mock!(aws_sdk_securityhub::Client::batch_update_findings)
+                .match_requests(|r| r.finding_identifiers().len() == 3)
+                .then_output(move || {
+                    BatchUpdateFindingsOutput::builder()
+                        .unprocessed_findings(unprocessed("f1", "LimitExceeded"))
+                        .unprocessed_findings(unprocessed("f2", "FindingNotFound"))
+                        .build()
+                });
+            let retry = mock!(aws_sdk_securityhub::Client::batch_update_findings)
+                .match_requests(|r| {
+                    r.finding_identifiers().len() == 1
+                        && r.finding_identifiers()[0].id() == Some("f1")
+                })
+                .then_output(ok);
+            let archiver = archiver(mock_client!(
+                aws_sdk_securityhub,
+                RuleMode::MatchAny,
+                [&first, &retry]
+            ));
+            let report = archiver.process(&messages(3, "accepted"), None).await;
+            assert_eq!(retry.num_calls(), 1, "only the retryable one is sent again");
+            assert_eq!(report.retried_findings, 1);
+            assert_eq!(report.updated, 2);
+            assert_eq!(
+                report.failed,
+                ["m2"],
+                "the unknown finding's message goes back to the queue"
+            );
+        }
+
+        #[tokio::test]
+        async fn persistent_failures_and_refusals_hand_the_messages_back() {
+            let broken =
+                mock!(aws_sdk_securityhub::Client::batch_update_findings).then_error(|| {
+                    BatchUpdateFindingsError::InternalException(
+                        InternalException::builder().message("boom").build(),
+                    )
+                });
+            let archiver = archiver(mock_client!(
+                aws_sdk_securityhub,
+                RuleMode::MatchAny,
+                [&broken]
+            ));
+            let report = archiver.process(&messages(2, "accepted"), None).await;
+            assert_eq!(report.calls, 4, "max_attempts");
+            assert_eq!(report.failed, ["m0", "m1"]);
+            assert_eq!(report.updated, 0);
+
+            let refused = mock!(aws_sdk_securityhub::Client::batch_update_findings)
+                .then_http_response(|| {
+                    HttpResponse::new(
+                        StatusCode::try_from(400).unwrap(),
+                        SdkBody::from(r#"{"Code":"InvalidInputException","Message":"bad"}"#),
+                    )
+                });
+            let archiver = archiver_refused(&refused);
+            let report = archiver.process(&messages(2, "accepted"), None).await;
+            assert_eq!(report.calls, 1, "a refusal is not retried");
+            assert_eq!(report.failed, ["m0", "m1"]);
+        }
+
+        fn archiver_refused(rule: &aws_smithy_mocks::Rule) -> Archiver {
+            archiver(mock_client!(
+                aws_sdk_securityhub,
+                RuleMode::MatchAny,
+                [rule]
+            ))
+        }
+
+        #[tokio::test]
+        async fn the_deadline_stops_retries() {
+            let broken =
+                mock!(aws_sdk_securityhub::Client::batch_update_findings).then_error(|| {
+                    BatchUpdateFindingsError::InternalException(
+                        InternalException::builder().build(),
+                    )
+                });
+            let archiver = archiver(mock_client!(
+                aws_sdk_securityhub,
+                RuleMode::MatchAny,
+                [&broken]
+            ));
+            let report = archiver
+                .process(&messages(1, "n"), Some(Instant::now()))
+                .await;
+            assert_eq!(report.calls, 1);
+            assert_eq!(report.failed, ["m0"]);
+        }
+    }
+}

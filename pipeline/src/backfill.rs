@@ -1,0 +1,260 @@
+//! Existing findings for the pipeline: `GetFindings` paged with filters, within its rate
+//! limit (3 requests per second), each finding turned into the trimmed JSON the router
+//! decides on.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_securityhub::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
+};
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, ErrorName};
+
+/// `GetFindings` allows 3 requests per second (burst 6); the backfill stays at 3.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(334);
+
+/// Which findings to page through.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these accounts (all when empty).
+    pub accounts: Vec<String>,
+    /// Only these Security Hub controls, e.g. `EC2.13` (all when empty).
+    pub controls: Vec<String>,
+    /// Include findings already NOTIFIED (not only NEW).
+    pub include_notified: bool,
+}
+
+impl Selection {
+    /// The `GetFindings` filters: failed, active, workflow NEW (and NOTIFIED when asked),
+    /// in the accounts and controls chosen.
+    pub fn filters(&self) -> AwsSecurityFindingFilters {
+        let equals = |value: &str| {
+            StringFilter::builder()
+                .value(value)
+                .comparison(StringFilterComparison::Equals)
+                .build()
+        };
+        let mut filters = AwsSecurityFindingFilters::builder()
+            .compliance_status(equals("FAILED"))
+            .record_state(equals("ACTIVE"))
+            .workflow_status(equals("NEW"));
+        if self.include_notified {
+            filters = filters.workflow_status(equals("NOTIFIED"));
+        }
+        for account in &self.accounts {
+            filters = filters.aws_account_id(equals(account));
+        }
+        for control in &self.controls {
+            filters = filters.compliance_security_control_id(equals(control));
+        }
+        filters.build()
+    }
+}
+
+/// Pages through findings, one `GetFindings` call at a time, never faster than
+/// [`MIN_INTERVAL`].
+pub struct Pager {
+    hub: aws_sdk_securityhub::Client,
+    filters: AwsSecurityFindingFilters,
+    next_token: Option<String>,
+    last_call: Option<Instant>,
+    done: bool,
+    /// `GetFindings` calls made so far.
+    pub calls: u32,
+}
+
+impl Pager {
+    /// A pager over the findings `selection` picks.
+    pub fn new(hub: aws_sdk_securityhub::Client, selection: &Selection) -> Self {
+        Self {
+            hub,
+            filters: selection.filters(),
+            next_token: None,
+            last_call: None,
+            done: false,
+            calls: 0,
+        }
+    }
+
+    /// The next page (up to 100 findings, as trimmed JSON), or `None` after the last.
+    /// Throttling is retried by the SDK; what remains is `Hubfix.Throttled`.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Value>>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        if let Some(last) = self.last_call {
+            let wait = MIN_INTERVAL.saturating_sub(last.elapsed());
+            tokio::time::sleep(wait).await;
+        }
+        self.last_call = Some(Instant::now());
+        self.calls += 1;
+        let output = self
+            .hub
+            .get_findings()
+            .filters(self.filters.clone())
+            .max_results(100)
+            .set_next_token(self.next_token.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                let name = match e.code() {
+                    Some("TooManyRequestsException" | "ThrottlingException") => {
+                        ErrorName::Throttled
+                    }
+                    _ => ErrorName::Internal,
+                };
+                Error::new(name, format!("GetFindings: {}", DisplayErrorContext(&e)))
+            })?;
+        self.next_token = output
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        self.done = self.next_token.is_none();
+        Ok(Some(output.findings().iter().map(to_json).collect()))
+    }
+}
+
+/// An SDK finding as the ASFF JSON the router and host read (the fields [`crate::trim`]
+/// keeps).
+pub fn to_json(f: &AwsSecurityFinding) -> Value {
+    let mut out = Map::new();
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            out.insert(key.to_owned(), value);
+        }
+    };
+    let text = |s: Option<&str>| s.map(|s| Value::String(s.to_owned()));
+    put("SchemaVersion", text(f.schema_version()));
+    put("Id", text(f.id()));
+    put("ProductArn", text(f.product_arn()));
+    put("ProductName", text(f.product_name()));
+    put("CompanyName", text(f.company_name()));
+    put("GeneratorId", text(f.generator_id()));
+    put("AwsAccountId", text(f.aws_account_id()));
+    put("Region", text(f.region()));
+    put("Title", text(f.title()));
+    put("CreatedAt", text(f.created_at()));
+    put("UpdatedAt", text(f.updated_at()));
+    if !f.types().is_empty() {
+        put("Types", Some(json!(f.types())));
+    }
+    put(
+        "Severity",
+        f.severity()
+            .and_then(|s| s.label())
+            .map(|l| json!({"Label": l.as_str()})),
+    );
+    put(
+        "Compliance",
+        f.compliance().map(|c| {
+            let mut compliance = Map::new();
+            if let Some(status) = c.status() {
+                compliance.insert("Status".into(), json!(status.as_str()));
+            }
+            if let Some(id) = c.security_control_id() {
+                compliance.insert("SecurityControlId".into(), json!(id));
+            }
+            if !c.associated_standards().is_empty() {
+                let standards: Vec<Value> = c
+                    .associated_standards()
+                    .iter()
+                    .map(|s| json!({"StandardsId": s.standards_id()}))
+                    .collect();
+                compliance.insert("AssociatedStandards".into(), Value::Array(standards));
+            }
+            Value::Object(compliance)
+        }),
+    );
+    put("ProductFields", f.product_fields().map(|p| json!(p)));
+    put(
+        "Workflow",
+        f.workflow()
+            .and_then(|w| w.status())
+            .map(|s| json!({"Status": s.as_str()})),
+    );
+    put("RecordState", f.record_state().map(|r| json!(r.as_str())));
+    let resources: Vec<Value> = f
+        .resources()
+        .iter()
+        .map(|r| {
+            let mut resource = Map::new();
+            for (key, value) in [
+                ("Type", r.r#type()),
+                ("Id", r.id()),
+                ("Partition", r.partition().map(|p| p.as_str())),
+                ("Region", r.region()),
+            ] {
+                if let Some(value) = value {
+                    resource.insert(key.into(), json!(value));
+                }
+            }
+            if let Some(tags) = r.tags() {
+                resource.insert("Tags".into(), json!(tags));
+            }
+            Value::Object(resource)
+        })
+        .collect();
+    put("Resources", Some(Value::Array(resources)));
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_securityhub::types::{
+        Compliance, ComplianceStatus, RecordState, Resource, Workflow, WorkflowStatus,
+    };
+
+    #[test]
+    fn sdk_findings_become_findings_the_router_and_host_read() {
+        let finding = AwsSecurityFinding::builder()
+            .schema_version("2018-10-08")
+            .id("f-1")
+            .product_arn("arn:aws:securityhub:us-east-1::product/aws/securityhub")
+            .generator_id("security-control/EC2.13")
+            .aws_account_id("111111111111")
+            .region("us-east-1")
+            .title("t")
+            .created_at("2026-01-01T00:00:00Z")
+            .updated_at("2026-01-01T00:00:00Z")
+            .compliance(
+                Compliance::builder()
+                    .status(ComplianceStatus::Failed)
+                    .security_control_id("EC2.13")
+                    .build(),
+            )
+            .workflow(Workflow::builder().status(WorkflowStatus::New).build())
+            .record_state(RecordState::Active)
+            .resources(
+                Resource::builder()
+                    .r#type("AwsEc2SecurityGroup")
+                    .id("arn:aws:ec2:us-east-1:111111111111:security-group/sg-1")
+                    .region("us-east-1")
+                    .tags("team", "web")
+                    .build(),
+            )
+            .build();
+        let json = to_json(&finding);
+        assert_eq!(json["Compliance"]["Status"], "FAILED");
+        assert_eq!(json["Workflow"]["Status"], "NEW");
+        assert_eq!(json["RecordState"], "ACTIVE");
+        assert_eq!(json["Resources"][0]["Tags"]["team"], "web");
+        let parsed = hubfix_finding::Finding::from_value(json).unwrap();
+        assert_eq!(parsed.control_id.as_deref(), Some("EC2.13"));
+        assert_eq!(parsed.resources[0].short_id(), "sg-1");
+    }
+
+    #[test]
+    fn the_default_selection_is_failed_active_new() {
+        let filters = Selection {
+            accounts: vec!["111111111111".into()],
+            ..Selection::default()
+        }
+        .filters();
+        assert_eq!(filters.compliance_status()[0].value(), Some("FAILED"));
+        assert_eq!(filters.workflow_status().len(), 1);
+        assert_eq!(filters.aws_account_id()[0].value(), Some("111111111111"));
+    }
+}
