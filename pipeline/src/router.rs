@@ -196,3 +196,151 @@ impl Router {
         Ok(route)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::operation::get_object::GetObjectOutput;
+    use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+    use aws_sdk_s3::primitives::ByteStream;
+    use aws_sdk_s3::types::Object;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    const GOOD: &str = r#"
+        [controls."IAM.6"]
+        action = "notify"
+        reason = "needs a person"
+    "#;
+
+    fn listing(etag: &'static str) -> aws_smithy_mocks::Rule {
+        mock!(aws_sdk_s3::Client::list_objects_v2).then_output(move || {
+            ListObjectsV2Output::builder()
+                .contents(Object::builder().key("policy/p.toml").e_tag(etag).build())
+                .contents(Object::builder().key("policy/README.md").e_tag("x").build())
+                .build()
+        })
+    }
+
+    fn object(text: &'static str) -> aws_smithy_mocks::Rule {
+        mock!(aws_sdk_s3::Client::get_object)
+            .match_requests(|r| r.key() == Some("policy/p.toml"))
+            .then_output(move || {
+                GetObjectOutput::builder()
+                    .body(ByteStream::from_static(text.as_bytes()))
+                    .build()
+            })
+    }
+
+    fn store(client: aws_sdk_s3::Client, ttl: Duration) -> PolicyStore {
+        PolicyStore::new(client, "s3://b/policy".parse().unwrap(), ttl)
+    }
+
+    #[tokio::test]
+    async fn reads_once_then_only_lists_and_rereads_when_an_etag_changes() {
+        let (list, get) = (listing("\"1\""), object(GOOD));
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &get]);
+        let store = store(client, Duration::ZERO);
+        let first = store.policy().await.unwrap();
+        let second = store.policy().await.unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "same ETag: the parsed policy is kept"
+        );
+        assert_eq!(get.num_calls(), 1, "only *.toml files are read, once");
+        assert_eq!(list.num_calls(), 2);
+
+        let (changed, get_again) = (listing("\"2\""), object(GOOD));
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&changed, &get_again]);
+        let store2 = PolicyStore {
+            s3: client,
+            ..store
+        };
+        store2.policy().await.unwrap();
+        assert_eq!(get_again.num_calls(), 1, "a new ETag is read again");
+    }
+
+    #[tokio::test]
+    async fn within_the_ttl_nothing_is_listed() {
+        let (list, get) = (listing("\"1\""), object(GOOD));
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &get]);
+        let store = store(client, Duration::from_secs(60));
+        store.policy().await.unwrap();
+        store.policy().await.unwrap();
+        assert_eq!(list.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_broken_policy_keeps_the_last_good_one_and_fails_without_one() {
+        let (list, get) = (listing("\"1\""), object(GOOD));
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &get]);
+        let good = store(client, Duration::ZERO);
+        let loaded = good.policy().await.unwrap();
+
+        let (list, bad) = (
+            listing("\"2\""),
+            object("[controls.\"NOPE.1\"]\naction = \"fix\""),
+        );
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &bad]);
+        let store = PolicyStore { s3: client, ..good };
+        let kept = store.policy().await.unwrap();
+        assert!(
+            Arc::ptr_eq(&loaded, &kept),
+            "the last good policy keeps serving"
+        );
+
+        let (list, bad) = (
+            listing("\"3\""),
+            object("[controls.\"NOPE.1\"]\naction = \"fix\""),
+        );
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &bad]);
+        let err = super::tests::store(client, Duration::ZERO)
+            .policy()
+            .await
+            .unwrap_err();
+        assert_eq!(err.name, ErrorName::PolicyInvalid);
+        assert!(err.message.contains("policy/p.toml"), "{}", err.message);
+    }
+
+    fn s3_error(status: u16, code: &'static str) -> aws_smithy_mocks::Rule {
+        mock!(aws_sdk_s3::Client::list_objects_v2).then_http_response(move || {
+            HttpResponse::new(
+                StatusCode::try_from(status).unwrap(),
+                SdkBody::from(format!(
+                    "<Error><Code>{code}</Code><Message>m</Message></Error>"
+                )),
+            )
+        })
+    }
+
+    #[tokio::test]
+    async fn s3_errors_are_named_by_whether_a_retry_can_help() {
+        let missing = s3_error(404, "NoSuchBucket");
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&missing]);
+        let err = store(client, Duration::ZERO).policy().await.unwrap_err();
+        assert_eq!(err.name, ErrorName::PolicyInvalid, "{}", err.message);
+
+        let slow = s3_error(503, "SlowDown");
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&slow]);
+        let err = store(client, Duration::ZERO).policy().await.unwrap_err();
+        assert_eq!(err.name, ErrorName::PolicyUnavailable, "{}", err.message);
+
+        let empty = mock!(aws_sdk_s3::Client::list_objects_v2)
+            .then_output(|| ListObjectsV2Output::builder().build());
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&empty]);
+        let err = store(client, Duration::ZERO).policy().await.unwrap_err();
+        assert_eq!(err.name, ErrorName::PolicyInvalid);
+        assert!(err.message.contains("no policy files"));
+    }
+
+    #[tokio::test]
+    async fn the_handler_wants_a_finding() {
+        let (list, get) = (listing("\"1\""), object(GOOD));
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &get]);
+        let router = Router::new(store(client, Duration::ZERO));
+        let err = router.handle(serde_json::json!([1])).await.unwrap_err();
+        assert_eq!(err.name, ErrorName::InvalidRequest);
+    }
+}

@@ -15,6 +15,7 @@ use hubfix_tests::scenario::{
     EXCEPTIONS, Rule, compliant, deploy_dir, fresh, notified_findings, read_json, seed,
     suppressed_findings,
 };
+use hubfix_tests::stepfunctions::{Answer, StateMachine};
 use hubfix_tests::{
     EC2_RESTRICT_ADMIN_PORTS, IAM_PASSWORD_POLICY, Member, PluginSpec, account_finding,
     base_config, emulator_available, group_finding,
@@ -427,4 +428,131 @@ async fn the_rule_pattern_matches_the_sample_events_as_aws_does() {
         checked += 1;
     }
     assert!(checked >= 6, "only {checked} samples");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
+    if !emulator_available("the_state_machine_itself_runs_each_path_with_the_handlers_answers") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let base = base_config().await;
+    let account = "777777777777";
+    let member = Member::assume(&base, account).await.unwrap();
+    member.seed_weak_password_policy().await.unwrap();
+    let open = member
+        .seed_open_admin_group(&format!("sfn-open-{}", hubfix_tests::unique_suffix()))
+        .await
+        .unwrap();
+    // ec2-default-sg-restrict is not published: EC2.2 fails with Hubfix.PluginUnknown.
+    let published: Vec<&PluginSpec> = vec![&IAM_PASSWORD_POLICY, &EC2_RESTRICT_ADMIN_PORTS];
+    let stack = Stack::deploy(
+        &base,
+        &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
+        &published,
+    )
+    .await
+    .unwrap();
+    let machine = StateMachine::create(&base, &stack).await.unwrap();
+    let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
+
+    let password = fresh(account_finding(account, "IAM.15"));
+    let ssh = fresh(group_finding(account, "EC2.53", &open));
+    let bastion = fresh(group_finding(account, "EC2.53", "sg-0bastion7777"));
+    let mfa = fresh(account_finding(account, "IAM.6"));
+    let default_group = fresh(group_finding(account, "EC2.2", "sg-0default7777"));
+    let all = [&password, &ssh, &bastion, &mfa, &default_group];
+    stack
+        .import(&all.iter().map(|f| (*f).clone()).collect::<Vec<_>>())
+        .await
+        .unwrap();
+
+    let run = |finding: &Value, first: Vec<Answer>| {
+        let event = json!({"detail-type": "Security Hub Findings - Imported", "detail": {"findings": [finding]}});
+        let machine = &machine;
+        let functions = &functions;
+        async move {
+            Box::pin(machine.run(functions, &event, &first))
+                .await
+                .unwrap()
+        }
+    };
+    let path = |e: &hubfix_tests::stepfunctions::Execution| e.states.join(" > ");
+
+    let fixed = run(&password, vec![]).await;
+    assert_eq!(fixed.status, "SUCCEEDED");
+    assert_eq!(
+        path(&fixed),
+        "Findings > Route > Decide > Remediate > EnqueueResult"
+    );
+
+    // A throttled host is retried by the state machine, then succeeds.
+    let retried = run(
+        &ssh,
+        vec![Answer::Error(
+            "Hubfix.Throttled".into(),
+            "Rate exceeded".into(),
+        )],
+    )
+    .await;
+    assert_eq!(retried.status, "SUCCEEDED", "{retried:?}");
+    assert_eq!(retried.task_errors, ["Hubfix.Throttled"]);
+    assert!(
+        path(&retried).ends_with("Remediate > EnqueueResult"),
+        "{}",
+        path(&retried)
+    );
+
+    let suppressed = run(&bastion, vec![]).await;
+    assert_eq!(
+        path(&suppressed),
+        "Findings > Route > Decide > EnqueueUpdate"
+    );
+    let notified = run(&mfa, vec![]).await;
+    assert_eq!(
+        path(&notified),
+        "Findings > Route > Decide > Notify > PublishNotification"
+    );
+    let failed = run(&default_group, vec![]).await;
+    assert_eq!(
+        failed.status, "SUCCEEDED",
+        "a failed remediation is handled, not a failed run"
+    );
+    assert_eq!(failed.task_errors, ["Hubfix.PluginUnknown"]);
+    assert_eq!(
+        path(&failed),
+        "Findings > Route > Decide > Remediate > RemediationFailed > EnqueueFailure > PublishFailure"
+    );
+
+    // What the state machine queued, the archiver writes.
+    let drained = drain(&stack, &functions.archiver, 100).await.unwrap();
+    assert!(drained.report.failed.is_empty(), "{:?}", drained.report);
+    let findings = stack.findings(&[account]).await.unwrap();
+    let status = |f: &Value| workflow(&findings, f["Id"].as_str().unwrap());
+    assert_eq!(status(&password), "RESOLVED");
+    assert_eq!(status(&ssh), "RESOLVED");
+    assert_eq!(status(&bastion), "SUPPRESSED");
+    assert_eq!(status(&mfa), "NOTIFIED");
+    assert_eq!(status(&default_group), "NOTIFIED");
+    let failure_note = note(&findings, default_group["Id"].as_str().unwrap());
+    assert!(
+        failure_note.contains("could not remediate EC2.2")
+            && failure_note.contains("Hubfix.PluginUnknown"),
+        "{failure_note}"
+    );
+    let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
+    assert_eq!(
+        published.len(),
+        2,
+        "the notify-only finding and the failure: {published:?}"
+    );
+    assert!(
+        member
+            .password_policy()
+            .await
+            .unwrap()
+            .unwrap()
+            .minimum_password_length
+            >= Some(14)
+    );
 }

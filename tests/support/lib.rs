@@ -8,6 +8,7 @@
 pub mod emulator;
 pub mod pipeline;
 pub mod scenario;
+pub mod stepfunctions;
 
 use std::path::PathBuf;
 
