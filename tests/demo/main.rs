@@ -18,12 +18,14 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use hubfix_pipeline::archiver::ArchiverConfig;
-use hubfix_tests::pipeline::{Functions, PLUGINS, Stack, drain, execute, policy_files};
+use hubfix_tests::pipeline::{
+    Functions, PLUGINS, Stack, drain, execute, policy_files, route_and_enqueue,
+};
 use hubfix_tests::scenario::{
     EXCEPTIONS, Rule, Seeded, compliant, fresh, notified_findings, seed, suppressed_findings,
 };
 use hubfix_tests::{base_config, emulator, group_finding};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const ACCOUNTS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
 
@@ -251,17 +253,7 @@ async fn throttled_drain(base: &aws_config::SdkConfig, stack: &Stack, n: usize) 
         .collect();
     stack.import(&findings).await?;
     let functions = Functions::new(base, stack, ArchiverConfig::default())?;
-    let mut bodies = Vec::with_capacity(n);
-    for f in &findings {
-        let route = functions
-            .router
-            .handle(json!({"finding": f}))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let update = route.update.context("a suppression queues an update")?;
-        bodies.push(serde_json::to_string(&update)?);
-    }
-    stack.enqueue(&bodies).await?;
+    route_and_enqueue(&functions, stack, &findings).await?;
     emulator::clear_requests()?;
     emulator::throttle_batch_update_findings(7)?;
     let drained = drain(stack, &functions.archiver, 10_000).await;

@@ -10,6 +10,7 @@ use hubfix_pipeline::{ErrorName, Workflow};
 use hubfix_tests::emulator;
 use hubfix_tests::pipeline::{
     Functions, MAX_RECEIVE_COUNT, PLUGINS, Stack, Step, drain, execute, policy_files,
+    route_and_enqueue,
 };
 use hubfix_tests::scenario::{
     EXCEPTIONS, Rule, compliant, deploy_dir, fresh, notified_findings, read_json, seed,
@@ -342,18 +343,10 @@ async fn ten_thousand_suppressions_drain_through_throttling_exactly_once() {
         .collect();
     stack.import(&findings).await.unwrap();
     let functions = Functions::new(&base, &stack, ArchiverConfig::default()).unwrap();
-    let mut bodies = Vec::with_capacity(N);
-    for f in &findings {
-        let route = functions
-            .router
-            .handle(json!({"finding": f}))
-            .await
-            .unwrap();
-        let update = route.update.expect("a suppression queues an update");
-        assert_eq!(update.workflow, Workflow::Suppressed);
-        bodies.push(serde_json::to_string(&update).unwrap());
-    }
-    stack.enqueue(&bodies).await.unwrap();
+    let updates = route_and_enqueue(&functions, &stack, &findings)
+        .await
+        .unwrap();
+    assert!(updates.iter().all(|u| u.workflow == Workflow::Suppressed));
 
     emulator::clear_requests().unwrap();
     emulator::throttle_batch_update_findings(7).unwrap();

@@ -571,6 +571,35 @@ where
     }
 }
 
+/// Routes each finding and queues the update the router asks for (the `EnqueueUpdate`
+/// state, for findings the policy suppresses or only notifies about); returns the updates.
+pub async fn route_and_enqueue(
+    functions: &Functions,
+    stack: &Stack,
+    findings: &[Value],
+) -> Result<Vec<Update>> {
+    let mut updates = Vec::with_capacity(findings.len());
+    for finding in findings {
+        let route = functions
+            .router
+            .handle(json!({"finding": finding}))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        updates.push(route.update.with_context(|| {
+            format!(
+                "{} is not suppressed or notified: {:?}",
+                route.identifier.id, route.action
+            )
+        })?);
+    }
+    let bodies = updates
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<Vec<_>, _>>()?;
+    stack.enqueue(&bodies).await?;
+    Ok(updates)
+}
+
 /// What draining the queue took.
 #[derive(Debug, Default)]
 pub struct Drain {

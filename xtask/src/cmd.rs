@@ -152,22 +152,55 @@ fn run_tests_into(cmd: &mut Command, out: &mut impl Write) -> (TestCounts, Resul
 }
 
 fn run_tests_inner(cmd: &mut Command, counts: &mut TestCounts, out: &mut impl Write) -> Result<()> {
+    run_copying(cmd, Pipe::Stdout, out, |line| counts.add_line(line))
+}
+
+/// Which output of a child [`run_copying`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Pipe {
+    /// Its stdout (libtest's report).
+    Stdout,
+    /// Its stderr (unittest's report).
+    Stderr,
+}
+
+/// Runs `cmd`, copying `pipe` through to `out` line by line and handing each line to
+/// `each_line`; fails when the command does.
+pub fn run_copying(
+    cmd: &mut Command,
+    pipe: Pipe,
+    out: &mut impl Write,
+    mut each_line: impl FnMut(&str),
+) -> Result<()> {
     let description = describe(cmd);
     eprintln!("xtask: $ {description}");
+    match pipe {
+        Pipe::Stdout => cmd.stdout(Stdio::piped()),
+        Pipe::Stderr => cmd.stderr(Stdio::piped()),
+    };
     let mut child = cmd
-        .stdout(Stdio::piped())
         .spawn()
         .with_context(|| format!("could not start `{description}`"))?;
-    if let Some(stdout) = child.stdout.take() {
-        let mut reader = BufReader::new(stdout);
+    let stream: Option<Box<dyn std::io::Read>> = match pipe {
+        Pipe::Stdout => child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read>),
+        Pipe::Stderr => child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read>),
+    };
+    if let Some(stream) = stream {
+        let mut reader = BufReader::new(stream);
         let mut line = Vec::new();
         loop {
             line.clear();
             match reader.read_until(b'\n', &mut line) {
                 Ok(0) => break,
                 Ok(_) => {
-                    counts.add_line(&String::from_utf8_lossy(&line));
-                    // A closed stdout (e.g. `| head`) must not stop the tests.
+                    each_line(&String::from_utf8_lossy(&line));
+                    // A closed output (e.g. `| head`) must not stop the tests.
                     let _ = out.write_all(&line).and_then(|()| out.flush());
                 }
                 Err(err) => {

@@ -21,7 +21,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cmd;
 use crate::paths::Paths;
-use crate::plugins::sha256_hex;
+use crate::venv;
 
 /// The ASL validator, pinned exactly.
 const ASL_VALIDATOR: &str = "asl-validator@4.0.0";
@@ -104,81 +104,19 @@ fn files_ending_with(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// What the virtualenv stamp records: both requirement files, since they are installed
-/// together.
-fn requirements_stamp(emulator: &[u8], deploy: &[u8]) -> String {
-    let mut both = Vec::with_capacity(emulator.len() + deploy.len() + 32);
-    both.extend_from_slice(b"emulator/requirements.txt\n");
-    both.extend_from_slice(emulator);
-    both.extend_from_slice(b"\0deploy/requirements.txt\n");
-    both.extend_from_slice(deploy);
-    sha256_hex(&both)
-}
-
-/// Makes sure `<cache>/venv` has the pinned cfn-lint, and returns the venv's python.
-/// Creates the virtualenv the way the emulator task does when it is missing or broken.
+/// Makes sure `<cache>/venv` has the pinned cfn-lint, and returns the venv's python. The
+/// emulator's requirements are installed in the same pip run: moto[server] depends on
+/// cfn-lint too, so the two resolve together.
 fn ensure_cfn_lint(paths: &Paths) -> Result<PathBuf> {
-    let emulator_requirements = paths.root.join("emulator").join("requirements.txt");
-    let deploy_requirements = paths.root.join("deploy").join("requirements.txt");
-    let read =
-        |file: &Path| fs::read(file).with_context(|| format!("cannot read {}", file.display()));
-    let wanted = requirements_stamp(&read(&emulator_requirements)?, &read(&deploy_requirements)?);
-
-    let venv = paths.cache.join("venv");
-    let python = venv.join("bin").join("python");
-    let cfn_lint = venv.join("bin").join("cfn-lint");
-    let stamp = venv.join(VENV_STAMP_FILE);
-
-    // A venv without pip is what a failed `python3 -m venv` leaves behind: redo it.
-    if !python.exists() || !venv.join("bin").join("pip").exists() {
-        if venv.exists() {
-            fs::remove_dir_all(&venv).with_context(|| {
-                format!("cannot remove the broken virtualenv {}", venv.display())
-            })?;
-        }
-        fs::create_dir_all(&paths.cache)
-            .with_context(|| format!("cannot create {}", paths.cache.display()))?;
-        eprintln!(
-            "xtask: creating the project virtualenv at {}…",
-            venv.display()
-        );
-        cmd::run_quietly_to_stderr(Command::new("python3").args(["-m", "venv"]).arg(&venv))
-            .context(
-                "cannot create a Python virtualenv (on Debian/Ubuntu: apt-get install python3-venv)",
-            )?;
-    }
-
-    let installed = fs::read_to_string(&stamp).unwrap_or_default();
-    if installed.trim() != wanted || !cfn_lint.exists() {
-        eprintln!(
-            "xtask: installing cfn-lint ({})…",
-            deploy_requirements.display()
-        );
-        cmd::run_quietly_to_stderr(
-            Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "-r",
-                ])
-                .arg(&emulator_requirements)
-                .arg("-r")
-                .arg(&deploy_requirements),
-        )?;
-        fs::write(&stamp, format!("{wanted}\n"))
-            .with_context(|| format!("cannot write {}", stamp.display()))?;
-    }
-    if !cfn_lint.exists() {
-        bail!(
-            "{} is missing after installing {}",
-            cfn_lint.display(),
-            deploy_requirements.display()
-        );
-    }
-    Ok(python)
+    venv::ensure(
+        paths,
+        &venv::Install {
+            what: "cfn-lint",
+            requirements: &["emulator/requirements.txt", "deploy/requirements.txt"],
+            stamp: VENV_STAMP_FILE,
+            witness: "cfn-lint",
+        },
+    )
 }
 
 /// Makes sure `<cache>/npm` has the pinned asl-validator, and returns its executable.
@@ -226,29 +164,6 @@ fn ensure_asl_validator(paths: &Paths) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_stamp_follows_both_requirement_files() {
-        let base = requirements_stamp(b"moto[server]==5.2.5\n", b"cfn-lint==1.58.0\n");
-        assert_eq!(base.len(), 64);
-        assert_eq!(
-            base,
-            requirements_stamp(b"moto[server]==5.2.5\n", b"cfn-lint==1.58.0\n")
-        );
-        assert_ne!(
-            base,
-            requirements_stamp(b"moto[server]==5.2.6\n", b"cfn-lint==1.58.0\n")
-        );
-        assert_ne!(
-            base,
-            requirements_stamp(b"moto[server]==5.2.5\n", b"cfn-lint==1.58.1\n")
-        );
-        // Moving bytes from one file to the other is a change too.
-        assert_ne!(
-            requirements_stamp(b"ab", b""),
-            requirements_stamp(b"a", b"b")
-        );
-    }
 
     #[test]
     fn asl_validator_gets_one_json_path_per_file() {

@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cmd;
 use crate::paths::Paths;
-use crate::plugins::sha256_hex;
+use crate::venv;
 
 /// How long the server may take to answer its first request.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -296,65 +296,16 @@ impl Drop for Instance {
 /// Makes sure `<cache>/venv` has the pinned moto, and returns the venv's `python`.
 /// pip runs only when `emulator/requirements.txt` changed since the last install.
 pub(crate) fn ensure_venv(paths: &Paths) -> Result<PathBuf> {
-    let requirements = paths.root.join("emulator").join("requirements.txt");
-    let wanted = fs::read(&requirements)
-        .map(|bytes| sha256_hex(&bytes))
-        .with_context(|| format!("cannot read {}", requirements.display()))?;
-
-    let venv = paths.cache.join("venv");
-    let python = venv.join("bin").join("python");
-    // Installed by moto[server]; its presence tells that the install completed.
-    let moto_server = venv.join("bin").join("moto_server");
-    let stamp = venv.join(STAMP_FILE);
-
-    // A venv without pip is what a failed `python3 -m venv` leaves behind: redo it.
-    if !python.exists() || !venv.join("bin").join("pip").exists() {
-        if venv.exists() {
-            fs::remove_dir_all(&venv).with_context(|| {
-                format!("cannot remove the broken virtualenv {}", venv.display())
-            })?;
-        }
-        fs::create_dir_all(&paths.cache)
-            .with_context(|| format!("cannot create {}", paths.cache.display()))?;
-        eprintln!(
-            "xtask: creating the emulator virtualenv at {}…",
-            venv.display()
-        );
-        cmd::run_quietly_to_stderr(Command::new("python3").args(["-m", "venv"]).arg(&venv))
-            .context(
-                "cannot create a Python virtualenv (on Debian/Ubuntu: apt-get install python3-venv)",
-            )?;
-    }
-
-    let installed = fs::read_to_string(&stamp).unwrap_or_default();
-    if installed.trim() != wanted || !moto_server.exists() {
-        eprintln!(
-            "xtask: installing the emulator ({})…",
-            requirements.display()
-        );
-        cmd::run_quietly_to_stderr(
-            Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "-r",
-                ])
-                .arg(&requirements),
-        )?;
-        fs::write(&stamp, format!("{wanted}\n"))
-            .with_context(|| format!("cannot write {}", stamp.display()))?;
-    }
-    if !moto_server.exists() {
-        bail!(
-            "{} is missing after installing {}",
-            moto_server.display(),
-            requirements.display()
-        );
-    }
-    Ok(python)
+    venv::ensure(
+        paths,
+        &venv::Install {
+            what: "the emulator",
+            requirements: &["emulator/requirements.txt"],
+            stamp: STAMP_FILE,
+            // Installed by moto[server]; its presence tells that the install completed.
+            witness: "moto_server",
+        },
+    )
 }
 
 /// `<repo>/emulator/moto_ext.py`, which must exist.

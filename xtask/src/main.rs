@@ -15,6 +15,7 @@ mod paths;
 mod plugins;
 mod steps;
 mod test;
+mod venv;
 
 use std::process::ExitCode;
 

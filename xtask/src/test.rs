@@ -6,11 +6,11 @@
 //! fails if any does.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::cmd::{self, TestCounts};
 use crate::emulator::{self, Instance};
@@ -105,38 +105,7 @@ fn run_unittest(cmd: &mut Command, out: &mut impl Write) -> (TestCounts, Result<
 }
 
 fn run_unittest_inner(cmd: &mut Command, report: &mut String, out: &mut impl Write) -> Result<()> {
-    let description = cmd::describe(cmd);
-    eprintln!("xtask: $ {description}");
-    let mut child = cmd
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("could not start `{description}`"))?;
-    if let Some(stderr) = child.stderr.take() {
-        let mut reader = BufReader::new(stderr);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) => break,
-                Ok(_) => {
-                    report.push_str(&String::from_utf8_lossy(&line));
-                    let _ = out.write_all(&line).and_then(|()| out.flush());
-                }
-                Err(err) => {
-                    eprintln!("xtask: cannot read the output of `{description}`: {err}");
-                    break;
-                }
-            }
-        }
-    }
-    let status = child
-        .wait()
-        .with_context(|| format!("could not wait for `{description}`"))?;
-    match status.code() {
-        Some(0) => Ok(()),
-        Some(code) => bail!("`{description}` failed with exit code {code}"),
-        None => bail!("`{description}` failed ({status})"),
-    }
+    cmd::run_copying(cmd, cmd::Pipe::Stderr, out, |line| report.push_str(line))
 }
 
 /// The counts in a unittest report: its last `Ran N tests in …` line and the
