@@ -257,4 +257,35 @@ mod tests {
         assert_eq!(filters.workflow_status().len(), 1);
         assert_eq!(filters.aws_account_id()[0].value(), Some("111111111111"));
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn pages_are_read_at_most_three_per_second() {
+        use aws_sdk_securityhub::operation::get_findings::GetFindingsOutput;
+        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+        let pages = mock!(aws_sdk_securityhub::Client::get_findings)
+            .sequence()
+            .output(|| GetFindingsOutput::builder().next_token("t1").build())
+            .output(|| GetFindingsOutput::builder().next_token("t2").build())
+            .output(|| GetFindingsOutput::builder().build())
+            .build();
+        let hub = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&pages]);
+        let mut pager = Pager::new(hub, &Selection::default());
+        let started = tokio::time::Instant::now();
+        let mut read = 0;
+        while pager.next_page().await.unwrap().is_some() {
+            read += 1;
+        }
+        assert_eq!(read, 3);
+        assert_eq!(pager.calls, 3);
+        assert!(
+            started.elapsed() >= MIN_INTERVAL * 2,
+            "three calls took {:?} of (paused) time",
+            started.elapsed()
+        );
+        assert!(
+            pager.next_page().await.unwrap().is_none(),
+            "done stays done"
+        );
+    }
 }

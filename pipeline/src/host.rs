@@ -101,32 +101,27 @@ impl HostService {
             .map_err(|e| Error::new(ErrorName::InvalidFinding, e.to_string()))?;
         let grants = Grants::new(&request.grants)
             .map_err(|e| Error::invalid_request(format!("grants: {e}")))?;
-        let (plugin, source) = self
-            .loader
-            .plugin_pinned(
-                &self.runtime,
-                &request.plugin.name,
-                request.plugin.sha256.as_deref(),
-                &grants,
-            )
-            .await
-            .map_err(load_error)?;
-        let outcome = self
-            .runtime
-            .remediate(
-                &plugin,
-                &Request {
-                    finding,
-                    control: request.control.clone(),
-                    params: request.params.clone().into_iter().collect(),
-                    mode: if request.plan {
-                        Mode::Plan
-                    } else {
-                        Mode::Apply
-                    },
-                },
-            )
-            .await;
+        // Both futures are large (wasmtime's async calls, the SDK's): boxed, so the
+        // handler's own future stays small on the caller's stack.
+        let (plugin, source) = Box::pin(self.loader.plugin_pinned(
+            &self.runtime,
+            &request.plugin.name,
+            request.plugin.sha256.as_deref(),
+            &grants,
+        ))
+        .await
+        .map_err(load_error)?;
+        let run = Request {
+            finding,
+            control: request.control.clone(),
+            params: request.params.clone().into_iter().collect(),
+            mode: if request.plan {
+                Mode::Plan
+            } else {
+                Mode::Apply
+            },
+        };
+        let outcome = Box::pin(self.runtime.remediate(&plugin, &run)).await;
         let record = serde_json::to_value(&outcome).map_err(Error::internal)?;
         tracing::info!(outcome = %record, plugin_source = ?source, "remediation");
         let (workflow, note) = verdict(&outcome)?;
