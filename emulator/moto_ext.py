@@ -54,6 +54,7 @@ from xml.sax.saxutils import escape
 import moto
 import moto.securityhub.urls as securityhub_urls
 import moto.server as moto_server
+from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.utils import iso_8601_datetime_without_milliseconds, utcfromtimestamp
 from moto.events import models as events_models
@@ -969,6 +970,161 @@ def simple_invoke(self, function_name, qualifier, body, headers, response_header
 LambdaSimpleBackend.invoke = simple_invoke
 
 
+# =====================================================================================
+# Lambda Runtime API: real function code, run as a local process
+#
+# moto's Lambda cannot run code without Docker. A process built on the Lambda runtime
+# (lambda_runtime in Rust) can run it here: started with
+#     AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:PORT/moto-ext/runtime/FUNCTION_NAME
+# it polls `GET .../2018-06-01/runtime/invocation/next` and answers with
+# `POST .../invocation/{id}/response` or `.../error`, as documented in the AWS Lambda
+# "Runtime API" reference. While such a process is attached, `Invoke` of a function of
+# that name (which must exist: moto looks it up first) is delivered to it, and its answer
+# returned: a result as the payload, an error as a function error (X-Amz-Function-Error:
+# Unhandled, payload {"errorType", "errorMessage"}), as AWS does.
+
+RUNTIME_PREFIX = "/moto-ext/runtime/"
+_RUNTIME_TIMEOUT_S = 120
+
+
+class _Invocation:
+    def __init__(self, function_arn, payload):
+        self.id = str(uuid.uuid4())
+        self.function_arn = function_arn
+        self.payload = payload
+        self.done = threading.Event()
+        self.result = None  # (is_error, bytes)
+
+
+class _Runtimes:
+    """Runtime processes by function name. A runtime counts as attached while it waits
+    for an invocation, and for a few seconds after its last answer (the moment between
+    answering and polling again)."""
+
+    GRACE_S = 5
+
+    def __init__(self):
+        self.lock = threading.Condition()
+        self.waiting = {}  # function name -> runtimes waiting in next()
+        self.last_seen = {}  # function name -> time of the last poll or answer
+        self.pending = {}  # function name -> [invocation]
+        self.running = {}  # request id -> (function name, invocation)
+
+    def attached(self):
+        with self.lock:
+            now = time.time()
+            return sorted(
+                name
+                for name in set(self.waiting) | set(self.last_seen)
+                if self.waiting.get(name, 0) > 0 or now - self.last_seen.get(name, 0) < self.GRACE_S
+            )
+
+    def is_attached(self, name):
+        return name in self.attached()
+
+    def next(self, name):
+        with self.lock:
+            self.waiting[name] = self.waiting.get(name, 0) + 1
+            self.last_seen[name] = time.time()
+            try:
+                while not self.pending.get(name):
+                    self.lock.wait()
+            finally:
+                self.waiting[name] -= 1
+            invocation = self.pending[name].pop(0)
+            self.running[invocation.id] = (name, invocation)
+            return invocation
+
+    def submit(self, name, invocation):
+        with self.lock:
+            self.pending.setdefault(name, []).append(invocation)
+            self.lock.notify_all()
+
+    def finish(self, request_id, is_error, body):
+        with self.lock:
+            name, invocation = self.running.pop(request_id, (None, None))
+            if invocation is None:
+                return False
+            self.last_seen[name] = time.time()
+        invocation.result = (is_error, body)
+        invocation.done.set()
+        return True
+
+
+RUNTIMES = _Runtimes()
+
+
+def _function_name(function_name):
+    return function_name.split(":function:", 1)[-1].split(":", 1)[0]
+
+
+def _runtime_first(invoke_without_runtime):
+    def invoke(self, function_name, qualifier, body, headers, response_headers):
+        if not RUNTIMES.is_attached(_function_name(function_name)):
+            return invoke_without_runtime(self, function_name, qualifier, body, headers, response_headers)
+        return runtime_invoke(self, function_name, qualifier, body, response_headers)
+
+    return invoke
+
+
+def runtime_invoke(self, function_name, qualifier, body, response_headers):
+    name = _function_name(function_name)
+    function = self.get_function(function_name, qualifier)  # raises as moto does for unknown functions
+    payload = body if isinstance(body, bytes) else (body or "").encode()
+    invocation = _Invocation(function.function_arn, payload)
+    RUNTIMES.submit(name, invocation)
+    if not invocation.done.wait(_RUNTIME_TIMEOUT_S):
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps({"errorType": "Sandbox.Timedout",
+                           "errorMessage": f"Task timed out after {_RUNTIME_TIMEOUT_S}.00 seconds"}).encode()
+    is_error, answer = invocation.result
+    if is_error:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    return answer
+
+
+# Both backends: the simple one (`{"lambda": {"use_docker": false}}`) and the Docker one.
+LambdaSimpleBackend.invoke = _runtime_first(LambdaSimpleBackend.invoke)
+LambdaBackend.invoke = _runtime_first(LambdaBackend.invoke)
+
+
+def runtime_endpoint(environ, start_response):
+    """`/moto-ext/runtime/{function}/2018-06-01/runtime/...`: the Runtime API."""
+    rest = environ.get("PATH_INFO", "")[len(RUNTIME_PREFIX):]
+    name, _, api = rest.partition("/2018-06-01/runtime/")
+    method = environ["REQUEST_METHOD"]
+
+    def reply(status, body=b"", headers=()):
+        start_response(status, [("Content-Type", "application/json"),
+                                ("Content-Length", str(len(body)))] + list(headers))
+        return [body]
+
+    if not name and method == "GET":
+        # `GET /moto-ext/runtime/`: the functions a runtime is attached to.
+        return reply("200 OK", json.dumps(RUNTIMES.attached()).encode())
+    if method == "GET" and api == "invocation/next":
+        invocation = RUNTIMES.next(name)
+        deadline = int((time.time() + _RUNTIME_TIMEOUT_S) * 1000)
+        return reply("200 OK", invocation.payload, [
+            ("Lambda-Runtime-Aws-Request-Id", invocation.id),
+            ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+            ("Lambda-Runtime-Invoked-Function-Arn", invocation.function_arn),
+            ("Lambda-Runtime-Trace-Id", f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"),
+        ])
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    if method == "POST" and api.startswith("invocation/"):
+        request_id, _, kind = api[len("invocation/"):].partition("/")
+        if kind in ("response", "error") and RUNTIMES.finish(request_id, kind == "error", body):
+            return reply("202 Accepted", b'{"status":"OK"}')
+        return reply("400 Bad Request", json.dumps({"errorType": "InvalidRequestID",
+                                                    "errorMessage": request_id}).encode())
+    if method == "POST" and api == "init/error":
+        _log(f"runtime for {name} failed to start: {body[:500]!r}")
+        return reply("202 Accepted", b'{"status":"OK"}')
+    return reply("404 Not Found", b'{"errorType":"NotFound"}')
+
+
 
 # =====================================================================================
 # SQS at scale
@@ -1308,6 +1464,8 @@ def extension_middleware(app):
         path = environ.get("PATH_INFO", "")
         if path in ENDPOINTS:
             return ENDPOINTS[path](environ, start_response)
+        if path.startswith(RUNTIME_PREFIX) or path == RUNTIME_PREFIX.rstrip("/"):
+            return runtime_endpoint(environ, start_response)
 
         service, description, key = _describe(environ)
         if not path.startswith("/moto-api/"):

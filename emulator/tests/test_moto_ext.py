@@ -1338,3 +1338,100 @@ class ResetTest(ExtTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ---------------------------------------------------------------------------------
+# Lambda Runtime API: Invoke reaches a local process that speaks the Runtime API
+
+
+class LambdaRuntimeTest(ExtTestCase):
+    def _runtime(self, name, answers):
+        """A minimal runtime: polls for `answers` invocations, answers each with
+        answers[i](event, headers) -> ("response" | "error", body)."""
+        import threading
+
+        base = f"{ENDPOINT}/moto-ext/runtime/{name}/2018-06-01/runtime"
+        seen = []
+
+        def loop():
+            for answer in answers:
+                with urllib.request.urlopen(base + "/invocation/next", timeout=30) as r:
+                    headers = dict(r.headers)
+                    event = json.loads(r.read() or b"null")
+                seen.append((event, headers))
+                kind, body = answer(event, headers)
+                request = urllib.request.Request(
+                    f"{base}/invocation/{headers['Lambda-Runtime-Aws-Request-Id']}/{kind}",
+                    data=json.dumps(body).encode(),
+                    method="POST",
+                )
+                with urllib.request.urlopen(request, timeout=30) as r:
+                    self.assertEqual(r.status, 202)
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            _, attached = http("GET", "/moto-ext/runtime/")
+            if name in attached:
+                break
+            time.sleep(0.05)
+        else:
+            self.fail(f"the runtime for {name} never attached")
+        return thread, seen
+
+    def _function(self, name):
+        role = client("iam").create_role(
+            RoleName=f"rt-{name}",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        return client("lambda").create_function(
+            FunctionName=name,
+            Runtime="provided.al2023",
+            Role=role,
+            Handler="bootstrap",
+            Code={"ZipFile": _zip({"bootstrap": "#!/bin/sh\n"})},
+        )["FunctionArn"]
+
+    def test_results_and_errors_come_back_as_lambda_answers(self):
+        arn = self._function("runtime-echo")
+        thread, seen = self._runtime(
+            "runtime-echo",
+            [
+                lambda event, _: ("response", {"echo": event}),
+                lambda event, _: ("error", {"errorType": "Hubfix.PluginFailed", "errorMessage": "boom"}),
+            ],
+        )
+        lam = client("lambda")
+        ok = lam.invoke(FunctionName=arn, Payload=json.dumps({"n": 1}).encode())
+        self.assertNotIn("FunctionError", ok)
+        self.assertEqual(json.loads(ok["Payload"].read()), {"echo": {"n": 1}})
+        failed = lam.invoke(FunctionName="runtime-echo", Payload=b"{}")
+        self.assertEqual(failed["FunctionError"], "Unhandled")
+        self.assertEqual(
+            json.loads(failed["Payload"].read()),
+            {"errorType": "Hubfix.PluginFailed", "errorMessage": "boom"},
+        )
+        thread.join(10)
+        self.assertEqual(seen[0][1]["Lambda-Runtime-Invoked-Function-Arn"], arn)
+        self.assertTrue(int(seen[0][1]["Lambda-Runtime-Deadline-Ms"]) > time.time() * 1000)
+
+    def test_unknown_functions_are_still_unknown(self):
+        thread, _ = self._runtime("runtime-missing", [lambda e, h: ("response", {})])
+        with self.assertRaises(ClientError) as ctx:
+            client("lambda").invoke(FunctionName="runtime-missing", Payload=b"{}")
+        self.assertEqual(error_of(ctx)[0], "ResourceNotFoundException")
+        # Release the runtime thread: the function exists now.
+        self._function("runtime-missing")
+        client("lambda").invoke(FunctionName="runtime-missing", Payload=b"{}")
+        thread.join(10)
+
+    def test_a_bad_request_id_is_refused(self):
+        request = urllib.request.Request(
+            f"{ENDPOINT}/moto-ext/runtime/x/2018-06-01/runtime/invocation/nope/response",
+            data=b"{}",
+            method="POST",
+        )
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            urllib.request.urlopen(request, timeout=10)
+        self.assertEqual(ctx.exception.code, 400)

@@ -6,6 +6,7 @@
 //! which `cargo xtask test` / `cargo xtask demo` set for a local moto server.
 
 pub mod emulator;
+pub mod lambda;
 pub mod pipeline;
 pub mod scenario;
 pub mod stepfunctions;
@@ -72,6 +73,31 @@ pub async fn fresh_bucket(s3: &aws_sdk_s3::Client, stem: &str) -> Result<String>
     Ok(bucket)
 }
 
+/// The SDK configuration of role `role` in `account`, through STS AssumeRole (the emulator
+/// puts every request made with it in that account).
+pub async fn assume_config(base: &SdkConfig, account: &str, role: &str) -> Result<SdkConfig> {
+    let sts = aws_sdk_sts::Client::new(base);
+    let out = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+        .role_session_name("hubfix-tests")
+        .send()
+        .await
+        .with_context(|| format!("assume {role} in {account}"))?;
+    let c = out.credentials.context("no credentials")?;
+    let creds = Credentials::new(
+        c.access_key_id,
+        c.secret_access_key,
+        Some(c.session_token),
+        None,
+        "hubfix-tests",
+    );
+    Ok(base
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .build())
+}
+
 /// SDK clients acting inside one member account, reached through STS AssumeRole.
 #[derive(Clone)]
 pub struct Member {
@@ -86,26 +112,7 @@ pub struct Member {
 impl Member {
     /// Assumes a role in `account` (a 12-digit id) and builds clients from it.
     pub async fn assume(base: &SdkConfig, account: &str) -> Result<Self> {
-        let sts = aws_sdk_sts::Client::new(base);
-        let out = sts
-            .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/HubfixTestSeeder"))
-            .role_session_name("hubfix-test-seeder")
-            .send()
-            .await
-            .context("assume role for seeding")?;
-        let c = out.credentials.context("no credentials")?;
-        let creds = Credentials::new(
-            c.access_key_id,
-            c.secret_access_key,
-            Some(c.session_token),
-            None,
-            "hubfix-tests",
-        );
-        let config = base
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(creds))
-            .build();
+        let config = assume_config(base, account, "HubfixTestSeeder").await?;
         Ok(Self {
             account: account.to_owned(),
             ec2: aws_sdk_ec2::Client::new(&config),

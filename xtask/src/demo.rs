@@ -11,9 +11,10 @@ use crate::test::set_emulator_env;
 pub fn run(paths: &Paths, demo_args: &[String]) -> Result<()> {
     let plugin_dir = plugins::build(paths)?;
     // The CLI is built before the emulator starts, so it does not idle through the build.
-    eprintln!("xtask: building the hubfix CLI…");
-    cmd::run(cmd::cargo(paths).args(["build", "-p", "hubfix"]))?;
+    eprintln!("xtask: building the hubfix CLI and the host Lambda…");
+    cmd::run(cmd::cargo(paths).args(["build", "-p", "hubfix", "-p", "hubfix-host-lambda"]))?;
     let hubfix_bin = paths.target.join("debug").join("hubfix");
+    let host_lambda_bin = paths.target.join("debug").join("hubfix-host-lambda");
 
     let mut emulator = Instance::start(paths)?;
     let mut demo = cmd::cargo(paths);
@@ -23,6 +24,7 @@ pub fn run(paths: &Paths, demo_args: &[String]) -> Result<()> {
     }
     set_emulator_env(&mut demo, &emulator.endpoint(), &plugin_dir);
     demo.env("HUBFIX_BIN", &hubfix_bin);
+    demo.env("HUBFIX_HOST_LAMBDA_BIN", &host_lambda_bin);
     let result = cmd::run(&mut demo);
     if result.is_err() {
         emulator.keep_log();
