@@ -2,7 +2,9 @@
 //! limit (3 requests per second), each finding turned into the trimmed JSON the router
 //! decides on.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use aws_sdk_securityhub::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_securityhub::types::{
