@@ -517,91 +517,95 @@ async fn publish_list_run_from_the_registry_and_rollback() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn backfill_decides_remediates_and_updates_existing_findings() {
-    if !emulator_available("backfill_decides_remediates_and_updates_existing_findings") {
-        return;
-    }
-    use hubfix_tests::pipeline::{Stack, policy_files};
-    use hubfix_tests::scenario::fresh;
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available("backfill_decides_remediates_and_updates_existing_findings") {
+            return;
+        }
+        use hubfix_tests::pipeline::{Stack, policy_files};
+        use hubfix_tests::scenario::fresh;
 
-    let base = base_config().await;
-    let account = "888888888888";
-    let member = Member::assume(&base, account).await.unwrap();
-    member.seed_weak_password_policy().await.unwrap();
-    member.disable_ebs_default_encryption().await.unwrap();
-    let stack = Stack::deploy(
-        &base,
-        &policy_files(&[]).unwrap(),
-        &[
-            &hubfix_tests::IAM_PASSWORD_POLICY,
-            &EC2_EBS_DEFAULT_ENCRYPTION,
-        ],
-    )
+        let base = base_config().await;
+        let account = "888888888888";
+        let member = Member::assume(&base, account).await.unwrap();
+        member.seed_weak_password_policy().await.unwrap();
+        member.disable_ebs_default_encryption().await.unwrap();
+        let stack = Stack::deploy(
+            &base,
+            &policy_files(&[]).unwrap(),
+            &[
+                &hubfix_tests::IAM_PASSWORD_POLICY,
+                &EC2_EBS_DEFAULT_ENCRYPTION,
+            ],
+        )
+        .await
+        .unwrap();
+        let mine = [
+            fresh(account_finding(account, "IAM.15")),
+            fresh(account_finding(account, "EC2.7")),
+            fresh(account_finding(account, "IAM.6")),
+        ];
+        let elsewhere = fresh(account_finding("888888888889", "IAM.6"));
+        let mut all = mine.to_vec();
+        all.push(elsewhere.clone());
+        stack.import(&all).await.unwrap();
+        let backfill = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_hubfix"))
+                .arg("backfill")
+                .args(["--account", account, "--output", "json"])
+                .args(args)
+                .env("HUBFIX_S3_PATH_STYLE", "1")
+                .output()
+                .unwrap()
+        };
+
+        let dry = backfill(&["--dry-run"]);
+        assert_eq!(
+            dry.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&dry.stderr)
+        );
+        let summary: Value = serde_json::from_slice(&dry.stdout).unwrap();
+        assert_eq!(summary["findings"], 3);
+        assert_eq!(summary["decisions"]["remediate"], 2);
+        assert_eq!(summary["decisions"]["notify"], 1);
+        assert_eq!(summary["updates_written"], 0);
+        assert!(
+            !member.ebs_default_encryption().await.unwrap(),
+            "a dry run changes nothing"
+        );
+
+        let run = backfill(&["--registry", &stack.registry_url]);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(summary["remediations"]["remediated"], 2, "{summary}");
+        assert_eq!(summary["updates_written"], 3);
+        assert_eq!(
+            summary["batch_update_calls"], 3,
+            "three different notes, three calls"
+        );
+        assert!(member.ebs_default_encryption().await.unwrap());
+        let findings = stack.findings(&[account, "888888888889"]).await.unwrap();
+        let status = |f: &Value| findings[f["Id"].as_str().unwrap()]["Workflow"].clone();
+        assert_eq!(status(&mine[0]), "RESOLVED");
+        assert_eq!(status(&mine[1]), "RESOLVED");
+        assert_eq!(status(&mine[2]), "NOTIFIED");
+        assert_eq!(status(&elsewhere), "NEW", "--account limits the backfill");
+
+        // Nothing NEW is left in the account: a second run finds nothing to do.
+        let again = backfill(&["--registry", &stack.registry_url]);
+        let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
+        assert_eq!(summary["findings"], 0);
+
+        let bad = backfill(&["--registry", "bucket-without-scheme"]);
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("--registry"));
+    })
     .await
-    .unwrap();
-    let mine = [
-        fresh(account_finding(account, "IAM.15")),
-        fresh(account_finding(account, "EC2.7")),
-        fresh(account_finding(account, "IAM.6")),
-    ];
-    let elsewhere = fresh(account_finding("888888888889", "IAM.6"));
-    let mut all = mine.to_vec();
-    all.push(elsewhere.clone());
-    stack.import(&all).await.unwrap();
-    let backfill = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_hubfix"))
-            .arg("backfill")
-            .args(["--account", account, "--output", "json"])
-            .args(args)
-            .env("HUBFIX_S3_PATH_STYLE", "1")
-            .output()
-            .unwrap()
-    };
-
-    let dry = backfill(&["--dry-run"]);
-    assert_eq!(
-        dry.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&dry.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&dry.stdout).unwrap();
-    assert_eq!(summary["findings"], 3);
-    assert_eq!(summary["decisions"]["remediate"], 2);
-    assert_eq!(summary["decisions"]["notify"], 1);
-    assert_eq!(summary["updates_written"], 0);
-    assert!(
-        !member.ebs_default_encryption().await.unwrap(),
-        "a dry run changes nothing"
-    );
-
-    let run = backfill(&["--registry", &stack.registry_url]);
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(summary["remediations"]["remediated"], 2, "{summary}");
-    assert_eq!(summary["updates_written"], 3);
-    assert_eq!(
-        summary["batch_update_calls"], 3,
-        "three different notes, three calls"
-    );
-    assert!(member.ebs_default_encryption().await.unwrap());
-    let findings = stack.findings(&[account, "888888888889"]).await.unwrap();
-    let status = |f: &Value| findings[f["Id"].as_str().unwrap()]["Workflow"].clone();
-    assert_eq!(status(&mine[0]), "RESOLVED");
-    assert_eq!(status(&mine[1]), "RESOLVED");
-    assert_eq!(status(&mine[2]), "NOTIFIED");
-    assert_eq!(status(&elsewhere), "NEW", "--account limits the backfill");
-
-    // Nothing NEW is left in the account: a second run finds nothing to do.
-    let again = backfill(&["--registry", &stack.registry_url]);
-    let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!(summary["findings"], 0);
-
-    let bad = backfill(&["--registry", "bucket-without-scheme"]);
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--registry"));
 }

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use aws_sdk_securityhub::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
 };
 use serde_json::{Map, Value, json};
+// tokio's clock, so the pace holds in tests that pause time too.
+use tokio::time::Instant;
 
 use crate::error::{Error, ErrorName};
 

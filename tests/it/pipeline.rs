@@ -40,174 +40,179 @@ fn note(findings: &HashMap<String, Value>, id: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn findings_flow_from_security_hub_to_fixed_accounts_and_updated_findings() {
-    if !emulator_available("findings_flow_from_security_hub_to_fixed_accounts_and_updated_findings")
-    {
-        return;
-    }
-    let _serial = SERIAL.lock().await;
-    let base = base_config().await;
-    let accounts = ["111111111111", "222222222222", "333333333333"];
-    let mut seeded = Vec::new();
-    for account in accounts {
-        seeded.extend(seed(&base, account).await.unwrap());
-    }
-    for s in &seeded {
-        assert!(
-            !compliant(s).await.unwrap(),
-            "{} {} seeded compliant",
-            s.member.account,
-            s.control
-        );
-    }
-    // Suppressed by the exception, and notify-only: no resource needed.
-    let suppressed = suppressed_findings(&accounts);
-    let notified = notified_findings(&accounts);
-
-    let stack = Stack::deploy(
-        &base,
-        &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
-        &PLUGINS,
-    )
-    .await
-    .unwrap();
-    let rule = Rule::create(&base, &stack).await.unwrap();
-    let mut all: Vec<Value> = seeded.iter().map(|s| s.finding.clone()).collect();
-    all.extend(suppressed.iter().cloned());
-    all.extend(notified.iter().cloned());
-    stack.import(&all).await.unwrap();
-
-    // The rule delivers every imported finding: FAILED, ACTIVE, NEW. (Other tests import
-    // into the same Security Hub concurrently: keep the events about this test's findings.)
-    let ours: Vec<&str> = all.iter().map(|f| f["Id"].as_str().unwrap()).collect();
-    let about_ours = |events: Vec<Value>| -> Vec<Value> {
-        events
-            .into_iter()
-            .filter(|e| {
-                e["detail"]["findings"].as_array().is_some_and(|f| {
-                    f.iter()
-                        .any(|f| ours.contains(&f["Id"].as_str().unwrap_or("")))
-                })
-            })
-            .collect()
-    };
-    let events = about_ours(rule.delivered(&stack).await.unwrap());
-    let delivered: Vec<&str> = events
-        .iter()
-        .flat_map(|e| e["detail"]["findings"].as_array().unwrap())
-        .map(|f| f["Id"].as_str().unwrap())
-        .collect();
-    for f in &all {
-        assert!(
-            delivered.contains(&f["Id"].as_str().unwrap()),
-            "not delivered: {}",
-            f["Id"]
-        );
-    }
-
-    let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
-    let mut steps: Vec<Step> = Vec::new();
-    for event in &events {
-        steps.extend(Box::pin(execute(&functions, &stack, event)).await.unwrap());
-    }
-    let drained = drain(&stack, &functions.archiver, 10_000).await.unwrap();
-    assert!(drained.report.failed.is_empty(), "{:?}", drained.report);
-    assert_eq!(drained.report.updated, all.len());
-    // Grouped: the three suppressions share one note (one call), the notify-only ones
-    // another; remediations each carry their own note.
-    assert!(
-        drained.report.succeeded_calls < all.len() as u32,
-        "{} calls for {} findings",
-        drained.report.succeeded_calls,
-        all.len()
-    );
-
-    // The accounts are fixed.
-    for s in &seeded {
-        assert!(
-            compliant(s).await.unwrap(),
-            "{} {} not fixed",
-            s.member.account,
-            s.control
-        );
-    }
-    // The findings say what happened.
-    let findings = stack.findings(&accounts).await.unwrap();
-    for s in &seeded {
-        let id = s.finding["Id"].as_str().unwrap();
-        assert_eq!(workflow(&findings, id), "RESOLVED", "{id}");
-        let text = note(&findings, id);
-        assert!(text.starts_with("hubfix remediated"), "{text}");
-        assert!(text.contains(s.control), "{text}");
-        assert!(
-            text.contains("0.1.0"),
-            "the note names the plugin version: {text}"
-        );
-        assert_eq!(findings[id]["Note"]["UpdatedBy"], "hubfix");
-    }
-    for f in &suppressed {
-        let id = f["Id"].as_str().unwrap();
-        assert_eq!(workflow(&findings, id), "SUPPRESSED");
-        assert!(
-            note(&findings, id).contains("SEC-123"),
-            "{}",
-            note(&findings, id)
-        );
-    }
-    for f in &notified {
-        let id = f["Id"].as_str().unwrap();
-        assert_eq!(workflow(&findings, id), "NOTIFIED");
-        assert!(note(&findings, id).contains("Hardware MFA"));
-    }
-    let news: Vec<_> = all
-        .iter()
-        .filter(|f| workflow(&findings, f["Id"].as_str().unwrap()) == "NEW")
-        .collect();
-    assert!(news.is_empty(), "left NEW: {news:?}");
-    // The manual queue heard of each notify-only finding.
-    let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
-    assert_eq!(published.len(), notified.len(), "{published:?}");
-    assert!(published.iter().all(|m| m.contains("Hardware MFA")));
-
-    // Our own updates emitted Imported events, and the rule matched none of them: no loop.
-    let emitted = emulator::control("GET", "/moto-ext/events", None).unwrap();
-    let updated_events = emitted
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["detail"]["findings"][0]["Note"]["UpdatedBy"] == "hubfix")
-        .filter(|e| ours.contains(&e["detail"]["findings"][0]["Id"].as_str().unwrap_or("")))
-        .count();
-    assert!(
-        updated_events >= all.len(),
-        "{updated_events} update events emitted"
-    );
-    assert!(
-        about_ours(rule.delivered(&stack).await.unwrap()).is_empty(),
-        "the rule matched the pipeline's own updates"
-    );
-
-    // Replaying the same events changes nothing: no mutating call, the same statuses.
-    let mut replay = Vec::new();
-    for event in &events {
-        replay.extend(Box::pin(execute(&functions, &stack, event)).await.unwrap());
-    }
-    drain(&stack, &functions.archiver, 10_000).await.unwrap();
-    for step in &replay {
-        assert_eq!(step.mutating_calls, 0, "replay changed something: {step:?}");
-        if step.decision == "remediate" {
-            assert_eq!(step.outcome, "already_compliant", "{step:?}");
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available(
+            "findings_flow_from_security_hub_to_fixed_accounts_and_updated_findings",
+        ) {
+            return;
         }
-    }
-    let after = stack.findings(&accounts).await.unwrap();
-    for f in &all {
-        let id = f["Id"].as_str().unwrap();
-        assert_eq!(workflow(&after, id), workflow(&findings, id), "{id}");
-    }
-    for s in &seeded {
-        assert!(compliant(s).await.unwrap());
-    }
-    assert_eq!(stack.depth(&stack.dlq_url).await.unwrap(), 0);
-    rule.delete().await.unwrap();
+        let _serial = SERIAL.lock().await;
+        let base = base_config().await;
+        let accounts = ["111111111111", "222222222222", "333333333333"];
+        let mut seeded = Vec::new();
+        for account in accounts {
+            seeded.extend(seed(&base, account).await.unwrap());
+        }
+        for s in &seeded {
+            assert!(
+                !compliant(s).await.unwrap(),
+                "{} {} seeded compliant",
+                s.member.account,
+                s.control
+            );
+        }
+        // Suppressed by the exception, and notify-only: no resource needed.
+        let suppressed = suppressed_findings(&accounts);
+        let notified = notified_findings(&accounts);
+
+        let stack = Stack::deploy(
+            &base,
+            &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
+            &PLUGINS,
+        )
+        .await
+        .unwrap();
+        let rule = Rule::create(&base, &stack).await.unwrap();
+        let mut all: Vec<Value> = seeded.iter().map(|s| s.finding.clone()).collect();
+        all.extend(suppressed.iter().cloned());
+        all.extend(notified.iter().cloned());
+        stack.import(&all).await.unwrap();
+
+        // The rule delivers every imported finding: FAILED, ACTIVE, NEW. (Other tests import
+        // into the same Security Hub concurrently: keep the events about this test's findings.)
+        let ours: Vec<&str> = all.iter().map(|f| f["Id"].as_str().unwrap()).collect();
+        let about_ours = |events: Vec<Value>| -> Vec<Value> {
+            events
+                .into_iter()
+                .filter(|e| {
+                    e["detail"]["findings"].as_array().is_some_and(|f| {
+                        f.iter()
+                            .any(|f| ours.contains(&f["Id"].as_str().unwrap_or("")))
+                    })
+                })
+                .collect()
+        };
+        let events = about_ours(rule.delivered(&stack).await.unwrap());
+        let delivered: Vec<&str> = events
+            .iter()
+            .flat_map(|e| e["detail"]["findings"].as_array().unwrap())
+            .map(|f| f["Id"].as_str().unwrap())
+            .collect();
+        for f in &all {
+            assert!(
+                delivered.contains(&f["Id"].as_str().unwrap()),
+                "not delivered: {}",
+                f["Id"]
+            );
+        }
+
+        let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
+        let mut steps: Vec<Step> = Vec::new();
+        for event in &events {
+            steps.extend(Box::pin(execute(&functions, &stack, event)).await.unwrap());
+        }
+        let drained = drain(&stack, &functions.archiver, 10_000).await.unwrap();
+        assert!(drained.report.failed.is_empty(), "{:?}", drained.report);
+        assert_eq!(drained.report.updated, all.len());
+        // Grouped: the three suppressions share one note (one call), the notify-only ones
+        // another; remediations each carry their own note.
+        assert!(
+            drained.report.succeeded_calls < all.len() as u32,
+            "{} calls for {} findings",
+            drained.report.succeeded_calls,
+            all.len()
+        );
+
+        // The accounts are fixed.
+        for s in &seeded {
+            assert!(
+                compliant(s).await.unwrap(),
+                "{} {} not fixed",
+                s.member.account,
+                s.control
+            );
+        }
+        // The findings say what happened.
+        let findings = stack.findings(&accounts).await.unwrap();
+        for s in &seeded {
+            let id = s.finding["Id"].as_str().unwrap();
+            assert_eq!(workflow(&findings, id), "RESOLVED", "{id}");
+            let text = note(&findings, id);
+            assert!(text.starts_with("hubfix remediated"), "{text}");
+            assert!(text.contains(s.control), "{text}");
+            assert!(
+                text.contains("0.1.0"),
+                "the note names the plugin version: {text}"
+            );
+            assert_eq!(findings[id]["Note"]["UpdatedBy"], "hubfix");
+        }
+        for f in &suppressed {
+            let id = f["Id"].as_str().unwrap();
+            assert_eq!(workflow(&findings, id), "SUPPRESSED");
+            assert!(
+                note(&findings, id).contains("SEC-123"),
+                "{}",
+                note(&findings, id)
+            );
+        }
+        for f in &notified {
+            let id = f["Id"].as_str().unwrap();
+            assert_eq!(workflow(&findings, id), "NOTIFIED");
+            assert!(note(&findings, id).contains("Hardware MFA"));
+        }
+        let news: Vec<_> = all
+            .iter()
+            .filter(|f| workflow(&findings, f["Id"].as_str().unwrap()) == "NEW")
+            .collect();
+        assert!(news.is_empty(), "left NEW: {news:?}");
+        // The manual queue heard of each notify-only finding.
+        let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
+        assert_eq!(published.len(), notified.len(), "{published:?}");
+        assert!(published.iter().all(|m| m.contains("Hardware MFA")));
+
+        // Our own updates emitted Imported events, and the rule matched none of them: no loop.
+        let emitted = emulator::control("GET", "/moto-ext/events", None).unwrap();
+        let updated_events = emitted
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["detail"]["findings"][0]["Note"]["UpdatedBy"] == "hubfix")
+            .filter(|e| ours.contains(&e["detail"]["findings"][0]["Id"].as_str().unwrap_or("")))
+            .count();
+        assert!(
+            updated_events >= all.len(),
+            "{updated_events} update events emitted"
+        );
+        assert!(
+            about_ours(rule.delivered(&stack).await.unwrap()).is_empty(),
+            "the rule matched the pipeline's own updates"
+        );
+
+        // Replaying the same events changes nothing: no mutating call, the same statuses.
+        let mut replay = Vec::new();
+        for event in &events {
+            replay.extend(Box::pin(execute(&functions, &stack, event)).await.unwrap());
+        }
+        drain(&stack, &functions.archiver, 10_000).await.unwrap();
+        for step in &replay {
+            assert_eq!(step.mutating_calls, 0, "replay changed something: {step:?}");
+            if step.decision == "remediate" {
+                assert_eq!(step.outcome, "already_compliant", "{step:?}");
+            }
+        }
+        let after = stack.findings(&accounts).await.unwrap();
+        for f in &all {
+            let id = f["Id"].as_str().unwrap();
+            assert_eq!(workflow(&after, id), workflow(&findings, id), "{id}");
+        }
+        for s in &seeded {
+            assert!(compliant(s).await.unwrap());
+        }
+        assert_eq!(stack.depth(&stack.dlq_url).await.unwrap(), 0);
+        rule.delete().await.unwrap();
+    })
+    .await
 }
 
 fn fast_archiver() -> ArchiverConfig {
@@ -219,334 +224,361 @@ fn fast_archiver() -> ArchiverConfig {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remediation_that_cannot_run_notifies_with_the_error() {
-    if !emulator_available("a_remediation_that_cannot_run_notifies_with_the_error") {
-        return;
-    }
-    let _serial = SERIAL.lock().await;
-    let base = base_config().await;
-    let member = Member::assume(&base, "444444444444").await.unwrap();
-    member.seed_weak_password_policy().await.unwrap();
-    // The registry lacks iam-password-policy.
-    let published: Vec<&PluginSpec> = vec![&EC2_RESTRICT_ADMIN_PORTS];
-    let stack = Stack::deploy(&base, &policy_files(&[]).unwrap(), &published)
-        .await
-        .unwrap();
-    let finding = fresh(account_finding("444444444444", "IAM.15"));
-    stack.import(std::slice::from_ref(&finding)).await.unwrap();
-    let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
-    let event = json!({"detail": {"findings": [finding]}});
-    let steps = Box::pin(execute(&functions, &stack, &event)).await.unwrap();
-    assert_eq!(steps[0].decision, "remediate");
-    assert_eq!(steps[0].outcome, ErrorName::PluginUnknown.as_str());
-    drain(&stack, &functions.archiver, 100).await.unwrap();
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available("a_remediation_that_cannot_run_notifies_with_the_error") {
+            return;
+        }
+        let _serial = SERIAL.lock().await;
+        let base = base_config().await;
+        let member = Member::assume(&base, "444444444444").await.unwrap();
+        member.seed_weak_password_policy().await.unwrap();
+        // The registry lacks iam-password-policy.
+        let published: Vec<&PluginSpec> = vec![&EC2_RESTRICT_ADMIN_PORTS];
+        let stack = Stack::deploy(&base, &policy_files(&[]).unwrap(), &published)
+            .await
+            .unwrap();
+        let finding = fresh(account_finding("444444444444", "IAM.15"));
+        stack.import(std::slice::from_ref(&finding)).await.unwrap();
+        let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
+        let event = json!({"detail": {"findings": [finding]}});
+        let steps = Box::pin(execute(&functions, &stack, &event)).await.unwrap();
+        assert_eq!(steps[0].decision, "remediate");
+        assert_eq!(steps[0].outcome, ErrorName::PluginUnknown.as_str());
+        drain(&stack, &functions.archiver, 100).await.unwrap();
 
-    let findings = stack.findings(&["444444444444"]).await.unwrap();
-    let id = finding["Id"].as_str().unwrap();
-    assert_eq!(workflow(&findings, id), "NOTIFIED");
-    let text = note(&findings, id);
-    assert!(
-        text.contains("Hubfix.PluginUnknown") && text.contains(IAM_PASSWORD_POLICY.name),
-        "{text}"
-    );
-    let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
-    assert_eq!(published.len(), 1);
-    assert!(
-        published[0].contains("Hubfix.PluginUnknown"),
-        "{}",
-        published[0]
-    );
-    // Nothing was changed in the account.
-    let policy = member.password_policy().await.unwrap().unwrap();
-    assert_eq!(policy.minimum_password_length, Some(8));
+        let findings = stack.findings(&["444444444444"]).await.unwrap();
+        let id = finding["Id"].as_str().unwrap();
+        assert_eq!(workflow(&findings, id), "NOTIFIED");
+        let text = note(&findings, id);
+        assert!(
+            text.contains("Hubfix.PluginUnknown") && text.contains(IAM_PASSWORD_POLICY.name),
+            "{text}"
+        );
+        let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
+        assert_eq!(published.len(), 1);
+        assert!(
+            published[0].contains("Hubfix.PluginUnknown"),
+            "{}",
+            published[0]
+        );
+        // Nothing was changed in the account.
+        let policy = member.password_policy().await.unwrap().unwrap();
+        assert_eq!(policy.minimum_password_length, Some(8));
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_poison_message_ends_in_the_dead_letter_queue_without_blocking_the_rest() {
-    if !emulator_available(
-        "a_poison_message_ends_in_the_dead_letter_queue_without_blocking_the_rest",
-    ) {
-        return;
-    }
-    let _serial = SERIAL.lock().await;
-    let base = base_config().await;
-    let stack = Stack::deploy(&base, &policy_files(&[]).unwrap(), &[])
-        .await
-        .unwrap();
-    let findings: Vec<Value> = (0..5)
-        .map(|i| {
-            fresh(group_finding(
-                "555555555555",
-                "EC2.53",
-                &format!("sg-0poison{i}"),
-            ))
-        })
-        .collect();
-    stack.import(&findings).await.unwrap();
-    let mut bodies: Vec<String> = findings
-        .iter()
-        .map(|f| {
-            json!({"finding": {"Id": f["Id"], "ProductArn": f["ProductArn"]},
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available(
+            "a_poison_message_ends_in_the_dead_letter_queue_without_blocking_the_rest",
+        ) {
+            return;
+        }
+        let _serial = SERIAL.lock().await;
+        let base = base_config().await;
+        let stack = Stack::deploy(&base, &policy_files(&[]).unwrap(), &[])
+            .await
+            .unwrap();
+        let findings: Vec<Value> = (0..5)
+            .map(|i| {
+                fresh(group_finding(
+                    "555555555555",
+                    "EC2.53",
+                    &format!("sg-0poison{i}"),
+                ))
+            })
+            .collect();
+        stack.import(&findings).await.unwrap();
+        let mut bodies: Vec<String> = findings
+            .iter()
+            .map(|f| {
+                json!({"finding": {"Id": f["Id"], "ProductArn": f["ProductArn"]},
                    "workflow": "NOTIFIED", "note": "look at this", "source": "router"})
-            .to_string()
-        })
-        .collect();
-    bodies.insert(2, "{\"finding\": \"not an update\"}".to_owned());
-    // A finding Security Hub does not have: it can never be written either.
-    bodies.push(
-        json!({"finding": {"Id": "no-such-finding", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub"},
-               "workflow": "NOTIFIED", "note": "look at this", "source": "router"})
-        .to_string(),
-    );
-    stack.enqueue(&bodies).await.unwrap();
-    let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
-    let drained = drain(&stack, &functions.archiver, 100).await.unwrap();
+                .to_string()
+            })
+            .collect();
+        bodies.insert(2, "{\"finding\": \"not an update\"}".to_owned());
+        // A finding Security Hub does not have: it can never be written either.
+        bodies.push(
+            json!({
+                "finding": {"Id": "no-such-finding", "ProductArn": findings[0]["ProductArn"]},
+                "workflow": "NOTIFIED", "note": "look at this", "source": "router"
+            })
+            .to_string(),
+        );
+        stack.enqueue(&bodies).await.unwrap();
+        let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
+        let drained = drain(&stack, &functions.archiver, 100).await.unwrap();
 
-    // The good ones were written at the first attempt, in one call.
-    let after = stack.findings(&["555555555555"]).await.unwrap();
-    for f in &findings {
-        assert_eq!(workflow(&after, f["Id"].as_str().unwrap()), "NOTIFIED");
-    }
-    assert_eq!(drained.report.updated, findings.len());
-    // The two bad ones were retried until SQS moved them aside.
-    let dead = stack.take_all(&stack.dlq_url).await.unwrap();
-    assert_eq!(dead.len(), 2, "{dead:?}");
-    assert!(dead.iter().any(|b| b.contains("not an update")));
-    assert!(dead.iter().any(|b| b.contains("no-such-finding")));
-    assert_eq!(drained.report.poison, MAX_RECEIVE_COUNT as usize);
-    assert_eq!(stack.depth(&stack.queue_url).await.unwrap(), 0);
+        // The good ones were written at the first attempt, in one call.
+        let after = stack.findings(&["555555555555"]).await.unwrap();
+        for f in &findings {
+            assert_eq!(workflow(&after, f["Id"].as_str().unwrap()), "NOTIFIED");
+        }
+        assert_eq!(drained.report.updated, findings.len());
+        // The two bad ones were retried until SQS moved them aside.
+        let dead = stack.take_all(&stack.dlq_url).await.unwrap();
+        assert_eq!(dead.len(), 2, "{dead:?}");
+        assert!(dead.iter().any(|b| b.contains("not an update")));
+        assert!(dead.iter().any(|b| b.contains("no-such-finding")));
+        assert_eq!(drained.report.poison, MAX_RECEIVE_COUNT as usize);
+        assert_eq!(stack.depth(&stack.queue_url).await.unwrap(), 0);
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ten_thousand_suppressions_drain_through_throttling_exactly_once() {
-    if !emulator_available("ten_thousand_suppressions_drain_through_throttling_exactly_once") {
-        return;
-    }
-    let _serial = SERIAL.lock().await;
-    const N: usize = 10_000;
-    let base = base_config().await;
-    let stack = Stack::deploy(
-        &base,
-        &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
-        &[],
-    )
-    .await
-    .unwrap();
-    let account = "666666666666";
-    let findings: Vec<Value> = (0..N)
-        .map(|i| {
-            fresh(group_finding(
-                account,
-                "EC2.53",
-                &format!("sg-0bastion{i:05}"),
-            ))
-        })
-        .collect();
-    stack.import(&findings).await.unwrap();
-    let functions = Functions::new(&base, &stack, ArchiverConfig::default()).unwrap();
-    let updates = route_and_enqueue(&functions, &stack, &findings)
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available("ten_thousand_suppressions_drain_through_throttling_exactly_once") {
+            return;
+        }
+        let _serial = SERIAL.lock().await;
+        const N: usize = 10_000;
+        let base = base_config().await;
+        let stack = Stack::deploy(
+            &base,
+            &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
+            &[],
+        )
         .await
         .unwrap();
-    assert!(updates.iter().all(|u| u.workflow == Workflow::Suppressed));
+        let account = "666666666666";
+        let findings: Vec<Value> = (0..N)
+            .map(|i| {
+                fresh(group_finding(
+                    account,
+                    "EC2.53",
+                    &format!("sg-0bastion{i:05}"),
+                ))
+            })
+            .collect();
+        stack.import(&findings).await.unwrap();
+        let functions = Functions::new(&base, &stack, ArchiverConfig::default()).unwrap();
+        let updates = route_and_enqueue(&functions, &stack, &findings)
+            .await
+            .unwrap();
+        assert!(updates.iter().all(|u| u.workflow == Workflow::Suppressed));
 
-    emulator::clear_requests().unwrap();
-    emulator::throttle_batch_update_findings(7).unwrap();
-    let drained = drain(&stack, &functions.archiver, 10_000).await;
-    emulator::clear_faults().unwrap();
-    let drained = drained.unwrap();
-    let ok_calls = emulator::batch_update_calls(200).unwrap();
-    let throttled = emulator::batch_update_calls(429).unwrap();
-    eprintln!(
-        "drained {N} suppressions in {:.2} s ({:.2} s in the archiver): {} BatchUpdateFindings \
+        emulator::clear_requests().unwrap();
+        emulator::throttle_batch_update_findings(7).unwrap();
+        let drained = drain(&stack, &functions.archiver, 10_000).await;
+        emulator::clear_faults().unwrap();
+        let drained = drained.unwrap();
+        let ok_calls = emulator::batch_update_calls(200).unwrap();
+        let throttled = emulator::batch_update_calls(429).unwrap();
+        eprintln!(
+            "drained {N} suppressions in {:.2} s ({:.2} s in the archiver): {} BatchUpdateFindings \
          calls, {ok_calls} succeeded, {throttled} throttled (429), {} archiver invocation(s)",
-        drained.elapsed.as_secs_f64(),
-        drained.archiver.as_secs_f64(),
-        drained.report.calls,
-        drained.invocations
-    );
+            drained.elapsed.as_secs_f64(),
+            drained.archiver.as_secs_f64(),
+            drained.report.calls,
+            drained.invocations
+        );
 
-    assert_eq!(drained.report.updated, N, "{:?}", drained.report);
-    assert!(drained.report.failed.is_empty());
-    assert!(ok_calls <= 110, "{ok_calls} successful calls");
-    assert!(
-        throttled * 10 >= ok_calls + throttled,
-        "only {throttled} of {} calls throttled",
-        ok_calls + throttled
-    );
-    assert_eq!(u64::from(drained.report.succeeded_calls), ok_calls);
-    assert_eq!(u64::from(drained.report.throttled_calls), throttled);
-    // Exactly once: every finding SUPPRESSED, with the note, none lost, nothing dead.
-    let after = stack.findings(&[account]).await.unwrap();
-    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
-    for f in &findings {
-        let id = f["Id"].as_str().unwrap();
-        *statuses.entry(workflow(&after, id)).or_default() += 1;
-        assert!(note(&after, id).contains("SEC-123"));
-    }
-    assert_eq!(statuses, BTreeMap::from([("SUPPRESSED".to_owned(), N)]));
-    assert_eq!(stack.depth(&stack.queue_url).await.unwrap(), 0);
-    assert_eq!(stack.depth(&stack.dlq_url).await.unwrap(), 0);
+        assert_eq!(drained.report.updated, N, "{:?}", drained.report);
+        assert!(drained.report.failed.is_empty());
+        assert!(ok_calls <= 110, "{ok_calls} successful calls");
+        assert!(
+            throttled * 10 >= ok_calls + throttled,
+            "only {throttled} of {} calls throttled",
+            ok_calls + throttled
+        );
+        assert_eq!(u64::from(drained.report.succeeded_calls), ok_calls);
+        assert_eq!(u64::from(drained.report.throttled_calls), throttled);
+        // Exactly once: every finding SUPPRESSED, with the note, none lost, nothing dead.
+        let after = stack.findings(&[account]).await.unwrap();
+        let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+        for f in &findings {
+            let id = f["Id"].as_str().unwrap();
+            *statuses.entry(workflow(&after, id)).or_default() += 1;
+            assert!(note(&after, id).contains("SEC-123"));
+        }
+        assert_eq!(statuses, BTreeMap::from([("SUPPRESSED".to_owned(), N)]));
+        assert_eq!(stack.depth(&stack.queue_url).await.unwrap(), 0);
+        assert_eq!(stack.depth(&stack.dlq_url).await.unwrap(), 0);
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_rule_pattern_matches_the_sample_events_as_aws_does() {
-    if !emulator_available("the_rule_pattern_matches_the_sample_events_as_aws_does") {
-        return;
-    }
-    let _serial = SERIAL.lock().await;
-    let base = base_config().await;
-    let events = aws_sdk_eventbridge::Client::new(&base);
-    let pattern = read_json(&deploy_dir().join("eventbridge/findings-pattern.json"))
-        .unwrap()
-        .to_string();
-    let samples = deploy_dir().join("eventbridge/samples");
-    let mut checked = 0;
-    for entry in std::fs::read_dir(&samples).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let expected = if name.starts_with("match-") {
-            true
-        } else if name.starts_with("nomatch-") {
-            false
-        } else {
-            continue;
-        };
-        let event = read_json(&path).unwrap();
-        let result = events
-            .test_event_pattern()
-            .event_pattern(&pattern)
-            .event(event.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(result.result(), expected, "{name}");
-        checked += 1;
-    }
-    assert!(checked >= 6, "only {checked} samples");
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available("the_rule_pattern_matches_the_sample_events_as_aws_does") {
+            return;
+        }
+        let _serial = SERIAL.lock().await;
+        let base = base_config().await;
+        let events = aws_sdk_eventbridge::Client::new(&base);
+        let pattern = read_json(&deploy_dir().join("eventbridge/findings-pattern.json"))
+            .unwrap()
+            .to_string();
+        let samples = deploy_dir().join("eventbridge/samples");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&samples).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let expected = if name.starts_with("match-") {
+                true
+            } else if name.starts_with("nomatch-") {
+                false
+            } else {
+                continue;
+            };
+            let event = read_json(&path).unwrap();
+            let result = events
+                .test_event_pattern()
+                .event_pattern(&pattern)
+                .event(event.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(result.result(), expected, "{name}");
+            checked += 1;
+        }
+        assert!(checked >= 6, "only {checked} samples");
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
-    if !emulator_available("the_state_machine_itself_runs_each_path_with_the_handlers_answers") {
-        return;
-    }
-    let _serial = SERIAL.lock().await;
-    let base = base_config().await;
-    let account = "777777777777";
-    let member = Member::assume(&base, account).await.unwrap();
-    member.seed_weak_password_policy().await.unwrap();
-    let open = member
-        .seed_open_admin_group(&format!("sfn-open-{}", hubfix_tests::unique_suffix()))
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available("the_state_machine_itself_runs_each_path_with_the_handlers_answers")
+        {
+            return;
+        }
+        let _serial = SERIAL.lock().await;
+        let base = base_config().await;
+        let account = "777777777777";
+        let member = Member::assume(&base, account).await.unwrap();
+        member.seed_weak_password_policy().await.unwrap();
+        let open = member
+            .seed_open_admin_group(&format!("sfn-open-{}", hubfix_tests::unique_suffix()))
+            .await
+            .unwrap();
+        // ec2-default-sg-restrict is not published: EC2.2 fails with Hubfix.PluginUnknown.
+        let published: Vec<&PluginSpec> = vec![&IAM_PASSWORD_POLICY, &EC2_RESTRICT_ADMIN_PORTS];
+        let stack = Stack::deploy(
+            &base,
+            &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
+            &published,
+        )
         .await
         .unwrap();
-    // ec2-default-sg-restrict is not published: EC2.2 fails with Hubfix.PluginUnknown.
-    let published: Vec<&PluginSpec> = vec![&IAM_PASSWORD_POLICY, &EC2_RESTRICT_ADMIN_PORTS];
-    let stack = Stack::deploy(
-        &base,
-        &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
-        &published,
-    )
-    .await
-    .unwrap();
-    let machine = StateMachine::create(&base, &stack).await.unwrap();
-    let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
+        let machine = StateMachine::create(&base, &stack).await.unwrap();
+        let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
 
-    let password = fresh(account_finding(account, "IAM.15"));
-    let ssh = fresh(group_finding(account, "EC2.53", &open));
-    let bastion = fresh(group_finding(account, "EC2.53", "sg-0bastion7777"));
-    let mfa = fresh(account_finding(account, "IAM.6"));
-    let default_group = fresh(group_finding(account, "EC2.2", "sg-0default7777"));
-    let all = [&password, &ssh, &bastion, &mfa, &default_group];
-    stack
-        .import(&all.iter().map(|f| (*f).clone()).collect::<Vec<_>>())
-        .await
-        .unwrap();
+        let password = fresh(account_finding(account, "IAM.15"));
+        let ssh = fresh(group_finding(account, "EC2.53", &open));
+        let bastion = fresh(group_finding(account, "EC2.53", "sg-0bastion7777"));
+        let mfa = fresh(account_finding(account, "IAM.6"));
+        let default_group = fresh(group_finding(account, "EC2.2", "sg-0default7777"));
+        let all = [&password, &ssh, &bastion, &mfa, &default_group];
+        stack
+            .import(&all.iter().map(|f| (*f).clone()).collect::<Vec<_>>())
+            .await
+            .unwrap();
 
-    let run = |finding: &Value, first: Vec<Answer>| {
-        let event = json!({"detail-type": "Security Hub Findings - Imported", "detail": {"findings": [finding]}});
-        let machine = &machine;
-        let functions = &functions;
-        async move {
-            Box::pin(machine.run(functions, &event, &first))
+        let run = |finding: &Value, first: Vec<Answer>| {
+            let event = json!({
+                "detail-type": "Security Hub Findings - Imported",
+                "detail": {"findings": [finding]},
+            });
+            let machine = &machine;
+            let functions = &functions;
+            async move {
+                Box::pin(machine.run(functions, &event, &first))
+                    .await
+                    .unwrap()
+            }
+        };
+        let path = |e: &hubfix_tests::stepfunctions::Execution| e.states.join(" > ");
+
+        let fixed = run(&password, vec![]).await;
+        assert_eq!(fixed.status, "SUCCEEDED");
+        assert_eq!(
+            path(&fixed),
+            "Findings > Route > Decide > Remediate > EnqueueResult"
+        );
+
+        // A throttled host is retried by the state machine, then succeeds.
+        let retried = run(
+            &ssh,
+            vec![Answer::Error(
+                "Hubfix.Throttled".into(),
+                "Rate exceeded".into(),
+            )],
+        )
+        .await;
+        assert_eq!(retried.status, "SUCCEEDED", "{retried:?}");
+        assert_eq!(retried.task_errors, ["Hubfix.Throttled"]);
+        assert!(
+            path(&retried).ends_with("Remediate > EnqueueResult"),
+            "{}",
+            path(&retried)
+        );
+
+        let suppressed = run(&bastion, vec![]).await;
+        assert_eq!(
+            path(&suppressed),
+            "Findings > Route > Decide > EnqueueUpdate"
+        );
+        let notified = run(&mfa, vec![]).await;
+        assert_eq!(
+            path(&notified),
+            "Findings > Route > Decide > Notify > PublishNotification"
+        );
+        let failed = run(&default_group, vec![]).await;
+        assert_eq!(
+            failed.status, "SUCCEEDED",
+            "a failed remediation is handled, not a failed run"
+        );
+        assert_eq!(failed.task_errors, ["Hubfix.PluginUnknown"]);
+        assert_eq!(
+            path(&failed),
+            "Findings > Route > Decide > Remediate > RemediationFailed > EnqueueFailure > \
+         PublishFailure"
+        );
+
+        // What the state machine queued, the archiver writes.
+        let drained = drain(&stack, &functions.archiver, 100).await.unwrap();
+        assert!(drained.report.failed.is_empty(), "{:?}", drained.report);
+        let findings = stack.findings(&[account]).await.unwrap();
+        let status = |f: &Value| workflow(&findings, f["Id"].as_str().unwrap());
+        assert_eq!(status(&password), "RESOLVED");
+        assert_eq!(status(&ssh), "RESOLVED");
+        assert_eq!(status(&bastion), "SUPPRESSED");
+        assert_eq!(status(&mfa), "NOTIFIED");
+        assert_eq!(status(&default_group), "NOTIFIED");
+        let failure_note = note(&findings, default_group["Id"].as_str().unwrap());
+        assert!(
+            failure_note.contains("could not remediate EC2.2")
+                && failure_note.contains("Hubfix.PluginUnknown"),
+            "{failure_note}"
+        );
+        let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
+        assert_eq!(
+            published.len(),
+            2,
+            "the notify-only finding and the failure: {published:?}"
+        );
+        assert!(
+            member
+                .password_policy()
                 .await
                 .unwrap()
-        }
-    };
-    let path = |e: &hubfix_tests::stepfunctions::Execution| e.states.join(" > ");
-
-    let fixed = run(&password, vec![]).await;
-    assert_eq!(fixed.status, "SUCCEEDED");
-    assert_eq!(
-        path(&fixed),
-        "Findings > Route > Decide > Remediate > EnqueueResult"
-    );
-
-    // A throttled host is retried by the state machine, then succeeds.
-    let retried = run(
-        &ssh,
-        vec![Answer::Error(
-            "Hubfix.Throttled".into(),
-            "Rate exceeded".into(),
-        )],
-    )
-    .await;
-    assert_eq!(retried.status, "SUCCEEDED", "{retried:?}");
-    assert_eq!(retried.task_errors, ["Hubfix.Throttled"]);
-    assert!(
-        path(&retried).ends_with("Remediate > EnqueueResult"),
-        "{}",
-        path(&retried)
-    );
-
-    let suppressed = run(&bastion, vec![]).await;
-    assert_eq!(
-        path(&suppressed),
-        "Findings > Route > Decide > EnqueueUpdate"
-    );
-    let notified = run(&mfa, vec![]).await;
-    assert_eq!(
-        path(&notified),
-        "Findings > Route > Decide > Notify > PublishNotification"
-    );
-    let failed = run(&default_group, vec![]).await;
-    assert_eq!(
-        failed.status, "SUCCEEDED",
-        "a failed remediation is handled, not a failed run"
-    );
-    assert_eq!(failed.task_errors, ["Hubfix.PluginUnknown"]);
-    assert_eq!(
-        path(&failed),
-        "Findings > Route > Decide > Remediate > RemediationFailed > EnqueueFailure > PublishFailure"
-    );
-
-    // What the state machine queued, the archiver writes.
-    let drained = drain(&stack, &functions.archiver, 100).await.unwrap();
-    assert!(drained.report.failed.is_empty(), "{:?}", drained.report);
-    let findings = stack.findings(&[account]).await.unwrap();
-    let status = |f: &Value| workflow(&findings, f["Id"].as_str().unwrap());
-    assert_eq!(status(&password), "RESOLVED");
-    assert_eq!(status(&ssh), "RESOLVED");
-    assert_eq!(status(&bastion), "SUPPRESSED");
-    assert_eq!(status(&mfa), "NOTIFIED");
-    assert_eq!(status(&default_group), "NOTIFIED");
-    let failure_note = note(&findings, default_group["Id"].as_str().unwrap());
-    assert!(
-        failure_note.contains("could not remediate EC2.2")
-            && failure_note.contains("Hubfix.PluginUnknown"),
-        "{failure_note}"
-    );
-    let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
-    assert_eq!(
-        published.len(),
-        2,
-        "the notify-only finding and the failure: {published:?}"
-    );
-    assert!(
-        member
-            .password_policy()
-            .await
-            .unwrap()
-            .unwrap()
-            .minimum_password_length
-            >= Some(14)
-    );
+                .unwrap()
+                .minimum_password_length
+                >= Some(14)
+        );
+    })
+    .await
 }
