@@ -32,40 +32,46 @@ impl Drop for HostLambda {
     }
 }
 
+/// Creates Lambda function `name` (`provided.al2023`, with a role of its own) in the
+/// account `config` acts in, and returns its ARN. The emulator stores the package and never
+/// runs it: a local runtime process or queued answers stand in for the code.
+pub async fn create_function(config: &SdkConfig, name: &str) -> Result<String> {
+    let role = aws_sdk_iam::Client::new(config)
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await?
+        .role
+        .context("no role")?
+        .arn;
+    aws_sdk_lambda::Client::new(config)
+        .create_function()
+        .function_name(name)
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .role(role)
+        .handler("bootstrap")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(b"not run by the emulator".to_vec().into())
+                .build(),
+        )
+        .send()
+        .await
+        .with_context(|| format!("create the function {name}"))?
+        .function_arn
+        .context("no function arn")
+}
+
 impl HostLambda {
     /// Creates the host function in the Service account and starts `binary` as its
     /// runtime, serving plugins from `stack`'s registry; returns once it polls.
     pub async fn start(base: &SdkConfig, stack: &Stack, binary: &Path) -> Result<Self> {
         let name = format!("hubfix-host-{}", unique_suffix());
         let service = assume_config(base, SERVICE_ACCOUNT, "HubfixDeployer").await?;
-        let role = aws_sdk_iam::Client::new(&service)
-            .create_role()
-            .role_name(&name)
-            .assume_role_policy_document(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-            )
-            .send()
-            .await?
-            .role
-            .context("no role")?
-            .arn;
-        let function_arn = aws_sdk_lambda::Client::new(&service)
-            .create_function()
-            .function_name(&name)
-            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-            .role(role)
-            .handler("bootstrap")
-            // The emulator stores the package; the process below runs the code.
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(b"run by the local runtime process".to_vec().into())
-                    .build(),
-            )
-            .send()
-            .await
-            .context("create the host function")?
-            .function_arn
-            .context("no function arn")?;
+        let function_arn = create_function(&service, &name).await?;
 
         let endpoint = std::env::var("AWS_ENDPOINT_URL").context("AWS_ENDPOINT_URL is not set")?;
         let cache = std::env::temp_dir().join(format!("{name}-cache"));

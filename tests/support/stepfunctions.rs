@@ -10,6 +10,7 @@ use aws_config::SdkConfig;
 use serde_json::{Value, json};
 
 use crate::emulator::control;
+use crate::lambda::create_function;
 use crate::pipeline::{Functions, Stack};
 use crate::scenario::deploy_dir;
 use crate::unique_suffix;
@@ -81,26 +82,9 @@ impl StateMachine {
             .role
             .context("no role")?
             .arn;
-        let lambda = aws_sdk_lambda::Client::new(base);
         let mut arns = Vec::new();
         for name in ["router", "proxy"] {
-            let out = lambda
-                .create_function()
-                .function_name(format!("hubfix-{name}-{suffix}"))
-                .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-                .role(&role)
-                .handler("bootstrap")
-                // The emulator stores the package and never runs it; the real one is
-                // built by `cargo lambda build` (deploy/README.md).
-                .code(
-                    aws_sdk_lambda::types::FunctionCode::builder()
-                        .zip_file(b"not run by the emulator".to_vec().into())
-                        .build(),
-                )
-                .send()
-                .await
-                .with_context(|| format!("create the {name} function"))?;
-            arns.push(out.function_arn.context("no function arn")?);
+            arns.push(create_function(base, &format!("hubfix-{name}-{suffix}")).await?);
         }
         let mut asl =
             std::fs::read_to_string(deploy_dir().join("statemachine/remediation.asl.json"))?;
