@@ -133,7 +133,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Check(args) => check::check(args).await,
-            Command::Policy(command) => policy::policy(command),
+            Command::Policy(command) => policy::policy(command).await,
             Command::Publish(args) => registry::publish(args).await,
             Command::Registry(command) => registry::registry(command).await,
             Command::Backfill(args) => backfill::backfill(args).await,

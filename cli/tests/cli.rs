@@ -609,3 +609,101 @@ async fn backfill_decides_remediates_and_updates_existing_findings() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn policy_publish_uploads_a_valid_policy_and_the_router_follows_it() {
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available("policy_publish_uploads_a_valid_policy_and_the_router_follows_it") {
+            return;
+        }
+        use hubfix_pipeline::router::{PolicyStore, Router};
+        use hubfix_policy::Action;
+        use hubfix_tests::pipeline::policy_files;
+
+        let base = base_config().await;
+        let s3 = hubfix_tests::s3_client(&base, None);
+        let bucket = hubfix_tests::fresh_bucket(&s3, "hubfix-cli-policy").await.unwrap();
+        let to = format!("s3://{bucket}/policy");
+        s3.put_object()
+            .bucket(&bucket)
+            .key("policy/old.toml")
+            .body(b"# a file the directory no longer has".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("hubfix-cli-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in policy_files(&[]).unwrap() {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let dir_arg = dir.display().to_string();
+        let publish = |extra: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_hubfix"))
+                .args(["policy", "publish", &dir_arg, "--to", &to])
+                .args(extra)
+                .env("HUBFIX_S3_PATH_STYLE", "1")
+                .output()
+                .unwrap()
+        };
+        let keys = || async {
+            let out = s3
+                .list_objects_v2()
+                .bucket(&bucket)
+                .prefix("policy/")
+                .send()
+                .await
+                .unwrap();
+            let mut keys: Vec<String> =
+                out.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
+            keys.sort();
+            keys
+        };
+
+        let dry = publish(&["--dry-run"]);
+        assert_eq!(dry.status.code(), Some(0), "{}", String::from_utf8_lossy(&dry.stderr));
+        let text = String::from_utf8_lossy(&dry.stdout);
+        assert!(text.contains("would upload"), "{text}");
+        assert!(text.contains(&format!("would delete s3://{bucket}/policy/old.toml")), "{text}");
+        assert_eq!(keys().await, ["policy/old.toml"], "a dry run writes nothing");
+
+        let done = publish(&[]);
+        assert_eq!(done.status.code(), Some(0), "{}", String::from_utf8_lossy(&done.stderr));
+        assert_eq!(
+            keys().await,
+            [
+                "policy/cis-aws-foundations.toml",
+                "policy/plugins.toml",
+                "policy/settings.toml"
+            ]
+        );
+
+        // The router reads what was published, and follows the next publish.
+        let router = Router::new(PolicyStore::new(
+            hubfix_tests::s3_client(&base, None),
+            to.parse().unwrap(),
+            std::time::Duration::ZERO,
+        ));
+        let finding = account_finding("565656565656", "IAM.6");
+        let route = router.handle(serde_json::json!({"finding": finding})).await.unwrap();
+        assert_eq!(route.action, Action::Notify);
+        std::fs::write(
+            dir.join("exceptions.toml"),
+            "[[exceptions]]\nid = \"lab\"\naccounts = [\"565656565656\"]\nreason = \"a lab account (SEC-9)\"\n",
+        )
+        .unwrap();
+        assert_eq!(publish(&[]).status.code(), Some(0));
+        let route = router.handle(serde_json::json!({"finding": finding})).await.unwrap();
+        assert_eq!(route.action, Action::Suppress, "a new policy without a redeploy");
+
+        // An invalid policy is refused before anything is written.
+        std::fs::write(dir.join("broken.toml"), "[controls.\"NOPE.1\"]\naction = \"fix\"\n").unwrap();
+        let refused = publish(&[]);
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("invalid policy"));
+        assert!(!keys().await.contains(&"policy/broken.toml".to_owned()));
+        let route = router.handle(serde_json::json!({"finding": finding})).await.unwrap();
+        assert_eq!(route.action, Action::Suppress);
+    })
+    .await
+}
