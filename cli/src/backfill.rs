@@ -260,6 +260,7 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
             .map(|(i, u)| Message {
                 id: i.to_string(),
                 body: serde_json::to_string(u).unwrap_or_default(),
+                sent_at: None,
             })
             .collect();
         let report = archiver.process(&messages, None).await;

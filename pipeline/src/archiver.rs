@@ -54,13 +54,16 @@ impl Default for ArchiverConfig {
     }
 }
 
-/// One queue message: its id (the SQS `messageId`) and body.
+/// One queue message: its id (the SQS `messageId`), body and when it was sent.
 #[derive(Debug, Clone)]
 pub struct Message {
     /// The id SQS reports failures by.
     pub id: String,
     /// The body: an [`Update`] as JSON.
     pub body: String,
+    /// SQS `SentTimestamp` (epoch milliseconds), when known: of two updates of one finding
+    /// in a batch, the later one is written.
+    pub sent_at: Option<u64>,
 }
 
 /// What one run over a batch of messages did.
@@ -80,6 +83,8 @@ pub struct Report {
     pub retried_findings: usize,
     /// Messages that were not updates (poison).
     pub poison: usize,
+    /// Messages a later update of the same finding replaced (settled by that write).
+    pub superseded: usize,
 }
 
 impl Report {
@@ -93,31 +98,70 @@ impl Report {
         self.throttled_calls += other.throttled_calls;
         self.retried_findings += other.retried_findings;
         self.poison += other.poison;
+        self.superseded += other.superseded;
     }
 }
 
 /// One group: the findings that get the same update, and the messages asking for each.
 type Groups = BTreeMap<(Workflow, String), BTreeMap<Identifier, Vec<String>>>;
 
-/// Groups messages by update; the ones that are not updates come back as poison.
-pub fn group(messages: &[Message]) -> (Groups, Vec<String>) {
-    let mut groups = Groups::new();
-    let mut poison = Vec::new();
-    for message in messages {
-        match serde_json::from_str::<Update>(&message.body) {
-            Ok(update) => groups
-                .entry((update.workflow, truncate(&update.note, MAX_NOTE)))
-                .or_default()
-                .entry(update.finding)
-                .or_default()
-                .push(message.id.clone()),
+/// A finding's latest update so far: (sent at, position) and the update.
+type Latest = ((Option<u64>, usize), Workflow, String);
+
+/// How a batch sorts out.
+#[derive(Debug, Default)]
+pub struct Grouped {
+    /// The updates to write, by update, each with the messages it settles.
+    pub groups: Groups,
+    /// Messages that are not updates.
+    pub poison: Vec<String>,
+    /// Messages whose update a later one of the same finding replaces (settled by it).
+    pub superseded: usize,
+}
+
+/// Groups messages by update. A finding asked for twice gets only its latest update (by
+/// `sent_at`, then by position in the batch: SQS standard queues do not keep order), and
+/// every message about it is settled by that one write.
+pub fn group(messages: &[Message]) -> Grouped {
+    let mut grouped = Grouped::default();
+    // Per finding: the latest update's sort key and the update, and every message id.
+    let mut latest: HashMap<Identifier, Latest> = HashMap::new();
+    let mut ids: HashMap<Identifier, Vec<String>> = HashMap::new();
+    for (position, message) in messages.iter().enumerate() {
+        let update = match serde_json::from_str::<Update>(&message.body) {
+            Ok(update) => update,
             Err(e) => {
                 tracing::error!(message = %message.id, error = %e, "not a finding update; it will reach the dead-letter queue");
-                poison.push(message.id.clone());
+                grouped.poison.push(message.id.clone());
+                continue;
+            }
+        };
+        let key = (message.sent_at, position);
+        let note = truncate(&update.note, MAX_NOTE);
+        ids.entry(update.finding.clone())
+            .or_default()
+            .push(message.id.clone());
+        match latest.get_mut(&update.finding) {
+            Some(current) => {
+                grouped.superseded += 1;
+                if key > current.0 {
+                    *current = (key, update.workflow, note);
+                }
+            }
+            None => {
+                latest.insert(update.finding, (key, update.workflow, note));
             }
         }
     }
-    (groups, poison)
+    for (finding, (_, workflow, note)) in latest {
+        let settled = ids.remove(&finding).unwrap_or_default();
+        grouped
+            .groups
+            .entry((workflow, note))
+            .or_default()
+            .insert(finding, settled);
+    }
+    grouped
 }
 
 /// Writes finding updates to Security Hub.
@@ -159,10 +203,15 @@ impl Archiver {
     /// Writes every update in `messages`, stopping its retries at `deadline` (what is left
     /// then is reported failed, so SQS delivers it again).
     pub async fn process(&self, messages: &[Message], deadline: Option<Instant>) -> Report {
-        let (groups, poison) = group(messages);
+        let Grouped {
+            groups,
+            poison,
+            superseded,
+        } = group(messages);
         let mut report = Report {
             poison: poison.len(),
             failed: poison,
+            superseded,
             ..Report::default()
         };
         for ((workflow, note), findings) in groups {
@@ -369,6 +418,7 @@ mod tests {
         Message {
             id: id.into(),
             body: serde_json::to_string(&update).unwrap(),
+            sent_at: None,
         }
     }
 
@@ -378,29 +428,53 @@ mod tests {
             message("m1", "f1", Workflow::Suppressed, "accepted"),
             message("m2", "f2", Workflow::Suppressed, "accepted"),
             message("m3", "f1", Workflow::Suppressed, "accepted"),
-            message("m4", "f1", Workflow::Notified, "look"),
+            message("m4", "f3", Workflow::Notified, "look"),
             Message {
                 id: "m5".into(),
                 body: "{not json".into(),
+                sent_at: None,
             },
         ];
-        let (groups, poison) = group(&messages);
-        assert_eq!(poison, ["m5"]);
-        assert_eq!(groups.len(), 2);
-        let suppressed = &groups[&(Workflow::Suppressed, "accepted".to_owned())];
+        let grouped = group(&messages);
+        assert_eq!(grouped.poison, ["m5"]);
+        assert_eq!(grouped.groups.len(), 2);
+        let suppressed = &grouped.groups[&(Workflow::Suppressed, "accepted".to_owned())];
         assert_eq!(suppressed.len(), 2, "f1 twice is one finding to write");
-        let f1 = Identifier {
-            id: "f1".into(),
+        assert_eq!(suppressed[&id("f1")], ["m1", "m3"]);
+        assert_eq!(grouped.superseded, 1);
+    }
+
+    #[test]
+    fn the_latest_update_of_a_finding_wins_whatever_the_order() {
+        let mut failed = message("m-old", "f1", Workflow::Notified, "could not remediate");
+        failed.sent_at = Some(1_000);
+        let mut fixed = message("m-new", "f1", Workflow::Resolved, "remediated");
+        fixed.sent_at = Some(2_000);
+        // The later update arrives first in the batch.
+        let grouped = group(&[fixed, failed]);
+        assert_eq!(grouped.groups.len(), 1);
+        let ((workflow, note), findings) = grouped.groups.into_iter().next().unwrap();
+        assert_eq!(workflow, Workflow::Resolved);
+        assert_eq!(note, "remediated");
+        assert_eq!(
+            findings[&id("f1")],
+            ["m-new", "m-old"],
+            "one write settles both"
+        );
+    }
+
+    fn id(finding: &str) -> Identifier {
+        Identifier {
+            id: finding.into(),
             product_arn: "arn:p".into(),
-        };
-        assert_eq!(suppressed[&f1], ["m1", "m3"]);
+        }
     }
 
     #[test]
     fn long_notes_are_cut_to_what_security_hub_takes() {
         let long = "n".repeat(2000);
-        let (groups, _) = group(&[message("m", "f", Workflow::Notified, &long)]);
-        let ((_, note), _) = groups.iter().next().unwrap();
+        let grouped = group(&[message("m", "f", Workflow::Notified, &long)]);
+        let ((_, note), _) = grouped.groups.iter().next().unwrap();
         assert_eq!(note.chars().count(), MAX_NOTE);
     }
 

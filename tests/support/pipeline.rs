@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
+use aws_sdk_sqs::types::MessageSystemAttributeName;
 use hubfix_host::{Grants, HostConfig, Runtime};
 use hubfix_pipeline::archiver::{Archiver, ArchiverConfig, Message, Report};
 use hubfix_pipeline::host::{HostService, HostSettings};
@@ -655,6 +656,9 @@ pub async fn drain(stack: &Stack, archiver: &Archiver, batch_size: usize) -> Res
                 .receive_message()
                 .queue_url(&stack.queue_url)
                 .max_number_of_messages(10)
+                .message_system_attribute_names(
+                    aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp,
+                )
                 .send()
                 .await?;
             let messages = out.messages();
@@ -666,6 +670,10 @@ pub async fn drain(stack: &Stack, archiver: &Archiver, batch_size: usize) -> Res
                     Message {
                         id: m.message_id().unwrap_or_default().to_owned(),
                         body: m.body().unwrap_or_default().to_owned(),
+                        sent_at: m
+                            .attributes()
+                            .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
+                            .and_then(|t| t.parse().ok()),
                     },
                     m.receipt_handle().unwrap_or_default().to_owned(),
                 ));

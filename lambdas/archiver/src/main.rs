@@ -28,6 +28,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .records
             .into_iter()
             .map(|r| Message {
+                sent_at: r
+                    .attributes
+                    .get("SentTimestamp")
+                    .and_then(|t| t.parse().ok()),
                 id: r.message_id.unwrap_or_default(),
                 body: r.body.unwrap_or_default(),
             })
