@@ -223,7 +223,7 @@ async fn backfill(base: &aws_config::SdkConfig, stack: &Stack) -> Result<()> {
             "--control",
             "EC2.53",
         ])
-        .args(["--policy", &policy_dir(stack)?])
+        .args(["--policy", &policy_dir()?])
         .output()
         .with_context(|| format!("run {}", hubfix.display()))?;
     print!("{}", String::from_utf8_lossy(&output.stdout));
@@ -251,7 +251,7 @@ async fn backfill(base: &aws_config::SdkConfig, stack: &Stack) -> Result<()> {
 }
 
 /// The policy the stack was deployed with, as a directory for the CLI.
-fn policy_dir(_stack: &Stack) -> Result<String> {
+fn policy_dir() -> Result<String> {
     let dir = std::env::temp_dir().join(format!("hubfix-demo-policy-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     for (name, text) in policy_files(&[("exceptions.toml", EXCEPTIONS)])? {
