@@ -23,9 +23,10 @@ use hubfix_pipeline::archiver::{Archiver, ArchiverConfig, Message};
 use hubfix_pipeline::backfill::{Pager, Selection};
 use hubfix_pipeline::host::{HostService, HostSettings};
 use hubfix_pipeline::proxy::Proxy;
+use hubfix_pipeline::remediator::Remediator;
 use hubfix_pipeline::route::{remediation_failed, route, today};
 use hubfix_pipeline::s3::S3Url;
-use hubfix_pipeline::{HostResponse, HostTarget, ProxyRequest, Route, Update};
+use hubfix_pipeline::{HostTarget, Update};
 use hubfix_policy::Action;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -83,35 +84,6 @@ pub struct BackfillArgs {
     output: Output,
 }
 
-/// Where remediations run.
-enum Remediator {
-    Local(Box<HostService>),
-    Lambda(Proxy, HostTarget),
-    None,
-}
-
-impl Remediator {
-    async fn run(&self, route: &Route) -> Option<Result<HostResponse, hubfix_pipeline::Error>> {
-        let request = route.remediation.as_ref()?;
-        Some(match self {
-            Remediator::Local(host) => match serde_json::to_value(request) {
-                Ok(json) => host.handle(json).await,
-                Err(e) => Err(hubfix_pipeline::Error::internal(e)),
-            },
-            Remediator::Lambda(proxy, target) => {
-                match serde_json::to_value(ProxyRequest {
-                    host: target.clone(),
-                    request: request.clone(),
-                }) {
-                    Ok(json) => proxy.handle(json).await,
-                    Err(e) => Err(hubfix_pipeline::Error::internal(e)),
-                }
-            }
-            Remediator::None => return None,
-        })
-    }
-}
-
 /// The command's result, printed as a table or JSON.
 #[derive(Default, Serialize)]
 struct Summary {
@@ -132,8 +104,9 @@ struct Summary {
 pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
     let policy = policy::load(args.policy.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    // `None`: remediations are reported and left NEW.
     let remediator = if args.dry_run {
-        Remediator::None
+        None
     } else if let Some(url) = &args.registry {
         let registry: S3Url = url
             .parse()
@@ -147,19 +120,19 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
                 .unwrap_or_else(|| std::env::temp_dir().join("hubfix-compiled")),
             deadline: Duration::from_secs(30),
         };
-        Remediator::Local(Box::new(
+        Some(Remediator::Local(Box::new(
             HostService::new(&settings, aws.clone()).map_err(|e| Fatal::input(anyhow!("{e}")))?,
-        ))
+        )))
     } else if let Some(function) = &args.host_function {
-        Remediator::Lambda(
+        Some(Remediator::Lambda(
             Proxy::new(&aws, None).await,
             HostTarget {
                 function: function.clone(),
                 qualifier: Some(args.host_qualifier.clone()),
             },
-        )
+        ))
     } else {
-        Remediator::None
+        None
     };
 
     let mut summary = Summary {
@@ -231,9 +204,12 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
         if r.action != Action::Remediate {
             continue;
         }
-        match remediator.run(r).await {
-            None => summary.remediations_pending += 1,
-            Some(Ok(response)) => {
+        let (Some(remediator), Some(request)) = (&remediator, &r.remediation) else {
+            summary.remediations_pending += 1;
+            continue;
+        };
+        match remediator.run(request).await {
+            Ok(response) => {
                 let status = response.outcome["status"]
                     .as_str()
                     .unwrap_or("?")
@@ -241,7 +217,7 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
                 *summary.remediations.entry(status).or_default() += 1;
                 updates.push(response.update);
             }
-            Some(Err(e)) => {
+            Err(e) => {
                 *summary.remediations.entry(e.name.to_string()).or_default() += 1;
                 updates.push(remediation_failed(r, &e).0);
             }

@@ -16,6 +16,8 @@
 //! - `proxy` (feature `proxy`): the cross-account invoke of the host.
 //! - `host` (feature `host`): the host Lambda's handler over `hubfix-host`.
 //! - `backfill` (feature `backfill`): existing findings, paged from `GetFindings`.
+//! - `remediator` (features `host` + `proxy`): a remediation in this process or through
+//!   the proxy.
 //!
 //! Each Lambda binary enables only the feature it runs, so it links only the SDK crates it
 //! needs.
@@ -37,6 +39,8 @@ pub mod host;
 pub mod lambda;
 #[cfg(feature = "proxy")]
 pub mod proxy;
+#[cfg(all(feature = "host", feature = "proxy"))]
+pub mod remediator;
 #[cfg(feature = "router")]
 pub mod router;
 

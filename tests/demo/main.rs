@@ -22,6 +22,7 @@ use anyhow::{Context, Result, bail};
 use hubfix_pipeline::HostTarget;
 use hubfix_pipeline::archiver::ArchiverConfig;
 use hubfix_pipeline::proxy::Proxy;
+use hubfix_pipeline::remediator::Remediator;
 use hubfix_tests::lambda::{HostLambda, SERVICE_ACCOUNT};
 use hubfix_tests::pipeline::{
     Functions, PLUGINS, Stack, drain, execute, policy_files, route_and_enqueue,
@@ -84,13 +85,13 @@ async fn main() -> Result<()> {
         host.function_arn,
         HostLambda::proxy_role_arn()
     );
-    functions.proxy = Some((
+    functions.remediator = Remediator::Lambda(
         Proxy::new(&base, Some(&HostLambda::proxy_role_arn())).await,
         HostTarget {
             function: host.function_arn.clone(),
             qualifier: None,
         },
-    ));
+    );
     let mut steps = Vec::new();
     for event in &events {
         steps.extend(Box::pin(execute(&functions, &stack, event)).await?);

@@ -8,7 +8,7 @@
 //! adds is only the orchestration Step Functions and the event source mapping perform in
 //! AWS.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -18,13 +18,10 @@ use aws_sdk_sqs::types::MessageSystemAttributeName;
 use hubfix_host::{Grants, HostConfig, Runtime};
 use hubfix_pipeline::archiver::{Archiver, ArchiverConfig, Message, Report};
 use hubfix_pipeline::host::{HostService, HostSettings};
-use hubfix_pipeline::proxy::Proxy;
+use hubfix_pipeline::remediator::Remediator;
 use hubfix_pipeline::route::remediation_failed;
 use hubfix_pipeline::router::{PolicyStore, Router};
-use hubfix_pipeline::{
-    Error, ErrorName, HostRequest, HostResponse, HostTarget, Notification, ProxyRequest, Route,
-    Update,
-};
+use hubfix_pipeline::{Error, Notification, Route, Update};
 use hubfix_policy::Action;
 use hubfix_registry::Registry;
 use serde_json::{Value, json};
@@ -409,13 +406,11 @@ async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
 pub struct Functions {
     /// The router.
     pub router: Router,
-    /// The host (in the Service account).
-    pub host: HostService,
+    /// Where remediations run: the host handler in this process (the default), or the
+    /// host Lambda through the proxy (a real `Invoke`).
+    pub remediator: Remediator,
     /// The archiver.
     pub archiver: Archiver,
-    /// When set, remediations go through the proxy to this host function (a real
-    /// `Invoke`); otherwise to the host handler in this process.
-    pub proxy: Option<(Proxy, HostTarget)>,
 }
 
 impl Functions {
@@ -438,28 +433,9 @@ impl Functions {
         )?;
         Ok(Self {
             router,
-            host,
+            remediator: Remediator::Local(Box::new(host)),
             archiver: Archiver::new(base, archiver),
-            proxy: None,
         })
-    }
-
-    /// The `Remediate` task: the proxy (when set) or the host handler.
-    pub async fn remediate(&self, request: &HostRequest) -> Result<HostResponse, Error> {
-        match &self.proxy {
-            Some((proxy, host)) => {
-                let input = serde_json::to_value(ProxyRequest {
-                    host: host.clone(),
-                    request: request.clone(),
-                })
-                .map_err(Error::internal)?;
-                Box::pin(proxy.handle(input)).await
-            }
-            None => {
-                let input = serde_json::to_value(request).map_err(Error::internal)?;
-                Box::pin(self.host.handle(input)).await
-            }
-        }
     }
 }
 
@@ -555,7 +531,7 @@ async fn choice(
             step.outcome = "queued NOTIFIED + SNS".into();
         }
         (Action::Remediate, _, Some(request)) => {
-            match retried(|| functions.remediate(request)).await {
+            match retried(|| functions.remediator.run(request)).await {
                 Ok(response) => {
                     step.outcome = response.outcome["status"]
                         .as_str()
@@ -692,11 +668,12 @@ pub async fn drain(stack: &Stack, archiver: &Archiver, batch_size: usize) -> Res
         let report = archiver.process(&messages, None).await;
         drain.archiver += invoked.elapsed();
         drain.invocations += 1;
-        let done: Vec<&String> = batch
+        let failed_ids: HashSet<&str> = report.failed.iter().map(String::as_str).collect();
+        let (failed, done): (Vec<_>, Vec<_>) = batch
             .iter()
-            .filter(|(m, _)| !report.failed.contains(&m.id))
-            .map(|(_, receipt)| receipt)
-            .collect();
+            .partition(|(m, _)| failed_ids.contains(m.id.as_str()));
+        let done: Vec<&String> = done.into_iter().map(|(_, receipt)| receipt).collect();
+        let failed: Vec<&String> = failed.into_iter().map(|(_, receipt)| receipt).collect();
         for (n, chunk) in done.chunks(10).enumerate() {
             let entries = chunk
                 .iter()
@@ -718,11 +695,6 @@ pub async fn drain(stack: &Stack, archiver: &Archiver, batch_size: usize) -> Res
         }
         // Lambda leaves failed messages to reappear after the queue's visibility timeout
         // (minutes); here they reappear after a second, so tests need not wait.
-        let failed: Vec<&String> = batch
-            .iter()
-            .filter(|(m, _)| report.failed.contains(&m.id))
-            .map(|(_, receipt)| receipt)
-            .collect();
         for (n, chunk) in failed.chunks(10).enumerate() {
             let entries = chunk
                 .iter()
@@ -747,9 +719,4 @@ pub async fn drain(stack: &Stack, archiver: &Archiver, batch_size: usize) -> Res
     }
     drain.elapsed = started.elapsed();
     Ok(drain)
-}
-
-/// The error name of a failed step, if it failed with one.
-pub fn error_name(step: &Step) -> Option<ErrorName> {
-    ErrorName::parse(&step.outcome)
 }

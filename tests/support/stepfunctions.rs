@@ -35,6 +35,7 @@ pub struct Execution {
 }
 
 /// What a Lambda task answers: a result, or a function error.
+#[derive(Clone)]
 pub enum Answer {
     /// The function's result.
     Ok(Value),
@@ -145,14 +146,8 @@ impl StateMachine {
             Ok(route) => {
                 answers.push(Answer::Ok(serde_json::to_value(route)?));
                 if let Some(request) = &route.remediation {
-                    for answer in proxy_errors_first {
-                        answers.push(match answer {
-                            Answer::Ok(v) => Answer::Ok(v.clone()),
-                            Answer::Error(k, m) => Answer::Error(k.clone(), m.clone()),
-                        });
-                    }
-                    let response =
-                        Box::pin(functions.host.handle(serde_json::to_value(request)?)).await;
+                    answers.extend(proxy_errors_first.iter().cloned());
+                    let response = functions.remediator.run(request).await;
                     answers.push(match response {
                         Ok(r) => Answer::Ok(serde_json::to_value(r)?),
                         Err(e) => Answer::Error(e.name.as_str().into(), e.message),
