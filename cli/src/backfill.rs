@@ -103,7 +103,7 @@ struct Summary {
 
 pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
     let policy = policy::load(args.policy.as_deref())?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = hubfix_host::load_aws_config().await;
     // `None`: remediations are reported and left NEW.
     let remediator = if args.dry_run {
         None

@@ -12,10 +12,13 @@ macro_rules! out {
 
 mod backfill;
 mod check;
+mod functions;
+mod new;
 mod policy;
 mod registry;
 mod run;
 mod table;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +43,8 @@ enum Command {
     Run(run::RunArgs),
     /// List a plugin's imported host functions and whether grants cover them.
     Check(check::CheckArgs),
+    /// List the host functions a policy can grant: operation, IAM actions, scope.
+    Functions(functions::FunctionsArgs),
     /// Validate policies and explain decisions.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -51,6 +56,11 @@ enum Command {
     /// Decide, remediate and update the findings that are already failing (GetFindings,
     /// at most 3 requests per second), through the pipeline's decision and update path.
     Backfill(backfill::BackfillArgs),
+    /// Run a plugin against its scenarios (PLUGIN_DIR/scenarios/*.toml), each in two fresh
+    /// member accounts: setup, plan, fix, run again.
+    Test(test::TestArgs),
+    /// Write a new plugin crate (a worked example with a scenario) and its policy entries.
+    New(new::NewArgs),
 }
 
 /// How results are printed.
@@ -133,10 +143,13 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Check(args) => check::check(args).await,
+            Command::Functions(args) => functions::functions(args),
             Command::Policy(command) => policy::policy(command).await,
             Command::Publish(args) => registry::publish(args).await,
             Command::Registry(command) => registry::registry(command).await,
             Command::Backfill(args) => backfill::backfill(args).await,
+            Command::Test(args) => test::test(args).await,
+            Command::New(args) => new::new(args),
         }
     });
     match result {

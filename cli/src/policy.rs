@@ -104,7 +104,7 @@ async fn publish(dir: &Path, to: &str, dry_run: bool) -> Result<u8, Fatal> {
     let files = read_dir(dir)?;
     let policy = validate(&files)?;
     let url: S3Url = to.parse().map_err(|e| Fatal::input(anyhow!("--to: {e}")))?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = hubfix_host::load_aws_config().await;
     let s3 = hubfix_pipeline::s3::client(&aws);
 
     let mut existing = Vec::new();

@@ -27,7 +27,7 @@ impl Location {
             .url
             .parse()
             .map_err(|e| Fatal::input(anyhow!("--registry: {e}")))?;
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws = hubfix_host::load_aws_config().await;
         Ok(Registry::new(
             hubfix_pipeline::s3::client(&aws),
             url.bucket,

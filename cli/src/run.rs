@@ -90,23 +90,25 @@ struct Job {
 
 /// Where a plugin's bytes come from.
 #[derive(Clone, PartialEq, Eq, Hash)]
-enum Source {
+enum PluginLocation {
     File(PathBuf),
     Registry(String),
 }
 
-impl std::fmt::Display for Source {
+impl std::fmt::Display for PluginLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Source::File(path) => write!(f, "{}", path.display()),
-            Source::Registry(name) => write!(f, "{name} (registry)"),
+            PluginLocation::File(path) => write!(f, "{}", path.display()),
+            PluginLocation::Registry(name) => write!(f, "{name} (registry)"),
         }
     }
 }
 
 struct Run {
     control: String,
-    plugin: Source,
+    plugin: PluginLocation,
+    /// The version the policy names; a registry's active version must be it.
+    version: Option<String>,
     sha256: Option<String>,
     grants: Vec<String>,
     params: Vec<(String, String)>,
@@ -121,7 +123,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
         Some(dir) => policy_jobs(&args, dir, &document, findings)?,
     };
 
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = hubfix_host::load_aws_config().await;
     let config = HostConfig {
         role_name: args.role_name.clone(),
         deadline: Duration::from_secs(args.deadline_secs),
@@ -140,7 +142,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
         None => None,
     };
     let mode = if args.plan { Mode::Plan } else { Mode::Apply };
-    let mut plugins: HashMap<(Source, Vec<String>), Arc<Plugin>> = HashMap::new();
+    let mut plugins: HashMap<(PluginLocation, Vec<String>), Arc<Plugin>> = HashMap::new();
     let mut results: Vec<(Option<Decision>, Option<Outcome>)> = Vec::with_capacity(jobs.len());
     for job in jobs {
         let Some(run) = job.run else {
@@ -174,17 +176,17 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
 }
 
 /// The plugin a finding goes to: the policy's choice (`named`) or `--plugin`.
-fn source(args: &RunArgs, named: Option<&str>) -> Result<Source, Fatal> {
+fn source(args: &RunArgs, named: Option<&str>) -> Result<PluginLocation, Fatal> {
     match (&args.registry, named, &args.plugin) {
-        (Some(_), Some(name), _) => Ok(Source::Registry(name.to_owned())),
-        (Some(_), None, Some(name)) => Ok(Source::Registry(name.clone())),
-        (None, Some(name), Some(dir)) if Path::new(dir).is_dir() => Ok(Source::File(
+        (Some(_), Some(name), _) => Ok(PluginLocation::Registry(name.to_owned())),
+        (Some(_), None, Some(name)) => Ok(PluginLocation::Registry(name.clone())),
+        (None, Some(name), Some(dir)) if Path::new(dir).is_dir() => Ok(PluginLocation::File(
             Path::new(dir).join(format!("{}.wasm", name.replace('-', "_"))),
         )),
         (None, _, Some(path)) if Path::new(path).is_dir() => Err(Fatal::input(anyhow!(
             "{path} is a directory; without --policy, --plugin names one component"
         ))),
-        (None, _, Some(path)) => Ok(Source::File(PathBuf::from(path))),
+        (None, _, Some(path)) => Ok(PluginLocation::File(PathBuf::from(path))),
         (_, _, None) => Err(Fatal::input(anyhow!(
             "which plugin? pass --plugin (a .wasm file, a directory with --policy, or a name with --registry)"
         ))),
@@ -214,6 +216,7 @@ fn direct_jobs(args: &RunArgs, findings: Vec<Finding>) -> Result<Vec<Job>, Fatal
                 run: Some(Run {
                     control,
                     plugin: plugin.clone(),
+                    version: None,
                     sha256: args.sha256.clone(),
                     grants: args.grants.clone(),
                     params: args.params.clone(),
@@ -249,6 +252,7 @@ fn policy_jobs(
                 (Action::Remediate, Some(plugin), Some(control)) => Some(Run {
                     control: control.clone(),
                     plugin: source(args, Some(&plugin.name))?,
+                    version: Some(plugin.version.clone()),
                     sha256: plugin.sha256.clone(),
                     grants: decision.grants.clone(),
                     params: decision
@@ -273,18 +277,24 @@ async fn load(runtime: &Runtime, loader: Option<&Loader>, run: &Run) -> Result<A
     let refused =
         |e: hubfix_host::LoadError| Fatal::input(anyhow!("plugin {} refused: {e}", run.plugin));
     match (&run.plugin, loader) {
-        (Source::Registry(name), Some(loader)) => {
+        (PluginLocation::Registry(name), Some(loader)) => {
             let (plugin, source) = loader
-                .plugin_pinned(runtime, name, run.sha256.as_deref(), &grants)
+                .plugin_expecting(
+                    runtime,
+                    name,
+                    run.version.as_deref(),
+                    run.sha256.as_deref(),
+                    &grants,
+                )
                 .await
                 .map_err(refused)?;
             tracing::info!(plugin = %name, ?source, "plugin loaded from the registry");
             Ok(plugin)
         }
-        (Source::Registry(name), None) => {
+        (PluginLocation::Registry(name), None) => {
             Err(Fatal::input(anyhow!("plugin {name}: no --registry given")))
         }
-        (Source::File(path), _) => {
+        (PluginLocation::File(path), _) => {
             let bytes = read_file(path)?;
             let expected = run.sha256.clone().unwrap_or_else(|| sha256_hex(&bytes));
             runtime

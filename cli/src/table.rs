@@ -12,7 +12,7 @@ pub fn print_outcomes(outcomes: &[Outcome]) {
             region = o.region,
             plugin = o.plugin.name,
             version = o.plugin.version,
-            digest = o.plugin.sha256.get(..12).unwrap_or(&o.plugin.sha256),
+            digest = o.plugin.short_digest(),
             ms = o.duration_ms,
         );
         out!("  {}", o.message);

@@ -1344,6 +1344,63 @@ if __name__ == "__main__":
 # Lambda Runtime API: Invoke reaches a local process that speaks the Runtime API
 
 
+class S3ControlHostTest(ExtTestCase):
+    """S3 Control as the Rust SDK sends it: the account id in front of the host name
+    (`<account>.localhost:PORT`, which hubfix's HTTP client resolves to loopback) and in
+    `x-amz-account-id`. moto routes `/v20180820/` paths to S3 Control whatever the host."""
+
+    BODY = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<PublicAccessBlockConfiguration xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/">'
+        b"<BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>false</IgnorePublicAcls>"
+        b"<BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets>"
+        b"</PublicAccessBlockConfiguration>"
+    )
+
+    def _call(self, method, account, body=None):
+        port = ENDPOINT.rsplit(":", 1)[1]
+        request = urllib.request.Request(
+            f"{ENDPOINT}/v20180820/configuration/publicAccessBlock",
+            method=method,
+            data=body,
+            headers={
+                "Host": f"{account}.localhost:{port}",
+                "x-amz-account-id": account,
+                "Content-Type": "application/xml",
+                "Authorization": "AWS4-HMAC-SHA256 "
+                f"Credential=testing/20240101/{REGION}/s3/aws4_request, "
+                "SignedHeaders=host, Signature=0",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    def test_public_access_block_per_account_through_a_localhost_name(self):
+        status, text = self._call("GET", ACCOUNT)
+        self.assertEqual(status, 404, text)
+        self.assertIn("NoSuchPublicAccessBlockConfiguration", text)
+
+        status, text = self._call("PUT", ACCOUNT, self.BODY)
+        self.assertEqual(status, 200, text)
+        status, text = self._call("GET", ACCOUNT)
+        self.assertEqual(status, 200, text)
+        self.assertIn("<BlockPublicAcls>true</BlockPublicAcls>", text)
+        self.assertIn("<IgnorePublicAcls>false</IgnorePublicAcls>", text)
+
+        # Credentials of one account cannot reach another account's configuration.
+        status, text = self._call("GET", OTHER_ACCOUNT)
+        self.assertEqual(status, 403, text)
+        self.assertIn("AccessDenied", text)
+
+        status, text = self._call("DELETE", ACCOUNT)
+        self.assertIn(status, (200, 204), text)
+        status, _ = self._call("GET", ACCOUNT)
+        self.assertEqual(status, 404)
+
+
 class LambdaRuntimeTest(ExtTestCase):
     def _runtime(self, name, answers):
         """A minimal runtime: polls for `answers` invocations, answers each with

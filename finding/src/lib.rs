@@ -70,21 +70,11 @@ pub struct Resource {
 }
 
 impl Resource {
-    /// The short id: the part of an ARN after the last `/` (for `arn:...:security-group/sg-1`
-    /// this is `sg-1`), the account id of an `AWS::::Account:ID` resource, or the id itself.
+    /// The short id ([`hubfix_contract::short_id`]): `sg-1` for
+    /// `arn:...:security-group/sg-1`, the account id of an `AWS::::Account:ID` resource, or
+    /// the id itself.
     pub fn short_id(&self) -> &str {
-        if let Some(account) = self.id.strip_prefix("AWS::::Account:") {
-            return account;
-        }
-        if self.id.starts_with("arn:") {
-            if let Some((_, tail)) = self.id.rsplit_once('/') {
-                return tail;
-            }
-            if let Some((_, tail)) = self.id.rsplit_once(':') {
-                return tail;
-            }
-        }
-        &self.id
+        hubfix_contract::short_id(&self.id)
     }
 
     /// Whether this resource stands for a whole account (account-level controls).

@@ -4,17 +4,17 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "control",
     imports: {
-        // AWS calls are async on the host (to WebAssembly they still block) and may end
-        // the remediation with a trap when a limit is exhausted.
-        "hubfix:plugin/iam": async | trappable,
-        "hubfix:plugin/ec2": async | trappable,
-        default: trappable,
+        // Logging is synchronous. Every other import is an AWS host function: async on
+        // the host (to WebAssembly it still blocks), and able to end the remediation with
+        // a trap when a limit is exhausted. A new service needs no entry here.
+        "hubfix:plugin/log": trappable,
+        default: async | trappable,
     },
     exports: { default: async },
     trappable_error_type: {
         "hubfix:plugin/types.aws-error" => crate::aws::CallError,
     },
-    additional_derives: [serde::Serialize],
+    additional_derives: [serde::Serialize, PartialEq],
 });
 
-pub use hubfix::plugin::{ec2, iam, log, types};
+pub use self::hubfix::plugin::*;

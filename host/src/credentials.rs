@@ -1,5 +1,6 @@
 //! Credentials for one remediation: STS AssumeRole into the finding's account with a
-//! session policy that allows exactly the granted functions' IAM actions.
+//! session policy that allows exactly the granted functions' IAM actions, narrowed to the
+//! finding's resources ([`crate::Grants::session_policy`]).
 
 use aws_config::Region;
 use aws_config::SdkConfig;
@@ -9,7 +10,6 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use sha2::{Digest, Sha256};
 
 use crate::aws::AwsClients;
-use crate::functions::Grants;
 
 /// AssumeRole into a member account failed.
 #[derive(Debug, thiserror::Error)]
@@ -63,14 +63,15 @@ pub struct SessionRequest<'a> {
     pub finding_id: &'a str,
     /// Session duration in seconds (AWS minimum 900).
     pub duration_secs: i32,
+    /// The session policy (`None`: the role's own permissions).
+    pub policy: Option<&'a str>,
 }
 
 /// Assumes the remediation role in the finding's account and returns SDK clients for its
-/// region. The session policy limits the session to the granted functions' actions.
+/// region, limited by the request's session policy.
 pub async fn assume(
     base: &SdkConfig,
     sts: &aws_sdk_sts::Client,
-    grants: &Grants,
     req: &SessionRequest<'_>,
 ) -> Result<AwsClients, CredentialsError> {
     let role_arn = role_arn(req.partition, req.account_id, req.role_name);
@@ -78,7 +79,7 @@ pub async fn assume(
         .assume_role()
         .role_arn(&role_arn)
         .role_session_name(session_name(req.control, req.finding_id))
-        .set_policy(grants.session_policy())
+        .set_policy(req.policy.map(str::to_owned))
         .duration_seconds(req.duration_secs)
         .send()
         .await
@@ -121,11 +122,20 @@ mod tests {
 
     #[tokio::test]
     async fn assume_role_carries_the_session_policy_of_exactly_the_grants() {
-        let grants = Grants::new([
+        let grants = crate::Grants::new([
             "ec2.describe-security-group-rules",
             "ec2.revoke-security-group-ingress",
         ])
         .unwrap();
+        let finding = hubfix_finding::Finding::from_value(serde_json::json!({
+            "Id": "f-1", "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/securityhub",
+            "GeneratorId": "g", "AwsAccountId": "222222222222", "Region": "eu-west-1",
+            "Resources": [{"Type": "AwsEc2SecurityGroup", "Id": "sg-1"}],
+        }))
+        .unwrap();
+        let policy = grants
+            .session_policy(&crate::Scope::of(&finding, "hubfix-"))
+            .unwrap();
         let rule = mock!(aws_sdk_sts::Client::assume_role)
             .match_requests(|req| {
                 let policy: serde_json::Value =
@@ -134,12 +144,13 @@ mod tests {
                     && req
                         .role_session_name()
                         .is_some_and(|n| n.starts_with("hubfix-EC2.53-"))
-                    && policy["Statement"][0]["Action"]
+                    && policy["Statement"]
                         == serde_json::json!([
-                            "ec2:DescribeSecurityGroupRules",
-                            "ec2:RevokeSecurityGroupIngress"
+                            {"Effect": "Allow", "Action": ["ec2:DescribeSecurityGroupRules"],
+                             "Resource": "*"},
+                            {"Effect": "Allow", "Action": ["ec2:RevokeSecurityGroupIngress"],
+                             "Resource": ["arn:aws:ec2:eu-west-1:222222222222:security-group/sg-1"]},
                         ])
-                    && policy["Statement"].as_array().map(Vec::len) == Some(1)
             })
             .then_output(|| {
                 AssumeRoleOutput::builder()
@@ -167,11 +178,16 @@ mod tests {
             control: "EC2.53",
             finding_id: "f-1",
             duration_secs: 900,
+            policy: Some(&policy),
         };
-        let clients = assume(&base, &sts, &grants, &request).await.unwrap();
+        let clients = assume(&base, &sts, &request).await.unwrap();
         assert_eq!(rule.num_calls(), 1);
         assert_eq!(
-            clients.ec2.config().region().map(|r| r.as_ref()),
+            clients
+                .client(aws_sdk_ec2::Client::new)
+                .config()
+                .region()
+                .map(|r| r.as_ref()),
             Some("eu-west-1")
         );
     }

@@ -31,6 +31,19 @@ pub enum LoadError {
     /// failed.
     #[error("plugin does not implement the hubfix:plugin/control world: {0}")]
     WrongWorld(String),
+    /// The registry's active version is not the one the policy names. Not retryable:
+    /// publish or activate that version, or change the policy.
+    #[error(
+        "plugin `{plugin}`: the policy expects version {expected}, but the registry's active version is {active}"
+    )]
+    Version {
+        /// The plugin.
+        plugin: String,
+        /// The version the policy names.
+        expected: String,
+        /// The registry's active version.
+        active: String,
+    },
     /// The registry index names no such plugin. Not retryable: publish it first.
     #[error("plugin `{0}` is not in the registry")]
     UnknownPlugin(String),
@@ -57,4 +70,7 @@ pub enum SetupError {
     /// wasmtime refused the engine configuration or the linker could not be built.
     #[error("cannot set up the WebAssembly engine: {0}")]
     Engine(String),
+    /// A host setting is invalid.
+    #[error("invalid host configuration: {0}")]
+    Config(String),
 }

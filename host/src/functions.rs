@@ -1,122 +1,18 @@
-//! The host functions a plugin can be granted, in one table.
-//!
-//! A grant names a WIT function as `service.function` (`ec2.revoke-security-group-ingress`).
-//! The table says which IAM action each one needs (the AssumeRole session policy is built
-//! from it) and whether it mutates, and on what, so every call can be scoped.
+//! Grants, and the AssumeRole session policy derived from them, over the contract's one
+//! table of host functions (`hubfix-contract`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// What a mutating host function acts on, for the scope check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// A read: allowed anywhere in the finding's account and region.
-    Read,
-    /// A mutating call on one resource of this ASFF type; the finding must name it.
-    Resource(&'static str),
-    /// A mutating account-level setting; the finding must name its own account
-    /// (`AwsAccount`).
-    Account,
-}
+pub use hubfix_contract::{
+    FUNCTIONS as HOST_FUNCTIONS, HostFunction, IamAction, On, Target, lookup,
+};
 
-/// One host function of the plugin contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostFunction {
-    /// The grant name, `service.function`, as `hubfix check` lists it.
-    pub name: &'static str,
-    /// The AWS operation it performs, e.g. `RevokeSecurityGroupIngress`.
-    pub operation: &'static str,
-    /// The IAM action behind it, e.g. `ec2:RevokeSecurityGroupIngress`.
-    pub iam_action: &'static str,
-    /// What it mutates, if anything.
-    pub target: Target,
-}
+use crate::scope::Scope;
 
-impl HostFunction {
-    /// The service part of the name (`ec2`).
-    pub fn service(&self) -> &'static str {
-        self.name.split_once('.').map_or(self.name, |(s, _)| s)
-    }
-
-    /// Whether the function changes anything in AWS.
-    pub fn is_mutating(&self) -> bool {
-        self.target != Target::Read
-    }
-}
-
-const fn f(
-    name: &'static str,
-    operation: &'static str,
-    iam_action: &'static str,
-    target: Target,
-) -> HostFunction {
-    HostFunction {
-        name,
-        operation,
-        iam_action,
-        target,
-    }
-}
-
-const SG: Target = Target::Resource("AwsEc2SecurityGroup");
-
-/// Every AWS host function, in WIT order. Keep in step with `wit/*.wit`: a test checks
-/// that each WIT function of an AWS interface is here and vice versa.
-pub const HOST_FUNCTIONS: &[HostFunction] = &[
-    f(
-        "iam.get-account-password-policy",
-        "GetAccountPasswordPolicy",
-        "iam:GetAccountPasswordPolicy",
-        Target::Read,
-    ),
-    f(
-        "iam.update-account-password-policy",
-        "UpdateAccountPasswordPolicy",
-        "iam:UpdateAccountPasswordPolicy",
-        Target::Account,
-    ),
-    f(
-        "ec2.describe-security-groups",
-        "DescribeSecurityGroups",
-        "ec2:DescribeSecurityGroups",
-        Target::Read,
-    ),
-    f(
-        "ec2.describe-security-group-rules",
-        "DescribeSecurityGroupRules",
-        "ec2:DescribeSecurityGroupRules",
-        Target::Read,
-    ),
-    f(
-        "ec2.revoke-security-group-ingress",
-        "RevokeSecurityGroupIngress",
-        "ec2:RevokeSecurityGroupIngress",
-        SG,
-    ),
-    f(
-        "ec2.revoke-security-group-egress",
-        "RevokeSecurityGroupEgress",
-        "ec2:RevokeSecurityGroupEgress",
-        SG,
-    ),
-    f(
-        "ec2.get-ebs-encryption-by-default",
-        "GetEbsEncryptionByDefault",
-        "ec2:GetEbsEncryptionByDefault",
-        Target::Read,
-    ),
-    f(
-        "ec2.enable-ebs-encryption-by-default",
-        "EnableEbsEncryptionByDefault",
-        "ec2:EnableEbsEncryptionByDefault",
-        Target::Account,
-    ),
-];
-
-/// Looks a host function up by its grant name.
-pub fn lookup(name: &str) -> Option<&'static HostFunction> {
-    HOST_FUNCTIONS.iter().find(|f| f.name == name)
-}
+/// The most characters AWS accepts for an inline session policy (`PackedPolicyTooLarge`
+/// is answered after packing; the plaintext limit is 2,048 characters).
+pub const MAX_SESSION_POLICY: usize = 2048;
 
 /// The functions a plugin was granted. Deny by default: an empty set grants nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,7 +23,7 @@ pub struct Grants {
 /// A grant that names no host function.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown grant `{0}` (grants are written `service.function`, e.g. `ec2.revoke-security-group-ingress`; `hubfix check` lists a plugin's)"
+    "unknown grant `{0}` (grants are written `service.function`, e.g. `ec2.revoke-security-group-ingress`; `hubfix functions` lists them)"
 )]
 pub struct UnknownGrant(pub String);
 
@@ -159,27 +55,30 @@ impl Grants {
 
     /// The IAM actions behind the granted functions, sorted and deduplicated.
     pub fn iam_actions(&self) -> Vec<&'static str> {
-        let actions: BTreeSet<_> = self.functions().map(|f| f.iam_action).collect();
+        let actions: BTreeSet<_> = self
+            .functions()
+            .flat_map(|f| f.iam_actions.iter().map(|a| a.name))
+            .collect();
         actions.into_iter().collect()
     }
 
-    /// The AssumeRole session policy: allows exactly the granted functions' actions.
-    /// `None` when nothing is granted (the caller then needs no AWS session at all).
-    pub fn session_policy(&self) -> Option<String> {
-        let actions = self.iam_actions();
-        if actions.is_empty() {
-            return None;
-        }
-        let policy = serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "HubfixGrantedFunctions",
-                "Effect": "Allow",
-                "Action": actions,
-                "Resource": "*",
-            }],
-        });
-        Some(policy.to_string())
+    /// The AssumeRole session policy of one remediation: exactly the granted functions'
+    /// IAM actions, each narrowed as far as AWS allows:
+    ///
+    /// - actions without resource-level permissions: `Resource: "*"`;
+    /// - actions on a function's target: the ARNs of the finding's resources of that type,
+    ///   plus `<prefix>*` names when a granted function creates that type;
+    /// - actions of a `create` function: the `<prefix>*` names in the finding's account
+    ///   and region;
+    /// - actions of reads on a resource type: every resource of it in the account.
+    ///
+    /// An action with no resource left (the finding names none of its type) is left out.
+    /// When the exact ARNs would make the policy longer than AWS accepts, each type falls
+    /// back to all of its resources in the finding's account and region. `None` when
+    /// nothing is granted (the caller then needs no AWS session at all).
+    pub fn session_policy(&self, scope: &Scope) -> Option<String> {
+        let functions: Vec<&HostFunction> = self.functions().collect();
+        session_policy_of(&functions, scope)
     }
 
     /// Whether nothing is granted.
@@ -195,59 +94,228 @@ impl fmt::Display for Grants {
     }
 }
 
+/// [`Grants::session_policy`] for an explicit list of functions.
+pub(crate) fn session_policy_of(functions: &[&HostFunction], scope: &Scope) -> Option<String> {
+    if functions.is_empty() {
+        return None;
+    }
+    let exact = policy_document(functions, scope, false);
+    if exact.len() <= MAX_SESSION_POLICY {
+        return Some(exact);
+    }
+    Some(policy_document(functions, scope, true))
+}
+
+fn policy_document(functions: &[&HostFunction], scope: &Scope, coarse: bool) -> String {
+    let mut unscoped: BTreeSet<&str> = BTreeSet::new();
+    let mut scoped: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for f in functions {
+        for action in f.iam_actions {
+            match resources_of(functions, f, action, scope, coarse) {
+                None => {
+                    unscoped.insert(action.name);
+                }
+                Some(arns) => scoped.entry(action.name).or_default().extend(arns),
+            }
+        }
+    }
+    // An action that one function needs on every resource is allowed on every resource.
+    scoped.retain(|action, arns| !unscoped.contains(action) && !arns.is_empty());
+
+    // One statement per distinct resource set, in a stable order.
+    let mut statements = Vec::new();
+    if !unscoped.is_empty() {
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": unscoped,
+            "Resource": "*",
+        }));
+    }
+    let mut by_resources: BTreeMap<Vec<String>, Vec<&str>> = BTreeMap::new();
+    for (action, arns) in scoped {
+        by_resources
+            .entry(arns.into_iter().collect())
+            .or_default()
+            .push(action);
+    }
+    for (arns, actions) in by_resources {
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": arns,
+        }));
+    }
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// The resources `action` of `f` may act on, or `None` for `Resource: "*"`.
+fn resources_of(
+    functions: &[&HostFunction],
+    f: &HostFunction,
+    action: &IamAction,
+    scope: &Scope,
+    coarse: bool,
+) -> Option<Vec<String>> {
+    let ty = match (action.on, f.target) {
+        (On::Any, _) => return None,
+        (On::Target, Target::Create(t)) => return Some(vec![scope.created_arn_pattern(&t)]),
+        (On::Target, Target::Resource(t)) | (On::Type(t), _) => t,
+        (On::Target, Target::Read | Target::Account) => return None,
+    };
+    if f.target == Target::Read || coarse {
+        return Some(vec![scope.all_of(&ty)]);
+    }
+    let mut arns = scope.arns_of(&ty);
+    let creates = functions
+        .iter()
+        .any(|g| matches!(g.target, Target::Create(t) if t == ty));
+    if creates {
+        arns.push(scope.created_arn_pattern(&ty));
+    }
+    Some(arns)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hubfix_contract::{S3_BUCKET, SECURITY_GROUP};
+    use hubfix_finding::Finding;
+    use serde_json::{Value, json};
+
+    fn scope(resources: Value) -> Scope {
+        let finding = Finding::from_value(json!({
+            "Id": "f", "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/securityhub",
+            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "eu-west-1",
+            "Resources": resources,
+        }))
+        .unwrap();
+        Scope::of(&finding, "hubfix-")
+    }
+
+    /// A finding about the account only.
+    fn account() -> Value {
+        json!([{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}])
+    }
+
+    fn policy(grants: &Grants, scope: &Scope) -> Value {
+        serde_json::from_str(&grants.session_policy(scope).unwrap()).unwrap()
+    }
 
     #[test]
-    fn grants_refuse_unknown_names_and_build_the_session_policy() {
+    fn grants_refuse_unknown_names() {
         assert_eq!(
             Grants::new(["ec2.delete-vpc"]).unwrap_err(),
             UnknownGrant("ec2.delete-vpc".into())
         );
+        let grants = Grants::new([" ec2.revoke-security-group-ingress "]).unwrap();
+        assert!(grants.contains("ec2.revoke-security-group-ingress"));
+        assert!(!grants.contains("ec2.revoke-security-group-egress"));
+        assert_eq!(Grants::default().session_policy(&scope(account())), None);
+    }
+
+    #[test]
+    fn a_resource_level_function_is_narrowed_to_the_findings_resources() {
         let grants = Grants::new([
             "ec2.revoke-security-group-ingress",
             "ec2.describe-security-group-rules",
         ])
         .unwrap();
-        assert!(grants.contains("ec2.revoke-security-group-ingress"));
-        assert!(!grants.contains("ec2.revoke-security-group-egress"));
-        let policy: serde_json::Value =
-            serde_json::from_str(&grants.session_policy().unwrap()).unwrap();
+        let scope = scope(json!([
+            {"Type": "AwsEc2SecurityGroup", "Id": "arn:aws:ec2:eu-west-1:111111111111:security-group/sg-1"},
+            {"Type": "AwsEc2SecurityGroup", "Id": "sg-2"},
+            // Another account's group is never allowed, whatever the finding says.
+            {"Type": "AwsEc2SecurityGroup", "Id": "arn:aws:ec2:eu-west-1:999999999999:security-group/sg-3"},
+            {"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::other"},
+        ]));
         assert_eq!(
-            policy["Statement"][0]["Action"],
-            serde_json::json!([
-                "ec2:DescribeSecurityGroupRules",
-                "ec2:RevokeSecurityGroupIngress"
+            policy(&grants, &scope)["Statement"],
+            json!([
+                {"Effect": "Allow", "Action": ["ec2:DescribeSecurityGroupRules"], "Resource": "*"},
+                {"Effect": "Allow", "Action": ["ec2:RevokeSecurityGroupIngress"], "Resource": [
+                    "arn:aws:ec2:eu-west-1:111111111111:security-group/sg-1",
+                    "arn:aws:ec2:eu-west-1:111111111111:security-group/sg-2",
+                ]},
             ])
         );
-        assert_eq!(Grants::default().session_policy(), None);
+        // A finding naming no group leaves the mutating action out entirely.
+        let none = policy(&grants, &self::scope(account()));
+        assert_eq!(none["Statement"].as_array().map(Vec::len), Some(1));
     }
 
     #[test]
-    fn the_table_matches_the_wit_interfaces() {
-        let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
-        let mut in_wit = BTreeSet::new();
-        for service in ["iam", "ec2"] {
-            let text = std::fs::read_to_string(wit.join(format!("{service}.wit"))).unwrap();
-            for line in text.lines() {
-                if let Some((name, _)) = line.trim().split_once(": func(") {
-                    in_wit.insert(format!("{service}.{name}"));
-                }
-            }
-        }
-        let in_table: BTreeSet<String> = HOST_FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
-        assert_eq!(in_wit, in_table);
+    fn an_account_level_function_cannot_be_narrowed() {
+        let grants = Grants::new([
+            "iam.get-account-password-policy",
+            "iam.update-account-password-policy",
+            "s3control.put-public-access-block",
+        ])
+        .unwrap();
+        let scope = scope(json!([{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}]));
+        assert_eq!(
+            policy(&grants, &scope)["Statement"],
+            json!([{"Effect": "Allow", "Action": [
+                "iam:GetAccountPasswordPolicy",
+                "iam:UpdateAccountPasswordPolicy",
+                "s3:PutAccountPublicAccessBlock",
+            ], "Resource": "*"}])
+        );
+    }
+
+    const CREATE_BUCKET: HostFunction = HostFunction {
+        name: "s3.create-bucket",
+        operation: "CreateBucket",
+        iam_actions: &[IamAction {
+            name: "s3:CreateBucket",
+            on: On::Target,
+        }],
+        target: Target::Create(S3_BUCKET),
+    };
+    const PUT_BUCKET_POLICY: HostFunction = HostFunction {
+        name: "s3.put-bucket-policy",
+        operation: "PutBucketPolicy",
+        iam_actions: &[IamAction {
+            name: "s3:PutBucketPolicy",
+            on: On::Target,
+        }],
+        target: Target::Resource(S3_BUCKET),
+    };
+
+    #[test]
+    fn a_create_function_is_narrowed_to_the_prefix_and_lets_its_type_be_configured() {
+        let scope = scope(json!([{"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::logs"}]));
+        let doc = |functions: &[&HostFunction]| -> Value {
+            serde_json::from_str(&session_policy_of(functions, &scope).unwrap()).unwrap()
+        };
+        assert_eq!(
+            doc(&[&CREATE_BUCKET, &PUT_BUCKET_POLICY])["Statement"],
+            json!([
+                {"Effect": "Allow", "Action": ["s3:CreateBucket"],
+                 "Resource": ["arn:aws:s3:::hubfix-*"]},
+                {"Effect": "Allow", "Action": ["s3:PutBucketPolicy"],
+                 "Resource": ["arn:aws:s3:::hubfix-*", "arn:aws:s3:::logs"]},
+            ])
+        );
+        // Without the create function, only the finding's bucket may be configured.
+        assert_eq!(
+            doc(&[&PUT_BUCKET_POLICY])["Statement"],
+            json!([{"Effect": "Allow", "Action": ["s3:PutBucketPolicy"],
+                    "Resource": ["arn:aws:s3:::logs"]}])
+        );
     }
 
     #[test]
-    fn every_function_is_named_service_dot_function_and_unique() {
-        let mut seen = BTreeSet::new();
-        for f in HOST_FUNCTIONS {
-            assert!(seen.insert(f.name), "duplicate {}", f.name);
-            let (service, _) = f.name.split_once('.').unwrap();
-            assert_eq!(f.iam_action.split_once(':').unwrap().0, service);
-            assert!(f.iam_action.ends_with(f.operation));
-        }
+    fn a_policy_too_long_for_aws_falls_back_to_the_account() {
+        let groups: Vec<Value> = (0..40)
+            .map(|i| json!({"Type": "AwsEc2SecurityGroup", "Id": format!("sg-{i:017x}")}))
+            .collect();
+        let scope = scope(Value::Array(groups));
+        let grants = Grants::new(["ec2.revoke-security-group-ingress"]).unwrap();
+        let text = grants.session_policy(&scope).unwrap();
+        assert!(text.len() <= MAX_SESSION_POLICY, "{}", text.len());
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            doc["Statement"][0]["Resource"],
+            json!([SECURITY_GROUP.arn_of("aws", "eu-west-1", "111111111111", "*")])
+        );
     }
 }

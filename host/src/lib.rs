@@ -34,13 +34,17 @@ mod outcome;
 mod publish;
 mod runtime;
 mod scope;
+mod sdk;
 
 pub use aws::{AwsClients, LimitExceeded};
 pub use credentials::{CredentialsError, role_arn, session_name};
 pub use error::{LoadError, SetupError};
-pub use functions::{Grants, HOST_FUNCTIONS, HostFunction, Target, UnknownGrant};
-pub use loader::{Loader, LoaderConfig, Source};
+pub use functions::{
+    Grants, HOST_FUNCTIONS, HostFunction, MAX_SESSION_POLICY, Target, UnknownGrant, lookup,
+};
+pub use loader::{LoadedFrom, Loader, LoaderConfig};
 pub use outcome::{AwsCall, CallResult, Failure, LogLine, Outcome, PluginRef, Status};
 pub use publish::{PublishError, publish};
 pub use runtime::{HostConfig, Imports, Mode, Plugin, Request, Runtime, sha256_hex};
-pub use scope::Scope;
+pub use scope::{DEFAULT_CREATE_PREFIX, Scope};
+pub use sdk::{LoopbackNames, http_client, load_aws_config};

@@ -17,6 +17,7 @@ use wasmtime::component::Component;
 
 use crate::error::LoadError;
 use crate::functions::Grants;
+use crate::outcome::PluginRef;
 use crate::runtime::{Plugin, Runtime};
 
 /// How the loader reaches and caches plugins.
@@ -41,7 +42,7 @@ impl Default for LoaderConfig {
 
 /// Where a plugin came from, for metrics and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub enum LoadedFrom {
     /// Already prepared in memory.
     Memory,
     /// Deserialized from the local compiled-code cache.
@@ -98,21 +99,52 @@ impl Loader {
         runtime: &Runtime,
         name: &str,
         grants: &Grants,
-    ) -> Result<(Arc<Plugin>, Source), LoadError> {
-        self.plugin_pinned(runtime, name, None, grants).await
+    ) -> Result<(Arc<Plugin>, LoadedFrom), LoadError> {
+        let pinned = self.active(name).await?;
+        self.load_active(runtime, pinned, grants).await
     }
 
-    /// Like [`Loader::plugin`], and when the policy pins a digest too, the registry's
-    /// active version must have exactly that digest (else `Integrity`, naming both).
+    /// Like [`Loader::plugin`] for the plugin the policy names: the registry's active
+    /// version must be the policy's `version` (else `Version`, naming both), and when the
+    /// policy pins a digest too, it must have exactly that digest (else `Integrity`).
     pub async fn plugin_pinned(
         &self,
         runtime: &Runtime,
-        name: &str,
-        policy_sha256: Option<&str>,
+        expected: &PluginRef,
         grants: &Grants,
-    ) -> Result<(Arc<Plugin>, Source), LoadError> {
+    ) -> Result<(Arc<Plugin>, LoadedFrom), LoadError> {
+        self.plugin_expecting(
+            runtime,
+            &expected.name,
+            Some(&expected.version),
+            expected.sha256.as_deref(),
+            grants,
+        )
+        .await
+    }
+
+    /// [`Loader::plugin`] with the checks of [`Loader::plugin_pinned`] for whichever of
+    /// version and digest are given (`hubfix run --registry` without a policy gives
+    /// neither).
+    pub async fn plugin_expecting(
+        &self,
+        runtime: &Runtime,
+        name: &str,
+        version: Option<&str>,
+        sha256: Option<&str>,
+        grants: &Grants,
+    ) -> Result<(Arc<Plugin>, LoadedFrom), LoadError> {
         let pinned = self.active(name).await?;
-        if let Some(expected) = policy_sha256
+        if let Some(expected) = version
+            && pinned.version != expected
+        {
+            return Err(LoadError::Version {
+                plugin: name.to_owned(),
+                expected: expected.to_owned(),
+                active: pinned.version,
+            });
+        }
+        if let Some(expected) = sha256
             && !expected.eq_ignore_ascii_case(&pinned.sha256)
         {
             return Err(LoadError::Integrity {
@@ -120,9 +152,18 @@ impl Loader {
                 actual: pinned.sha256,
             });
         }
+        self.load_active(runtime, pinned, grants).await
+    }
+
+    async fn load_active(
+        &self,
+        runtime: &Runtime,
+        pinned: Pinned,
+        grants: &Grants,
+    ) -> Result<(Arc<Plugin>, LoadedFrom), LoadError> {
         let key = (pinned.sha256.clone(), grants.to_string());
         if let Some(plugin) = self.plugins.lock().await.get(&key) {
-            return Ok((plugin.clone(), Source::Memory));
+            return Ok((plugin.clone(), LoadedFrom::Memory));
         }
         let (component, source) = self.component(runtime, &pinned).await?;
         let plugin = Arc::new(
@@ -169,9 +210,9 @@ impl Loader {
         &self,
         runtime: &Runtime,
         pinned: &Pinned,
-    ) -> Result<(Component, Source), LoadError> {
+    ) -> Result<(Component, LoadedFrom), LoadError> {
         if let Some(component) = self.components.lock().await.get(&pinned.sha256) {
-            return Ok((component.clone(), Source::Memory));
+            return Ok((component.clone(), LoadedFrom::Memory));
         }
         let cached = self.cache_path(runtime, &pinned.sha256);
         if let Some(path) = &cached
@@ -181,7 +222,7 @@ impl Loader {
                 .lock()
                 .await
                 .insert(pinned.sha256.clone(), component.clone());
-            return Ok((component, Source::Disk));
+            return Ok((component, LoadedFrom::Disk));
         }
         let bytes = self.registry.fetch(pinned).await?;
         let component = runtime.compile(&bytes)?;
@@ -192,7 +233,7 @@ impl Loader {
             .lock()
             .await
             .insert(pinned.sha256.clone(), component.clone());
-        Ok((component, Source::Fetched))
+        Ok((component, LoadedFrom::Fetched))
     }
 
     /// `<cache_dir>/<sha256>-<engine hash>.cwasm`: the engine's compatibility hash keeps

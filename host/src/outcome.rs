@@ -88,16 +88,8 @@ pub struct AwsCall {
     pub duration_ms: f64,
 }
 
-/// The plugin that ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PluginRef {
-    /// Name the plugin declares in `describe()`.
-    pub name: String,
-    /// Version the plugin declares.
-    pub version: String,
-    /// sha256 of the component bytes, lowercase hex.
-    pub sha256: String,
-}
+/// The plugin that ran: its name and version, and the sha256 of the bytes that ran.
+pub use hubfix_contract::PluginRef;
 
 /// A line the plugin logged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

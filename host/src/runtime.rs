@@ -6,7 +6,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use hubfix_finding::Finding;
-use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable, types::ComponentItem};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
@@ -19,6 +18,7 @@ use crate::aws::{LimitExceeded, PluginCtx, Session, SessionFactory};
 use crate::bindings::{self, Control, ControlPre};
 use crate::error::{LoadError, SetupError};
 use crate::functions::{self, Grants};
+
 use crate::outcome::{Failure, LogLine, Outcome, PluginRef, Status};
 use crate::scope::Scope;
 
@@ -73,6 +73,10 @@ pub struct HostConfig {
     /// are reserved up front and reused, with copy-on-write memory images); `0` uses
     /// on-demand allocation instead.
     pub pool_size: u32,
+    /// Names of resources plugins may create must start with this (the `create` scope);
+    /// lowercase letters, digits and `-`, 1 to 32 characters. Empty: nothing may be
+    /// created.
+    pub create_prefix: String,
 }
 
 impl Default for HostConfig {
@@ -84,18 +88,14 @@ impl Default for HostConfig {
             max_calls: 200,
             session_duration_secs: 900,
             pool_size: 16,
+            create_prefix: crate::scope::DEFAULT_CREATE_PREFIX.into(),
         }
     }
 }
 
-/// `apply` makes mutating calls; `plan` records them without making them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Make the changes.
-    Apply,
-    /// Only record what would change.
-    Plan,
-}
+/// `apply` makes mutating calls; `plan` records them without making them: the contract's
+/// `mode` (WIT `types.mode`), the one type the host, its callers and plugins share.
+pub use crate::bindings::types::Mode;
 
 /// One remediation to run.
 #[derive(Debug, Clone)]
@@ -266,6 +266,16 @@ impl Runtime {
     /// (credentials that may assume the remediation role; the endpoint, e.g. the
     /// emulator's through `AWS_ENDPOINT_URL`).
     pub fn new(config: HostConfig, aws: aws_config::SdkConfig) -> Result<Self, SetupError> {
+        let prefix = &config.create_prefix;
+        if prefix.len() > 32
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(SetupError::Config(format!(
+                "create prefix `{prefix}`: use at most 32 lowercase letters, digits and `-`"
+            )));
+        }
         let mut wasm = Config::new();
         wasm.wasm_component_model(true)
             .epoch_interruption(true)
@@ -365,7 +375,7 @@ impl Runtime {
         let mut store = self.store(PluginCtx::new(
             Scope::empty(),
             Arc::new(Grants::default()),
-            bindings::types::Mode::Plan,
+            Mode::Plan,
             Session::None,
             0,
         ));
@@ -384,7 +394,7 @@ impl Runtime {
             info: PluginRef {
                 name: info.name,
                 version: info.version,
-                sha256,
+                sha256: Some(sha256),
             },
             controls: info.controls,
         })
@@ -413,15 +423,13 @@ impl Runtime {
             duration_ms: 0.0,
         };
 
-        let mode = match request.mode {
-            Mode::Apply => bindings::types::Mode::Apply,
-            Mode::Plan => bindings::types::Mode::Plan,
-        };
+        let mode = request.mode;
+        let scope = Scope::of(finding, &self.config.create_prefix);
         let ctx = PluginCtx::new(
-            Scope::of(finding),
+            scope.clone(),
             plugin.grants.clone(),
             mode,
-            self.session(plugin, request),
+            self.session(plugin, request, &scope),
             self.config.max_calls,
         );
         let mut store = self.store(ctx);
@@ -500,7 +508,7 @@ impl Runtime {
             control = %outcome.control,
             plugin = %outcome.plugin.name,
             version = %outcome.plugin.version,
-            sha256 = %outcome.plugin.sha256,
+            sha256 = %outcome.plugin.digest(),
             status = outcome.status.as_str(),
             calls = outcome.calls.len(),
             duration_ms = outcome.duration_ms,
@@ -511,7 +519,7 @@ impl Runtime {
 
     /// How the remediation reaches AWS: the role is assumed on the plugin's first AWS
     /// call; nothing granted means no session at all.
-    fn session(&self, plugin: &Plugin, request: &Request) -> Session {
+    fn session(&self, plugin: &Plugin, request: &Request, scope: &Scope) -> Session {
         if plugin.grants.is_empty() {
             return Session::None;
         }
@@ -519,7 +527,7 @@ impl Runtime {
         Session::Lazy(Box::new(SessionFactory {
             base: self.aws.clone(),
             sts: self.sts.clone(),
-            grants: plugin.grants.clone(),
+            policy: plugin.grants.session_policy(scope),
             partition: f.partition.clone(),
             account_id: f.account_id.clone(),
             region: f.region.clone(),
@@ -694,7 +702,4 @@ fn to_wit(finding: &Finding, control: &str) -> bindings::types::Finding {
     }
 }
 
-/// Lowercase hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use hubfix_contract::sha256_hex;

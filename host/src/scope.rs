@@ -1,23 +1,37 @@
-//! What a remediation may touch: the finding's account, region and named resources.
+//! What a remediation may touch: the finding's account, region and named resources, and
+//! what the remediation itself created under the configured name prefix.
 
+use hubfix_contract::{ResourceType, short_id};
 use hubfix_finding::Finding;
 
 use crate::functions::{HostFunction, Target};
 
+/// The default prefix of resources a plugin may create (`HostConfig::create_prefix`).
+pub const DEFAULT_CREATE_PREFIX: &str = "hubfix-";
+
+/// One resource in scope: `(ASFF type, full id, short id)`.
+type Named = (String, String, String);
+
 /// The reach of one remediation, derived from its finding.
 #[derive(Debug, Clone)]
 pub struct Scope {
+    partition: String,
     account_id: String,
     region: String,
     names_account: bool,
-    /// `(ASFF type, full id, short id)` of each resource the finding names.
-    resources: Vec<(String, String, String)>,
+    /// Each resource the finding names.
+    resources: Vec<Named>,
+    /// Names a created resource must start with.
+    create_prefix: String,
+    /// What this remediation created (or, in plan mode, would have created).
+    created: Vec<Named>,
 }
 
 impl Scope {
-    /// The scope of a finding.
-    pub fn of(finding: &Finding) -> Self {
+    /// The scope of a finding; plugins may create resources named `create_prefix…`.
+    pub fn of(finding: &Finding, create_prefix: &str) -> Self {
         Self {
+            partition: finding.partition.clone(),
             account_id: finding.account_id.clone(),
             region: finding.region.clone(),
             names_account: finding.names_account(),
@@ -28,20 +42,25 @@ impl Scope {
                     (
                         r.resource_type.clone(),
                         r.id.clone(),
-                        r.short_id().to_owned(),
+                        short_id(&r.id).to_owned(),
                     )
                 })
                 .collect(),
+            create_prefix: create_prefix.to_owned(),
+            created: Vec::new(),
         }
     }
 
     /// A scope that allows no mutating call (used while a plugin describes itself).
     pub fn empty() -> Self {
         Self {
+            partition: String::new(),
             account_id: String::new(),
             region: String::new(),
             names_account: false,
             resources: Vec::new(),
+            create_prefix: String::new(),
+            created: Vec::new(),
         }
     }
 
@@ -55,9 +74,10 @@ impl Scope {
         &self.region
     }
 
-    /// Checks a call of `function` on `resource` (the id the plugin passed, if the
-    /// function takes one). Reads are always in scope; mutating calls must name a
-    /// resource of the finding, or the finding must be about the account.
+    /// Checks a call of `function` on `resource` (the id or, for creates, the name the
+    /// plugin passed, if the function takes one). Reads are always in scope; mutating
+    /// calls must name a resource of the finding or one this remediation created, or the
+    /// finding must be about the account; creates must use the prefix.
     pub fn check(&self, function: &HostFunction, resource: Option<&str>) -> Result<(), String> {
         match function.target {
             Target::Read => Ok(()),
@@ -66,31 +86,99 @@ impl Scope {
                 "{} changes an account-wide setting, but the finding does not name account {}",
                 function.name, self.account_id
             )),
-            Target::Resource(resource_type) => {
+            Target::Create(ty) => {
+                let Some(name) = resource else {
+                    return Err(format!(
+                        "{} needs the name of what it creates",
+                        function.name
+                    ));
+                };
+                if self.create_prefix.is_empty()
+                    || name.len() <= self.create_prefix.len()
+                    || !name.starts_with(&self.create_prefix)
+                {
+                    return Err(format!(
+                        "{} may create only {} named `{}…` (not `{name}`)",
+                        function.name, ty.asff, self.create_prefix
+                    ));
+                }
+                Ok(())
+            }
+            Target::Resource(ty) => {
                 let Some(id) = resource else {
                     return Err(format!("{} needs a resource id", function.name));
                 };
-                let named = self
-                    .resources
-                    .iter()
-                    .any(|(ty, full, short)| ty == resource_type && (id == full || id == short));
-                if named {
+                let matches =
+                    |(t, full, short): &Named| t == ty.asff && (id == full || id == short);
+                if self.resources.iter().any(matches) || self.created.iter().any(matches) {
                     Ok(())
                 } else {
                     Err(format!(
-                        "{} on {id}: the finding names no {resource_type} with that id",
-                        function.name
+                        "{} on {id}: the finding names no {} with that id, and this remediation created none",
+                        function.name, ty.asff
                     ))
                 }
             }
         }
+    }
+
+    /// Records that `function` created `name` (after the scope check let it), so the
+    /// rest of the remediation may configure it.
+    pub fn created(&mut self, function: &HostFunction, name: &str) {
+        if let Target::Create(ty) = function.target {
+            let arn = ty.arn_of(&self.partition, &self.region, &self.account_id, name);
+            self.created
+                .push((ty.asff.to_owned(), arn, name.to_owned()));
+        }
+    }
+
+    /// The ARNs of the finding's resources of type `ty` in the finding's partition and
+    /// account: ARNs as given (those naming another partition or account are left out),
+    /// short ids completed from the type's ARN template.
+    pub fn arns_of(&self, ty: &ResourceType) -> Vec<String> {
+        let mut arns: Vec<String> = self
+            .resources
+            .iter()
+            .filter(|(t, _, _)| t == ty.asff)
+            .filter_map(|(_, full, short)| {
+                if !full.starts_with("arn:") {
+                    return Some(ty.arn_of(&self.partition, &self.region, &self.account_id, short));
+                }
+                let mut parts = full.splitn(6, ':');
+                let (_, partition, _, _, account) = (
+                    parts.next(),
+                    parts.next()?,
+                    parts.next()?,
+                    parts.next()?,
+                    parts.next()?,
+                );
+                let own = partition == self.partition
+                    && (account == self.account_id || account.is_empty());
+                own.then(|| full.clone())
+            })
+            .collect();
+        arns.sort();
+        arns.dedup();
+        arns
+    }
+
+    /// Every resource of type `ty` in the finding's account and region.
+    pub fn all_of(&self, ty: &ResourceType) -> String {
+        ty.arn_of(&self.partition, &self.region, &self.account_id, "*")
+    }
+
+    /// The resources of type `ty` this remediation may create: `<prefix>*`.
+    pub fn created_arn_pattern(&self, ty: &ResourceType) -> String {
+        let pattern = format!("{}*", self.create_prefix);
+        ty.arn_of(&self.partition, &self.region, &self.account_id, &pattern)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::functions::lookup;
+    use crate::functions::{IamAction, On, lookup};
+    use hubfix_contract::S3_BUCKET;
     use serde_json::json;
 
     fn finding(resources: serde_json::Value) -> Finding {
@@ -104,10 +192,13 @@ mod tests {
 
     #[test]
     fn mutating_calls_need_a_named_resource_of_the_right_type() {
-        let scope = Scope::of(&finding(json!([{
-            "Type": "AwsEc2SecurityGroup",
-            "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1"
-        }])));
+        let scope = Scope::of(
+            &finding(json!([{
+                "Type": "AwsEc2SecurityGroup",
+                "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1"
+            }])),
+            DEFAULT_CREATE_PREFIX,
+        );
         let revoke = lookup("ec2.revoke-security-group-ingress").unwrap();
         assert!(scope.check(revoke, Some("sg-1")).is_ok());
         assert!(
@@ -128,14 +219,86 @@ mod tests {
 
     #[test]
     fn account_level_calls_need_the_finding_to_name_its_own_account() {
-        let own = Scope::of(&finding(
-            json!([{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}]),
-        ));
-        let other = Scope::of(&finding(
-            json!([{"Type": "AwsAccount", "Id": "AWS::::Account:999999999999"}]),
-        ));
+        let own = Scope::of(
+            &finding(json!([{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}])),
+            DEFAULT_CREATE_PREFIX,
+        );
+        let other = Scope::of(
+            &finding(json!([{"Type": "AwsAccount", "Id": "AWS::::Account:999999999999"}])),
+            DEFAULT_CREATE_PREFIX,
+        );
         let update = lookup("iam.update-account-password-policy").unwrap();
         assert!(own.check(update, None).is_ok());
         assert!(other.check(update, None).is_err());
+    }
+
+    const CREATE_BUCKET: HostFunction = HostFunction {
+        name: "s3.create-bucket",
+        operation: "CreateBucket",
+        iam_actions: &[IamAction {
+            name: "s3:CreateBucket",
+            on: On::Target,
+        }],
+        target: Target::Create(S3_BUCKET),
+    };
+    const PUT_BUCKET_POLICY: HostFunction = HostFunction {
+        name: "s3.put-bucket-policy",
+        operation: "PutBucketPolicy",
+        iam_actions: &[IamAction {
+            name: "s3:PutBucketPolicy",
+            on: On::Target,
+        }],
+        target: Target::Resource(S3_BUCKET),
+    };
+
+    #[test]
+    fn creates_need_the_prefix_and_what_was_created_may_be_configured() {
+        let mut scope = Scope::of(
+            &finding(json!([{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}])),
+            DEFAULT_CREATE_PREFIX,
+        );
+        for bad in ["trail-logs", "hubfix-", "Hubfix-logs", "xhubfix-logs"] {
+            let err = scope.check(&CREATE_BUCKET, Some(bad)).unwrap_err();
+            assert!(err.contains("hubfix-"), "{bad}: {err}");
+        }
+        assert!(scope.check(&CREATE_BUCKET, None).is_err());
+        assert!(scope.check(&CREATE_BUCKET, Some("hubfix-logs")).is_ok());
+        // Not created yet: configuring it is out of scope, as is any other bucket.
+        assert!(
+            scope
+                .check(&PUT_BUCKET_POLICY, Some("hubfix-logs"))
+                .is_err()
+        );
+        scope.created(&CREATE_BUCKET, "hubfix-logs");
+        assert!(scope.check(&PUT_BUCKET_POLICY, Some("hubfix-logs")).is_ok());
+        assert!(
+            scope
+                .check(&PUT_BUCKET_POLICY, Some("arn:aws:s3:::hubfix-logs"))
+                .is_ok()
+        );
+        assert!(
+            scope
+                .check(&PUT_BUCKET_POLICY, Some("hubfix-other"))
+                .is_err()
+        );
+        assert!(scope.check(&PUT_BUCKET_POLICY, Some("prod-data")).is_err());
+    }
+
+    #[test]
+    fn arns_keep_only_the_findings_own_account_and_partition() {
+        let scope = Scope::of(
+            &finding(json!([
+                {"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::mine"},
+                {"Type": "AwsS3Bucket", "Id": "arn:aws-cn:s3:::other-partition"},
+                {"Type": "AwsEc2SecurityGroup", "Id": "arn:aws:ec2:us-east-1:222222222222:security-group/sg-9"},
+            ])),
+            DEFAULT_CREATE_PREFIX,
+        );
+        assert_eq!(scope.arns_of(&S3_BUCKET), ["arn:aws:s3:::mine"]);
+        assert!(scope.arns_of(&hubfix_contract::SECURITY_GROUP).is_empty());
+        assert_eq!(
+            scope.created_arn_pattern(&S3_BUCKET),
+            "arn:aws:s3:::hubfix-*"
+        );
     }
 }

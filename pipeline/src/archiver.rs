@@ -403,7 +403,7 @@ fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Source;
+    use crate::message::Requester;
 
     fn message(id: &str, finding: &str, workflow: Workflow, note: &str) -> Message {
         let update = Update {
@@ -413,7 +413,7 @@ mod tests {
             },
             workflow,
             note: note.into(),
-            source: Source::Router,
+            source: Requester::Router,
         };
         Message {
             id: id.into(),

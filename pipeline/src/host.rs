@@ -13,7 +13,7 @@ use hubfix_registry::Registry;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorName};
-use crate::message::{HostRequest, HostResponse, Source, Update, Workflow, truncate};
+use crate::message::{HostRequest, HostResponse, Requester, Update, Workflow, truncate};
 use crate::route::identifier;
 use crate::s3::S3Url;
 
@@ -105,8 +105,7 @@ impl HostService {
         // handler's own future stays small on the caller's stack.
         let (plugin, source) = Box::pin(self.loader.plugin_pinned(
             &self.runtime,
-            &request.plugin.name,
-            request.plugin.sha256.as_deref(),
+            &request.plugin,
             &grants,
         ))
         .await
@@ -130,7 +129,7 @@ impl HostService {
                 finding: identifier,
                 workflow,
                 note: truncate(&note, 512),
-                source: Source::Host,
+                source: Requester::Host,
             },
             outcome: record,
         })
@@ -147,7 +146,7 @@ fn load_error(e: LoadError) -> Error {
         LoadError::MissingGrants { .. } | LoadError::ForbiddenImports { .. } => {
             ErrorName::PluginDenied
         }
-        LoadError::UnknownPlugin(_) => ErrorName::PluginUnknown,
+        LoadError::UnknownPlugin(_) | LoadError::Version { .. } => ErrorName::PluginUnknown,
         LoadError::Unavailable(_) => ErrorName::PluginUnavailable,
     };
     Error::new(name, e.to_string())
@@ -159,11 +158,7 @@ pub fn verdict(outcome: &Outcome) -> Result<(Workflow, String), Error> {
         "{} {} (sha256 {})",
         outcome.plugin.name,
         outcome.plugin.version,
-        outcome
-            .plugin
-            .sha256
-            .get(..12)
-            .unwrap_or(&outcome.plugin.sha256)
+        outcome.plugin.short_digest()
     );
     let changes: Vec<String> = outcome
         .mutating_calls()

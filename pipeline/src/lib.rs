@@ -46,6 +46,6 @@ pub mod router;
 
 pub use error::{Error, ErrorName};
 pub use message::{
-    HostRequest, HostResponse, HostTarget, Identifier, Notification, PluginSpec, ProxyRequest,
-    Route, Source, Update, Workflow,
+    HostRequest, HostResponse, HostTarget, Identifier, Notification, PluginRef, ProxyRequest,
+    Requester, Route, Update, Workflow,
 };

@@ -53,7 +53,7 @@ impl fmt::Display for Workflow {
 /// Who asked for a finding update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Source {
+pub enum Requester {
     /// The router (suppress, notify).
     Router,
     /// The host, after a remediation.
@@ -75,7 +75,7 @@ pub struct Update {
     /// the archiver shortens longer ones).
     pub note: String,
     /// Who asked.
-    pub source: Source,
+    pub source: Requester,
 }
 
 /// What to tell people (the manual queue, an SNS topic).
@@ -87,17 +87,9 @@ pub struct Notification {
     pub message: String,
 }
 
-/// The plugin a remediation runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PluginSpec {
-    /// The plugin's name in the registry.
-    pub name: String,
-    /// The version the policy expects.
-    pub version: String,
-    /// The sha256 the policy pins, when it pins one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-}
+/// The plugin a remediation runs: name, the version the policy expects, and the digest it
+/// pins, if any.
+pub use hubfix_contract::PluginRef;
 
 /// What the host Lambda is asked to do: one finding through one plugin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,7 +99,7 @@ pub struct HostRequest {
     /// The control, as the policy identified it.
     pub control: String,
     /// The plugin.
-    pub plugin: PluginSpec,
+    pub plugin: PluginRef,
     /// The host functions the policy grants it.
     pub grants: Vec<String>,
     /// Its parameters.
@@ -192,7 +184,7 @@ mod tests {
             },
             workflow: Workflow::Suppressed,
             note: "accepted".into(),
-            source: Source::StateMachine,
+            source: Requester::StateMachine,
         };
         let json = serde_json::to_value(&update).unwrap();
         assert_eq!(

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorName};
 use crate::message::{
-    HostRequest, Identifier, Notification, PluginSpec, Route, Source, Update, Workflow, truncate,
+    HostRequest, Identifier, Notification, PluginRef, Requester, Route, Update, Workflow, truncate,
 };
 use crate::trim::trim;
 
@@ -61,7 +61,7 @@ pub fn remediation_failed(route: &Route, error: &Error) -> (Update, Notification
                 ),
                 512,
             ),
-            source: Source::StateMachine,
+            source: Requester::StateMachine,
         },
         Notification {
             subject: "hubfix: remediation failed".into(),
@@ -95,7 +95,7 @@ fn from_decision(decision: Decision, identifier: Identifier, finding: Value) -> 
         finding: identifier.clone(),
         workflow,
         note: truncate(&note, 512),
-        source: Source::Router,
+        source: Requester::Router,
     };
     let (update, notification, remediation) = match decision.action {
         Action::Suppress => (
@@ -137,7 +137,7 @@ fn from_decision(decision: Decision, identifier: Identifier, finding: Value) -> 
                 (Some(plugin), Some(control)) => Some(HostRequest {
                     finding,
                     control: control.clone(),
-                    plugin: PluginSpec {
+                    plugin: PluginRef {
                         name: plugin.name.clone(),
                         version: plugin.version.clone(),
                         sha256: plugin.sha256.clone(),

@@ -6,6 +6,11 @@
 //! keyed by the Security Hub control id (`EC2.53`), cover every finding format: a CIS v1.2.0
 //! finding for rule `4.1`, a CIS v1.4.0 finding for `2.1.5.1` and a consolidated finding for
 //! `EC2.53` all resolve through [`lookup_cis`] or [`control`].
+//!
+//! The table is compiled in; a policy adds controls it lacks (newer or custom Security Hub
+//! controls) with `[controls."ID".declare]` tables, which
+//! [`Policy::control_for_cis`](crate::Policy::control_for_cis) and
+//! [`Policy::knows_control`](crate::Policy::knows_control) consult after the table.
 
 use serde::Serialize;
 
@@ -156,6 +161,17 @@ impl Control {
     /// Whether it belongs to the given CIS version's standard.
     pub fn in_version(&self, version: CisVersion) -> bool {
         !self.cis_ids(version).is_empty()
+    }
+
+    /// The ASFF resource types of [`resource_type`](Self::resource_type) without the `(?)`
+    /// marks (`AwsIamUser / AwsIamRole (?)` → `["AwsIamUser", "AwsIamRole"]`); empty where the
+    /// reference gives none (only an AWS Config type).
+    pub fn resource_types(&self) -> Vec<&'static str> {
+        self.resource_type
+            .split(" / ")
+            .map(|t| t.trim().trim_end_matches("(?)").trim())
+            .filter(|t| looks_like_resource_type(t))
+            .collect()
     }
 }
 
@@ -900,6 +916,48 @@ fn pick(
     }
 }
 
+/// The CIS id, in one version, of a catalog control (its standard-control id or its
+/// requirement): the control a policy's declared CIS id would collide with.
+pub fn cis_id_owner(version: CisVersion, id: &str) -> Option<&'static Control> {
+    CONTROLS.iter().find(|c| {
+        c.cis_ids(version)
+            .iter()
+            .any(|cis| cis.control == id || cis.requirement == id)
+    })
+}
+
+/// The pattern a control id declared by a policy (`[controls."S3.99".declare]`) must match:
+/// a service name (a letter, then up to 31 letters or digits), a dot, and a number of 1 to 4
+/// digits. Every catalog id matches it. [`is_declarable_control_id`] checks it.
+pub const DECLARED_CONTROL_ID_PATTERN: &str = r"^[A-Za-z][A-Za-z0-9]{0,31}\.[0-9]{1,4}$";
+
+/// The pattern of a CIS id (`2.1.5.1`): dot-separated numbers. [`looks_like_cis_id`] checks
+/// it.
+pub const CIS_ID_PATTERN: &str = r"^[0-9]+(\.[0-9]+)*$";
+
+/// The pattern of an ASFF resource type (`AwsS3Bucket`, `AwsAccount`, `Other`): an
+/// uppercase letter, then 1 to 63 letters or digits. [`looks_like_resource_type`] checks it.
+pub const RESOURCE_TYPE_PATTERN: &str = r"^[A-Z][A-Za-z0-9]{1,63}$";
+
+/// Whether `id` matches [`DECLARED_CONTROL_ID_PATTERN`].
+pub fn is_declarable_control_id(id: &str) -> bool {
+    let Some((service, number)) = id.split_once('.') else {
+        return false;
+    };
+    service.starts_with(|c: char| c.is_ascii_alphabetic())
+        && service.len() <= 32
+        && service.chars().all(|c| c.is_ascii_alphanumeric())
+        && (1..=4).contains(&number.len())
+        && number.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Whether `text` matches [`RESOURCE_TYPE_PATTERN`].
+pub fn looks_like_resource_type(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_uppercase())
+        && (2..=64).contains(&text.len())
+        && text.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// Whether `text` has the shape of a Security Hub control id (`EC2.53`, `CloudTrail.1`), as
 /// opposed to a CIS id (`2.1.5.1`).
 pub fn looks_like_control_id(text: &str) -> bool {
@@ -1041,6 +1099,49 @@ mod tests {
             Some("S3.4")
         );
         assert_eq!(lookup_cis(V3_0_0, "9.9", None), None);
+    }
+
+    #[test]
+    fn declarable_ids_and_resource_types() {
+        // Every catalog id could be declared (the pattern is not narrower than the catalog).
+        for c in CONTROLS {
+            assert!(is_declarable_control_id(c.id), "{}", c.id);
+            for t in c.resource_types() {
+                assert!(looks_like_resource_type(t), "{} {t}", c.id);
+            }
+        }
+        assert!(is_declarable_control_id("S3.99"));
+        assert!(is_declarable_control_id("a.1"));
+        assert!(is_declarable_control_id(&format!(
+            "{}.9999",
+            "A".repeat(32)
+        )));
+        assert!(!is_declarable_control_id(&format!("{}.1", "A".repeat(33))));
+        assert!(!is_declarable_control_id("S3.12345"));
+        assert!(!is_declarable_control_id("S3."));
+        assert!(!is_declarable_control_id("3S.1"));
+        assert!(!is_declarable_control_id("S3.1.2"));
+        assert!(!is_declarable_control_id("S-3.1"));
+        assert!(!is_declarable_control_id("2.1.5"));
+        assert!(looks_like_resource_type("AwsS3Bucket"));
+        assert!(looks_like_resource_type("Other"));
+        assert!(!looks_like_resource_type("AWS::S3::Bucket"));
+        assert!(!looks_like_resource_type("awsS3Bucket"));
+        assert!(!looks_like_resource_type("A"));
+        assert_eq!(
+            control("IAM.27").map(Control::resource_types),
+            Some(vec!["AwsIamUser", "AwsIamRole", "AwsIamGroup"])
+        );
+        assert_eq!(control("IAM.26").map(Control::resource_types), Some(vec![]));
+        assert_eq!(
+            control("EC2.53").map(Control::resource_types),
+            Some(vec!["AwsEc2SecurityGroup"])
+        );
+        assert_eq!(
+            cis_id_owner(CisVersion::V3_0_0, "2.1.4").map(|c| c.id),
+            Some("S3.1")
+        );
+        assert_eq!(cis_id_owner(CisVersion::V3_0_0, "2.1.9"), None);
     }
 
     #[test]

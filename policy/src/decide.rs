@@ -7,7 +7,6 @@ use std::hash::BuildHasher;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::catalog;
 use crate::date::Date;
 use crate::error::Location;
 use crate::glob;
@@ -46,17 +45,10 @@ impl OrgContext for BTreeMap<String, String> {
     }
 }
 
-/// The plugin a `remediate` decision runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PluginRef {
-    /// Its name.
-    pub name: String,
-    /// Its version.
-    pub version: String,
-    /// Its pinned sha256 digest, when the policy has one (the host refuses to run a plugin
-    /// without a matching digest; `hubfix run` locally may not).
-    pub sha256: Option<String>,
-}
+/// The plugin a `remediate` decision runs: name, version, and the digest the policy pins,
+/// when it pins one (the host refuses to run a plugin without a matching digest; `hubfix
+/// run` locally may not).
+pub use hubfix_contract::PluginRef;
 
 /// What kind of rule produced a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,7 +58,8 @@ pub enum RuleKind {
     Input,
     /// The finding's state (compliance, record or workflow status, account) is not acted on.
     FindingState,
-    /// The control is not in the catalog or has no policy entry.
+    /// The control is neither in the catalog nor declared by the policy, or has no policy
+    /// entry.
     Catalog,
     /// A `[controls."ID"]` entry.
     Control,
@@ -147,8 +140,19 @@ pub struct Decision {
 
 impl Decision {
     fn ignore(view: Option<&FindingView>, kind: RuleKind, name: &str, reason: String) -> Self {
+        Self::builtin(Action::Ignore, view, kind, name, reason)
+    }
+
+    /// A decision of a built-in rule (no policy entry decided).
+    fn builtin(
+        action: Action,
+        view: Option<&FindingView>,
+        kind: RuleKind,
+        name: &str,
+        reason: String,
+    ) -> Self {
         Self {
-            action: Action::Ignore,
+            action,
             control: view.and_then(|v| v.identity.control.clone()),
             plugin: None,
             reason,
@@ -201,7 +205,7 @@ impl Policy {
     /// gives the action, overrides for the account or its OU change it (least specific first),
     /// and the first matching exception that has not expired wins over both.
     pub fn decide(&self, finding: &Value, org: &dyn OrgContext, today: Date) -> Decision {
-        let view = match FindingView::read(finding) {
+        let view = match FindingView::read(finding, self) {
             Ok(view) => view,
             Err(reason) => return Decision::ignore(None, RuleKind::Input, "finding-shape", reason),
         };
@@ -297,18 +301,21 @@ impl Policy {
         };
 
         // The control's entry.
-        if catalog::control(&control_id).is_none() {
-            return Decision::ignore(
+        let unknown = self.settings.unknown_controls;
+        if !self.knows_control(&control_id) {
+            return Decision::builtin(
+                unknown,
                 v,
                 RuleKind::Catalog,
                 "catalog",
                 format!(
-                    "{control_id} is not in the catalog of CIS AWS Foundations controls (v1.2.0, v1.4.0, v3.0.0), so the policy does not cover it"
+                    "{control_id} is neither in the built-in catalog (CIS AWS Foundations v1.2.0, v1.4.0, v3.0.0 and the controls of shipped plugins) nor declared by the policy, so the policy does not cover it (a [controls.\"{control_id}\"] entry with a `declare` table would)"
                 ),
             );
         }
         let Some(entry) = self.controls.get(&control_id) else {
-            return Decision::ignore(
+            return Decision::builtin(
+                unknown,
                 v,
                 RuleKind::Catalog,
                 "catalog",
@@ -497,9 +504,9 @@ fn exception_matches(
     if !e.resources.is_empty()
         && !resources.iter().any(|r| {
             r.ids.iter().any(|id| {
-                e.resources
-                    .iter()
-                    .any(|p| glob::matches(p, id) || glob::matches(p, short_id(id)))
+                e.resources.iter().any(|p| {
+                    glob::matches(p, id) || glob::matches(p, hubfix_contract::short_id(id))
+                })
             })
         })
     {
@@ -513,37 +520,4 @@ fn exception_matches(
         }
     }
     Match::Yes
-}
-
-/// The short form of a resource id: the part of an ARN after its last `/` (or `:`), the
-/// account id of `AWS::::Account:ID`, or the id itself.
-fn short_id(id: &str) -> &str {
-    if let Some(account) = id.strip_prefix("AWS::::Account:") {
-        return account;
-    }
-    if id.starts_with("arn:") {
-        if let Some((_, tail)) = id.rsplit_once('/') {
-            return tail;
-        }
-        if let Some((_, tail)) = id.rsplit_once(':') {
-            return tail;
-        }
-    }
-    id
-}
-
-#[cfg(test)]
-mod tests {
-    use super::short_id;
-
-    #[test]
-    fn short_ids() {
-        assert_eq!(
-            short_id("arn:aws:ec2:eu-west-1:111111111111:security-group/sg-1"),
-            "sg-1"
-        );
-        assert_eq!(short_id("arn:aws:s3:::bucket"), "bucket");
-        assert_eq!(short_id("AWS::::Account:111111111111"), "111111111111");
-        assert_eq!(short_id("sg-1"), "sg-1");
-    }
 }

@@ -87,7 +87,8 @@ pub fn explain_json(decisions: &[Decision]) -> Value {
 impl Policy {
     /// One line on what the policy holds, for `hubfix policy check`: e.g. `65 controls
     /// (14 remediate, 51 notify), 4 plugins, 0 exceptions, 0 overrides`, then the CIS
-    /// coverage (`62 of 62 CIS controls covered`).
+    /// coverage (`62 of 62 CIS controls covered`). Controls the policy declares are counted
+    /// among the controls and named after them (`, 1 declared (S3.99)`).
     pub fn summary(&self) -> String {
         let count = |a: Action| self.controls().filter(|c| c.action == a).count();
         let mut actions = vec![
@@ -107,8 +108,14 @@ impl Policy {
             .filter(|c| c.membership == Membership::Cis)
             .count();
         let cis = ActionCounts::of(self, Membership::Cis);
+        let declared: Vec<&str> = self.declared_controls().map(|d| d.id.as_str()).collect();
+        let declared = if declared.is_empty() {
+            String::new()
+        } else {
+            format!(", {} declared ({})", declared.len(), declared.join(", "))
+        };
         format!(
-            "{} controls ({}), {} plugins, {} exceptions, {} overrides; {} of {cis_total} CIS controls covered",
+            "{} controls ({}){declared}, {} plugins, {} exceptions, {} overrides; {} of {cis_total} CIS controls covered",
             self.controls.len(),
             actions.join(", "),
             self.plugins.len(),

@@ -58,6 +58,28 @@ pub struct ControlSource {
     pub field: &'static str,
 }
 
+/// Which controls a CIS id means: the built-in catalog, plus a policy's declared controls.
+pub(crate) trait CisControls {
+    /// The Security Hub control id a CIS id of one version names, if any.
+    fn control_for_cis(
+        &self,
+        version: CisVersion,
+        id: &str,
+        resource_type: Option<&str>,
+    ) -> Option<&str>;
+}
+
+impl CisControls for crate::model::Policy {
+    fn control_for_cis(
+        &self,
+        version: CisVersion,
+        id: &str,
+        resource_type: Option<&str>,
+    ) -> Option<&str> {
+        crate::model::Policy::control_for_cis(self, version, id, resource_type)
+    }
+}
+
 /// The control a finding names, or why none could be found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Identity {
@@ -152,7 +174,11 @@ pub(crate) fn asff_resource_type(config_type: &str) -> String {
 }
 
 /// Finds the control of an ASFF finding.
-pub(crate) fn identify_asff(finding: &Value, resource_type: Option<&str>) -> Identity {
+pub(crate) fn identify_asff(
+    finding: &Value,
+    resource_type: Option<&str>,
+    controls: &dyn CisControls,
+) -> Identity {
     let generator = text_at(finding, &["GeneratorId"]).unwrap_or_default();
     let consolidated = security_control_ref(generator).is_some();
     let format = if consolidated {
@@ -217,8 +243,8 @@ pub(crate) fn identify_asff(finding: &Value, resource_type: Option<&str>) -> Ide
         return found(id, "ProductFields.ControlId");
     }
     if let (Some(version), Some(id)) = (cis_version, cis_id.as_deref()) {
-        return match catalog::lookup_cis(version, id, resource_type) {
-            Some(control) => found(control.id, "GeneratorId"),
+        return match controls.control_for_cis(version, id, resource_type) {
+            Some(control) => found(control, "GeneratorId"),
             None => Identity {
                 control: None,
                 source: source("GeneratorId"),
@@ -250,7 +276,11 @@ pub(crate) fn identify_asff(finding: &Value, resource_type: Option<&str>) -> Ide
 }
 
 /// Finds the control of an OCSF (Security Hub v2) finding.
-pub(crate) fn identify_ocsf(finding: &Value, resource_type: Option<&str>) -> Identity {
+pub(crate) fn identify_ocsf(
+    finding: &Value,
+    resource_type: Option<&str>,
+    controls: &dyn CisControls,
+) -> Identity {
     let format = FindingFormat::Ocsf;
     let uid = text_at(finding, &["finding_info", "uid"]).unwrap_or_default();
 
@@ -316,8 +346,8 @@ pub(crate) fn identify_ocsf(finding: &Value, resource_type: Option<&str>) -> Ide
                 }),
             };
         };
-        return match catalog::lookup_cis(version, &id, resource_type) {
-            Some(c) => found(c.id, "compliance.control", Some(id)),
+        return match controls.control_for_cis(version, &id, resource_type) {
+            Some(c) => found(c, "compliance.control", Some(id)),
             None => Identity {
                 control: None,
                 source: source("compliance.control", Some(id.clone())),
@@ -343,6 +373,20 @@ pub(crate) fn identify_ocsf(finding: &Value, resource_type: Option<&str>) -> Ide
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The built-in catalog alone.
+    struct BuiltIn;
+
+    impl CisControls for BuiltIn {
+        fn control_for_cis(
+            &self,
+            version: CisVersion,
+            id: &str,
+            resource_type: Option<&str>,
+        ) -> Option<&str> {
+            catalog::lookup_cis(version, id, resource_type).map(|c| c.id)
+        }
+    }
 
     #[test]
     fn cis_refs() {
@@ -388,25 +432,31 @@ mod tests {
         // A SecurityControlId wins over the CIS id.
         let f = json!({"GeneratorId": "cis-aws-foundations-benchmark/v/1.4.0/3.6",
                        "Compliance": {"SecurityControlId": "S3.9"}});
-        let id = identify_asff(&f, None);
+        let id = identify_asff(&f, None, &BuiltIn);
         assert_eq!(id.control.as_deref(), Some("S3.9"));
         assert_eq!(id.source.standard_control_id.as_deref(), Some("3.6"));
         // A CIS ControlId in ProductFields is not taken for a Security Hub id.
         let f = json!({"GeneratorId": "cis-aws-foundations-benchmark/v/1.4.0/2.2.1",
                        "ProductFields": {"ControlId": "2.2.1"}});
-        assert_eq!(identify_asff(&f, None).control.as_deref(), Some("EC2.7"));
+        assert_eq!(
+            identify_asff(&f, None, &BuiltIn).control.as_deref(),
+            Some("EC2.7")
+        );
         // FSBP per-standard finding without SecurityControlId.
         let f = json!({"GeneratorId": "aws-foundational-security-best-practices/v/1.0.0/IAM.7"});
-        assert_eq!(identify_asff(&f, None).control.as_deref(), Some("IAM.7"));
+        assert_eq!(
+            identify_asff(&f, None, &BuiltIn).control.as_deref(),
+            Some("IAM.7")
+        );
         // Version from the guide ARN, id from RuleId.
         let f = json!({"GeneratorId": "something-else",
                        "ProductFields": {"StandardsGuideArn": "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0",
                                          "RuleId": "2.7"}});
         assert_eq!(
-            identify_asff(&f, None).control.as_deref(),
+            identify_asff(&f, None, &BuiltIn).control.as_deref(),
             Some("CloudTrail.2")
         );
         let f = json!({"GeneratorId": "custom"});
-        assert!(identify_asff(&f, None).problem.is_some());
+        assert!(identify_asff(&f, None, &BuiltIn).problem.is_some());
     }
 }

@@ -5,12 +5,13 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use crate::HOST_FUNCTIONS;
-use crate::catalog::{self, CONTROLS};
+use crate::catalog::{self, CONTROLS, CisVersion, DECLARED_CONTROL_ID_PATTERN};
 use crate::date::Date;
-use crate::error::{Location, PolicyError, PolicyErrors};
+use crate::error::{Location, PolicyError, PolicyErrors, PolicyWarning};
+use crate::identity::asff_resource_type;
 use crate::model::{
-    Action, ControlPolicy, Exception, Override, Plugin, Policy, Settings, TagMatch, ou_segments,
+    Action, ControlPolicy, DeclaredControl, Exception, Override, Plugin, Policy, Settings,
+    TagMatch, ou_segments,
 };
 use crate::raw::{self, ParamValue, PolicyFile};
 
@@ -33,6 +34,8 @@ impl Policy {
         Loader {
             sources: &sources,
             errors: Vec::new(),
+            warnings: Vec::new(),
+            declared: BTreeMap::new(),
         }
         .load()
     }
@@ -58,6 +61,10 @@ struct At<T> {
 struct Loader<'a> {
     sources: &'a [Source<'a>],
     errors: Vec<(usize, PolicyError)>,
+    warnings: Vec<PolicyWarning>,
+    /// The controls the policy declares, known once [`Loader::declarations`] ran: lists of
+    /// controls (plugins, exceptions, overrides) may name them.
+    declared: BTreeMap<String, DeclaredControl>,
 }
 
 impl Loader<'_> {
@@ -176,6 +183,7 @@ impl Loader<'_> {
         }
 
         let settings = self.settings(settings);
+        self.declarations(&controls);
         let plugins = self.plugins(plugins);
         let controls = self.controls(controls, &plugins);
         let accounts = self.accounts(accounts);
@@ -185,9 +193,245 @@ impl Loader<'_> {
             settings,
             plugins,
             controls,
+            declared: std::mem::take(&mut self.declared),
             accounts,
             exceptions,
             overrides,
+            load_warnings: std::mem::take(&mut self.warnings),
+        }
+    }
+
+    fn knows(&self, control: &str) -> bool {
+        catalog::control(control).is_some() || self.declared.contains_key(control)
+    }
+
+    /// Reads the `declare` tables of the control entries: controls the catalog lacks become
+    /// declared controls; a `declare` on a catalog control is refused where it disagrees with
+    /// the catalog and warned about where it repeats it.
+    fn declarations(&mut self, controls: &BTreeMap<String, At<raw::ControlEntry>>) {
+        // (version, CIS id) → the declared control that has it.
+        let mut cis_taken: BTreeMap<(CisVersion, String), String> = BTreeMap::new();
+        for (id, At { file, span, value }) in controls {
+            let file = *file;
+            let Some(declare) = &value.declare else {
+                continue;
+            };
+            let entry = format!("controls.{}.declare", toml_key(id));
+            let dspan = declare.span();
+            let d = declare.get_ref();
+
+            let title = d.title.as_ref().and_then(|t| {
+                let text = t.get_ref().trim();
+                if text.is_empty() {
+                    self.error(file, &t.span(), &entry, "title must not be empty: omit it");
+                    None
+                } else {
+                    Some(text.to_owned())
+                }
+            });
+
+            let mut resource_types: Vec<String> = Vec::new();
+            for t in &d.resource_types {
+                let text = t.get_ref().trim();
+                if text.contains("::") {
+                    self.error(
+                        file,
+                        &t.span(),
+                        &entry,
+                        format!(
+                            "`{text}` is an AWS Config type: write the ASFF resource type (`{}`)",
+                            asff_resource_type(text)
+                        ),
+                    );
+                } else if !catalog::looks_like_resource_type(text) {
+                    self.error(
+                        file,
+                        &t.span(),
+                        &entry,
+                        format!(
+                            "`{text}` is not an ASFF resource type (such as `AwsS3Bucket`: matching {})",
+                            catalog::RESOURCE_TYPE_PATTERN
+                        ),
+                    );
+                } else if resource_types.iter().any(|x| x == text) {
+                    self.error(
+                        file,
+                        &t.span(),
+                        &entry,
+                        format!("resource type `{text}` listed twice"),
+                    );
+                } else {
+                    resource_types.push(text.to_owned());
+                }
+            }
+            if d.resource_types.is_empty() {
+                self.error(
+                    file,
+                    &dspan,
+                    &entry,
+                    "resource-types must name at least one ASFF resource type the control's findings name (such as `AwsS3Bucket`)",
+                );
+            }
+
+            let mut cis: BTreeMap<CisVersion, (String, Range<usize>)> = BTreeMap::new();
+            for (version, cis_id) in &d.cis {
+                let v = version.get_ref().trim();
+                let Some(parsed) = CisVersion::parse(v) else {
+                    let known: Vec<&str> = CisVersion::ALL.iter().map(|v| v.as_str()).collect();
+                    self.error(
+                        file,
+                        &version.span(),
+                        &entry,
+                        format!(
+                            "unknown CIS version `{v}` in cis (hubfix knows {})",
+                            known.join(", ")
+                        ),
+                    );
+                    continue;
+                };
+                let text = cis_id.get_ref().trim();
+                if !catalog::looks_like_cis_id(text) {
+                    self.error(
+                        file,
+                        &cis_id.span(),
+                        &entry,
+                        format!(
+                            "`{text}` is not a CIS id (numbers joined by `.`, such as `2.1.9`)"
+                        ),
+                    );
+                    continue;
+                }
+                if cis.contains_key(&parsed) {
+                    // Two spellings of one version (`"3.0.0"` and `" 3.0.0"`).
+                    self.error(
+                        file,
+                        &version.span(),
+                        &entry,
+                        format!("CIS version {parsed} given twice"),
+                    );
+                    continue;
+                }
+                cis.insert(parsed, (text.to_owned(), cis_id.span()));
+            }
+
+            if let Some(c) = catalog::control(id) {
+                let mut differences = Vec::new();
+                if let Some(t) = &title
+                    && t != c.title
+                {
+                    differences.push(format!("title `{t}` (the catalog: `{}`)", c.title));
+                }
+                let mut ours = resource_types.clone();
+                ours.sort();
+                let mut theirs: Vec<String> =
+                    c.resource_types().into_iter().map(str::to_owned).collect();
+                theirs.sort();
+                if !d.resource_types.is_empty() && ours != theirs {
+                    differences.push(format!(
+                        "resource-types {} (the catalog: {})",
+                        ours.join(", "),
+                        if theirs.is_empty() {
+                            "none known".to_owned()
+                        } else {
+                            theirs.join(", ")
+                        }
+                    ));
+                }
+                for (version, (cis_id, _)) in &cis {
+                    let ids = c.cis_ids(*version);
+                    if !ids
+                        .iter()
+                        .any(|x| x.control == cis_id || x.requirement == cis_id)
+                    {
+                        let theirs: Vec<&str> = ids.iter().map(|x| x.control).collect();
+                        differences.push(format!(
+                            "CIS v{version} `{cis_id}` (the catalog: {})",
+                            if theirs.is_empty() {
+                                format!("not in v{version}")
+                            } else {
+                                theirs.join(", ")
+                            }
+                        ));
+                    }
+                }
+                if differences.is_empty() {
+                    let location = self.location(file, &dspan);
+                    self.warnings.push(PolicyWarning {
+                        location,
+                        entry,
+                        message: format!(
+                            "`declare` repeats what the built-in catalog has for {id}: remove it"
+                        ),
+                    });
+                } else {
+                    self.error(
+                        file,
+                        &dspan,
+                        &entry,
+                        format!(
+                            "`declare` disagrees with the built-in catalog's {id}: {}; remove `declare` (the catalog already has {id})",
+                            differences.join("; ")
+                        ),
+                    );
+                }
+                continue;
+            }
+
+            let control_entry = format!("controls.{}", toml_key(id));
+            if let Some(c) = CONTROLS.iter().find(|c| c.id.eq_ignore_ascii_case(id)) {
+                self.error(
+                    file,
+                    span,
+                    &control_entry,
+                    format!(
+                        "`{id}` differs from the catalog's `{}` only in case: control ids are case-sensitive, so write `{}` (and no `declare`)",
+                        c.id, c.id
+                    ),
+                );
+            } else if !catalog::is_declarable_control_id(id) {
+                self.error(
+                    file,
+                    span,
+                    &control_entry,
+                    format!(
+                        "`{id}` cannot be declared: a declared control id is a Security Hub control id (such as `S3.99`) matching {DECLARED_CONTROL_ID_PATTERN}"
+                    ),
+                );
+            }
+            for (version, (cis_id, cis_span)) in &cis {
+                if let Some(owner) = catalog::cis_id_owner(*version, cis_id) {
+                    self.error(
+                        file,
+                        cis_span,
+                        &entry,
+                        format!(
+                            "CIS v{version} `{cis_id}` is already {} in the built-in catalog",
+                            owner.id
+                        ),
+                    );
+                } else if let Some(other) = cis_taken.get(&(*version, cis_id.clone())) {
+                    let other = other.clone();
+                    self.error(
+                        file,
+                        cis_span,
+                        &entry,
+                        format!("CIS v{version} `{cis_id}` is already declared for {other}"),
+                    );
+                } else {
+                    cis_taken.insert((*version, cis_id.clone()), id.clone());
+                }
+            }
+            let location = self.location(file, &dspan);
+            self.declared.insert(
+                id.clone(),
+                DeclaredControl {
+                    id: id.clone(),
+                    title,
+                    resource_types,
+                    cis: cis.into_iter().map(|(v, (id, _))| (v, id)).collect(),
+                    location,
+                },
+            );
         }
     }
 
@@ -219,8 +463,15 @@ impl Loader<'_> {
         let Some(At { file, span, value }) = settings else {
             return Settings::default();
         };
+        let unknown_controls = match value.unknown_controls {
+            Some(raw::UnknownControls::Ignore) => Action::Ignore,
+            Some(raw::UnknownControls::Notify) | None => Action::Notify,
+        };
         let Some(statuses) = value.workflow_statuses else {
-            return Settings::default();
+            return Settings {
+                unknown_controls,
+                ..Settings::default()
+            };
         };
         if statuses.is_empty() {
             self.error(
@@ -229,7 +480,10 @@ impl Loader<'_> {
                 "settings",
                 "workflow-statuses must not be empty: omit it for the default [\"NEW\"]",
             );
-            return Settings::default();
+            return Settings {
+                unknown_controls,
+                ..Settings::default()
+            };
         }
         let mut out = Vec::new();
         for status in statuses {
@@ -247,6 +501,7 @@ impl Loader<'_> {
         }
         Settings {
             workflow_statuses: out,
+            unknown_controls,
         }
     }
 
@@ -297,14 +552,14 @@ impl Loader<'_> {
             let mut grants = Vec::new();
             for grant in &value.grants {
                 let g = grant.get_ref().trim();
-                if !HOST_FUNCTIONS.contains(&g) {
+                if hubfix_contract::lookup(g).is_none() {
                     self.error(
                         file,
                         &grant.span(),
                         &entry,
                         format!(
                             "unknown host function `{g}` in grants (the host provides: {})",
-                            HOST_FUNCTIONS.join(", ")
+                            crate::host_functions().join(", ")
                         ),
                     );
                 } else if grants.iter().any(|x: &String| x == g) {
@@ -384,7 +639,7 @@ impl Loader<'_> {
         let mut out: Vec<String> = Vec::new();
         for id in list {
             let c = id.get_ref().trim();
-            if catalog::control(c).is_none() {
+            if !self.knows(c) {
                 self.error(file, &id.span(), entry, unknown_control(c));
             } else if out.iter().any(|x| x == c) {
                 self.error(
@@ -498,7 +753,7 @@ impl Loader<'_> {
         let mut out = BTreeMap::new();
         for (id, At { file, span, value }) in controls {
             let entry = format!("controls.{}", toml_key(&id));
-            if catalog::control(&id).is_none() {
+            if !self.knows(&id) {
                 self.error(file, &span, &entry, unknown_control(&id));
                 continue;
             }
@@ -905,12 +1160,22 @@ fn toml_message(message: &str) -> String {
 }
 
 fn unknown_control(id: &str) -> String {
-    let hint = CONTROLS
-        .iter()
-        .find(|c| c.id.eq_ignore_ascii_case(id))
-        .map(|c| format!(" (did you mean `{}`?)", c.id))
-        .unwrap_or_default();
-    format!("unknown control `{id}`: not in the catalog of CIS AWS Foundations controls{hint}")
+    if let Some(c) = CONTROLS.iter().find(|c| c.id.eq_ignore_ascii_case(id)) {
+        return format!(
+            "unknown control `{id}`: not in the built-in catalog (did you mean `{}`?)",
+            c.id
+        );
+    }
+    if catalog::is_declarable_control_id(id) {
+        format!(
+            "unknown control `{id}`: not in the built-in catalog and not declared (declare it with a [controls.{}.declare] table naming its resource-types)",
+            toml_key(id)
+        )
+    } else {
+        format!(
+            "unknown control `{id}`: not in the built-in catalog, and not a Security Hub control id that could be declared ({DECLARED_CONTROL_ID_PATTERN})"
+        )
+    }
 }
 
 /// A TOML key as written in a dotted path: bare when it can be, quoted otherwise.

@@ -7,6 +7,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::{self, CisVersion};
 use crate::date::Date;
 use crate::error::{Location, PolicyWarning};
 
@@ -70,12 +71,16 @@ impl WorkflowStatus {
 pub struct Settings {
     /// The workflow statuses acted on (default `NEW` only).
     pub workflow_statuses: Vec<WorkflowStatus>,
+    /// The action for findings of controls no policy entry covers: [`Action::Notify`]
+    /// (default) or [`Action::Ignore`].
+    pub unknown_controls: Action,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             workflow_statuses: vec![WorkflowStatus::New],
+            unknown_controls: Action::Notify,
         }
     }
 }
@@ -92,7 +97,7 @@ pub struct Plugin {
     /// The controls it remediates.
     pub controls: Vec<String>,
     /// The host functions it is granted (`ec2.revoke-security-group-ingress`), each one of
-    /// [`HOST_FUNCTIONS`](crate::HOST_FUNCTIONS). Empty means nothing is granted.
+    /// [`host_functions`](crate::host_functions). Empty means nothing is granted.
     pub grants: Vec<String>,
     /// The parameters it takes that have a default, with the default (always passed).
     pub params: BTreeMap<String, String>,
@@ -135,6 +140,24 @@ pub struct ControlPolicy {
     /// Parameters over the plugin's defaults.
     pub params: BTreeMap<String, String>,
     /// Where it is defined.
+    pub location: Location,
+}
+
+/// A control the policy declares (`[controls."ID".declare]`) because the built-in catalog
+/// lacks it: a newer or custom Security Hub control. Its findings are identified and decided
+/// like those of catalog controls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeclaredControl {
+    /// The Security Hub control id, matching
+    /// [`DECLARED_CONTROL_ID_PATTERN`](crate::catalog::DECLARED_CONTROL_ID_PATTERN).
+    pub id: String,
+    /// Its title, when given.
+    pub title: Option<String>,
+    /// The ASFF resource types its findings name (at least one).
+    pub resource_types: Vec<String>,
+    /// Its CIS id in each CIS version that has it.
+    pub cis: BTreeMap<CisVersion, String>,
+    /// Where the `declare` table is.
     pub location: Location,
 }
 
@@ -213,9 +236,13 @@ pub struct Policy {
     pub(crate) settings: Settings,
     pub(crate) plugins: BTreeMap<String, Plugin>,
     pub(crate) controls: BTreeMap<String, ControlPolicy>,
+    /// Controls the catalog lacks, declared by their `controls` entries.
+    pub(crate) declared: BTreeMap<String, DeclaredControl>,
     pub(crate) accounts: BTreeMap<String, String>,
     pub(crate) exceptions: Vec<Exception>,
     pub(crate) overrides: Vec<Override>,
+    /// What loading found worth attention (a `declare` repeating the catalog).
+    pub(crate) load_warnings: Vec<PolicyWarning>,
 }
 
 impl Policy {
@@ -244,6 +271,40 @@ impl Policy {
         self.controls.values()
     }
 
+    /// A control the policy declares (one the built-in catalog lacks), by id.
+    pub fn declared_control(&self, id: &str) -> Option<&DeclaredControl> {
+        self.declared.get(id)
+    }
+
+    /// Every control the policy declares, by id.
+    pub fn declared_controls(&self) -> impl Iterator<Item = &DeclaredControl> {
+        self.declared.values()
+    }
+
+    /// Whether the control id is one this policy can route: in the built-in
+    /// [catalog](crate::catalog) or declared by the policy.
+    pub fn knows_control(&self, id: &str) -> bool {
+        catalog::control(id).is_some() || self.declared.contains_key(id)
+    }
+
+    /// The control a CIS id of one version names (`3.0.0`, `5.2` → `EC2.53`): the
+    /// [catalog](crate::catalog::lookup_cis)'s, or else a declared control's (declared CIS ids
+    /// never collide with the catalog's). `resource_type` settles split requirements.
+    pub fn control_for_cis(
+        &self,
+        version: CisVersion,
+        id: &str,
+        resource_type: Option<&str>,
+    ) -> Option<&str> {
+        if let Some(c) = catalog::lookup_cis(version, id, resource_type) {
+            return Some(c.id);
+        }
+        self.declared
+            .values()
+            .find(|d| d.cis.get(&version).is_some_and(|cis| cis == id))
+            .map(|d| d.id.as_str())
+    }
+
     /// The static OU path of an account (`[accounts]`).
     pub fn account_ou(&self, account_id: &str) -> Option<&str> {
         self.accounts.get(account_id).map(String::as_str)
@@ -259,10 +320,12 @@ impl Policy {
         &self.overrides
     }
 
-    /// What deserves attention on `today` without making the policy invalid: exceptions that
-    /// have expired (they no longer apply).
+    /// What deserves attention on `today` without making the policy invalid: `declare` tables
+    /// that only repeat the built-in catalog, then exceptions that have expired (they no
+    /// longer apply).
     pub fn warnings(&self, today: Date) -> Vec<PolicyWarning> {
-        self.exceptions
+        let expired = self
+            .exceptions
             .iter()
             .filter(|e| e.is_expired(today))
             .filter_map(|e| {
@@ -274,8 +337,8 @@ impl Policy {
                         "exception expired on {expires} and no longer applies: remove it or extend `expires`"
                     ),
                 })
-            })
-            .collect()
+            });
+        self.load_warnings.iter().cloned().chain(expired).collect()
     }
 }
 

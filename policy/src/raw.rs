@@ -14,8 +14,9 @@ use serde::de::{self, Deserializer, Visitor};
 use serde_json::{Map, Value, json};
 use toml::Spanned;
 
-use crate::HOST_FUNCTIONS;
-use crate::catalog::CONTROLS;
+use crate::catalog::{
+    CIS_ID_PATTERN, CONTROLS, CisVersion, DECLARED_CONTROL_ID_PATTERN, RESOURCE_TYPE_PATTERN,
+};
 use crate::model::{Action, WorkflowStatus};
 
 /// A hubfix policy file. The policy is every `*.toml` file of the policy directory taken
@@ -37,7 +38,8 @@ pub(crate) struct PolicyFile {
 
     /// What to do with each Security Hub control's failed findings, keyed by the Security Hub
     /// control id (`controls."EC2.53"`). One entry covers the control's findings from every
-    /// standard and format (CIS v1.2.0 rule 4.1, CIS v1.4.0 2.1.5.1, consolidated, OCSF).
+    /// standard and format (CIS v1.2.0 rule 4.1, CIS v1.4.0 2.1.5.1, consolidated, OCSF). A
+    /// control the built-in catalog lacks needs a `declare` table in its entry.
     #[serde(default)]
     #[schemars(schema_with = "controls_schema")]
     pub(crate) controls: BTreeMap<Spanned<String>, ControlEntry>,
@@ -65,11 +67,30 @@ pub(crate) struct PolicyFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Settings {
-    /// Which Security Hub workflow statuses are acted on. Default `["NEW"]`. Add `"NOTIFIED"`
-    /// to also act on findings a person was already told about (the EventBridge rule must then
-    /// match them too). Findings with any other status are ignored.
+    /// Which Security Hub workflow statuses are acted on. Default `["NEW"]`; findings with any
+    /// other status are ignored. The pipeline is started only for NEW findings (its own
+    /// notify and failure updates set NOTIFIED, so a rule matching NOTIFIED would start it
+    /// again on its own updates): adding `"NOTIFIED"` here acts on findings a person was
+    /// already told about when they are decided anyway, i.e. with
+    /// `hubfix backfill --include-notified` (and `hubfix policy explain`).
     #[schemars(with = "Option<Vec<WorkflowStatus>>")]
     pub(crate) workflow_statuses: Option<Vec<Spanned<WorkflowStatus>>>,
+    /// What happens to findings of controls that no policy entry covers (not in the
+    /// built-in catalog and not declared, or without a `[controls]` entry): `notify`
+    /// (default: the finding is set NOTIFIED with the reason and a person is told, so
+    /// nothing is left NEW silently) or `ignore` (left as it is, e.g. when the rule also
+    /// sees standards nobody acts on).
+    pub(crate) unknown_controls: Option<UnknownControls>,
+}
+
+/// `settings.unknown-controls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum UnknownControls {
+    /// Set NOTIFIED with the reason.
+    Notify,
+    /// Leave the finding alone.
+    Ignore,
 }
 
 /// A remediation plugin: a WebAssembly component published to the plugin bucket.
@@ -130,6 +151,39 @@ pub(crate) struct ControlEntry {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, ParamValue>")]
     pub(crate) params: BTreeMap<Spanned<String>, ParamValue>,
+
+    /// Declares a control the built-in catalog lacks (a newer or custom Security Hub control),
+    /// so that its findings are routed without rebuilding hubfix. Required for such a control,
+    /// not wanted for one the catalog has (an error where it disagrees with the catalog, a
+    /// warning where it repeats it).
+    #[schemars(with = "Option<DeclareEntry>")]
+    pub(crate) declare: Option<Spanned<DeclareEntry>>,
+}
+
+/// What the policy says about a control the built-in catalog lacks: how its findings name
+/// it. Its id (the key of `controls`) must match `^[A-Za-z][A-Za-z0-9]{0,31}\.[0-9]{1,4}$`
+/// (a Security Hub control id such as `S3.99`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct DeclareEntry {
+    /// The control's Security Hub title, for people (`hubfix policy explain`, docs).
+    #[schemars(with = "Option<String>", length(min = 1))]
+    pub(crate) title: Option<Spanned<String>>,
+
+    /// The ASFF resource types its findings name (`AwsS3Bucket`, `AwsAccount`; not AWS Config
+    /// types such as `AWS::S3::Bucket`). At least one. They settle which control a CIS id
+    /// means where a CIS requirement is split into several controls.
+    #[schemars(schema_with = "resource_types_schema")]
+    pub(crate) resource_types: Vec<Spanned<String>>,
+
+    /// Its id in each CIS AWS Foundations Benchmark version that has it: CIS version → CIS id
+    /// (`{ "3.0.0" = "2.1.9" }`). Per-standard CIS findings that carry no Security Hub control
+    /// id are mapped to the control through these. The version must be one hubfix knows, and
+    /// the id must not be one the catalog or another declared control already has in that
+    /// version.
+    #[serde(default)]
+    #[schemars(schema_with = "cis_schema")]
+    pub(crate) cis: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 /// A resource tag condition.
@@ -295,20 +349,57 @@ fn control_ids() -> Value {
     Value::Array(CONTROLS.iter().map(|c| Value::from(c.id)).collect())
 }
 
+/// A control id: one of the catalog's, or one a policy may declare.
+fn control_id_schema() -> Value {
+    json!({
+        "anyOf": [
+            {"enum": control_ids()},
+            {"type": "string", "pattern": DECLARED_CONTROL_ID_PATTERN},
+        ],
+    })
+}
+
+/// The catalog's controls take an entry as it is; any other id must match the pattern of
+/// declared controls and its entry must have `declare`.
 fn controls_schema(generator: &mut SchemaGenerator) -> Schema {
     let entry = generator.subschema_for::<ControlEntry>();
+    let known: Map<String, Value> = CONTROLS
+        .iter()
+        .map(|c| (c.id.to_owned(), entry.clone().to_value()))
+        .collect();
     schema(json!({
         "type": "object",
-        "propertyNames": {"enum": control_ids()},
-        "additionalProperties": entry,
+        "propertyNames": control_id_schema(),
+        "properties": known,
+        "additionalProperties": {
+            "allOf": [entry, {"required": ["declare"]}],
+        },
     }))
 }
 
 fn control_list_schema(_: &mut SchemaGenerator) -> Schema {
     schema(json!({
         "type": "array",
-        "items": {"enum": control_ids()},
+        "items": control_id_schema(),
         "uniqueItems": true,
+    }))
+}
+
+fn resource_types_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(json!({
+        "type": "array",
+        "items": {"type": "string", "pattern": RESOURCE_TYPE_PATTERN},
+        "minItems": 1,
+        "uniqueItems": true,
+    }))
+}
+
+fn cis_schema(_: &mut SchemaGenerator) -> Schema {
+    let versions: Vec<&str> = CisVersion::ALL.iter().map(|v| v.as_str()).collect();
+    schema(json!({
+        "type": "object",
+        "propertyNames": {"enum": versions},
+        "additionalProperties": {"type": "string", "pattern": CIS_ID_PATTERN},
     }))
 }
 
@@ -319,7 +410,7 @@ fn optional_control_list_schema(_: &mut SchemaGenerator) -> Schema {
 fn grants_schema(_: &mut SchemaGenerator) -> Schema {
     schema(json!({
         "type": "array",
-        "items": {"enum": HOST_FUNCTIONS},
+        "items": {"enum": crate::host_functions()},
         "uniqueItems": true,
     }))
 }

@@ -5,7 +5,7 @@
 use hubfix_finding::FindingError;
 use serde_json::Value;
 
-use crate::identity::{self, Identity, asff_resource_type, text_at};
+use crate::identity::{self, CisControls, Identity, asff_resource_type, text_at};
 
 /// Why a document holds no findings at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,8 +59,9 @@ pub(crate) struct FindingView {
 }
 
 impl FindingView {
-    /// Reads a finding; `Err` with a reason when it is not a JSON object.
-    pub(crate) fn read(finding: &Value) -> Result<Self, String> {
+    /// Reads a finding; `Err` with a reason when it is not a JSON object. `controls` maps the
+    /// CIS ids of per-standard findings to controls.
+    pub(crate) fn read(finding: &Value, controls: &dyn CisControls) -> Result<Self, String> {
         let Value::Object(obj) = finding else {
             return Err(format!(
                 "expected a finding object, got {}",
@@ -68,13 +69,13 @@ impl FindingView {
             ));
         };
         if identity::is_ocsf(obj) {
-            Ok(Self::read_ocsf(finding))
+            Ok(Self::read_ocsf(finding, controls))
         } else {
-            Ok(Self::read_asff(finding))
+            Ok(Self::read_asff(finding, controls))
         }
     }
 
-    fn read_asff(f: &Value) -> Self {
+    fn read_asff(f: &Value, controls: &dyn CisControls) -> Self {
         let resources: Vec<ResourceView> = f
             .get("Resources")
             .and_then(Value::as_array)
@@ -107,12 +108,12 @@ impl FindingView {
             archived: record_state.as_deref() == Some("ARCHIVED"),
             record_state,
             workflow_status: text_at(f, &["Workflow", "Status"]).map(str::to_ascii_uppercase),
-            identity: identity::identify_asff(f, first_type.as_deref()),
+            identity: identity::identify_asff(f, first_type.as_deref(), controls),
             resources,
         }
     }
 
-    fn read_ocsf(f: &Value) -> Self {
+    fn read_ocsf(f: &Value, controls: &dyn CisControls) -> Self {
         let resources: Vec<ResourceView> = f
             .get("resources")
             .and_then(Value::as_array)
@@ -199,7 +200,7 @@ impl FindingView {
             archived,
             record_state,
             workflow_status,
-            identity: identity::identify_ocsf(f, first_type.as_deref()),
+            identity: identity::identify_ocsf(f, first_type.as_deref(), controls),
             resources,
         }
     }
@@ -235,7 +236,8 @@ mod tests {
                        "cloud": {"account": {"uid": "111111111111"}, "region": "eu-west-1"},
                        "resources": [{"type": "AWS::EC2::SecurityGroup", "uid": "sg-1",
                                       "tags": [{"name": "team", "value": "a"}]}]});
-        let v = FindingView::read(&f).unwrap();
+        let policy = crate::Policy::shipped().unwrap();
+        let v = FindingView::read(&f, &policy).unwrap();
         assert_eq!(v.workflow_status.as_deref(), Some("NOTIFIED"));
         assert_eq!(v.compliance_status.as_deref(), Some("FAILED"));
         assert!(!v.archived);
@@ -246,6 +248,6 @@ mod tests {
         assert_eq!(v.resources[0].tags, [("team".to_owned(), "a".to_owned())]);
         let mut closed = f.clone();
         closed["activity_id"] = json!(3);
-        assert!(FindingView::read(&closed).unwrap().archived);
+        assert!(FindingView::read(&closed, &policy).unwrap().archived);
     }
 }

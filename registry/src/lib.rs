@@ -166,10 +166,7 @@ pub struct Registry {
     prefix: String,
 }
 
-/// Lowercase hex sha256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use hubfix_contract::sha256_hex;
 
 fn now() -> String {
     aws_smithy_types::DateTime::from(SystemTime::now())

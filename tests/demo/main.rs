@@ -25,7 +25,7 @@ use hubfix_pipeline::proxy::Proxy;
 use hubfix_pipeline::remediator::Remediator;
 use hubfix_tests::lambda::{HostLambda, SERVICE_ACCOUNT};
 use hubfix_tests::pipeline::{
-    Functions, PLUGINS, Stack, drain, execute, policy_files, route_and_enqueue,
+    Functions, Stack, drain, execute, plugins, policy_files, route_and_enqueue,
 };
 use hubfix_tests::scenario::{
     EXCEPTIONS, Rule, Seeded, compliant, fresh, notified_findings, seed, suppressed_findings,
@@ -59,7 +59,7 @@ async fn main() -> Result<()> {
     let stack = Stack::deploy(
         &base,
         &policy_files(&[("exceptions.toml", EXCEPTIONS)])?,
-        &PLUGINS,
+        &plugins(),
     )
     .await?;
     let rule = Rule::create(&base, &stack).await?;

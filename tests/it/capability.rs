@@ -1,8 +1,8 @@
 use anyhow::Result;
 use hubfix_host::{CallResult, LoadError, Mode, Status};
 use hubfix_tests::{
-    EC2_EBS_DEFAULT_ENCRYPTION, EC2_RESTRICT_ADMIN_PORTS, Member, account_finding, base_config,
-    group_finding, plugin_bytes,
+    EC2_DEFAULT_SG_RESTRICT, EC2_EBS_DEFAULT_ENCRYPTION, EC2_RESTRICT_ADMIN_PORTS,
+    IAM_PASSWORD_POLICY, Member, account_finding, base_config, group_finding, plugin_bytes,
 };
 
 use crate::common::{load, load_with, mutating_ops, require_emulator, run, runtime};
@@ -26,7 +26,7 @@ async fn a_plugin_importing_an_ungranted_function_is_refused_at_load() -> Result
         other => panic!("expected MissingGrants, got {other:?}"),
     }
     // Nothing granted at all: every AWS import is missing.
-    let err = load_with(&rt, "misbehave", &[])
+    let err = load_with(&rt, "misbehave", &[] as &[&str])
         .await
         .err()
         .map(|e| e.to_string());
@@ -40,9 +40,15 @@ async fn a_plugin_importing_an_ungranted_function_is_refused_at_load() -> Result
 async fn imports_list_exactly_the_functions_a_plugin_calls() -> Result<()> {
     require_emulator!();
     let rt = runtime().await?;
-    for spec in [&EC2_RESTRICT_ADMIN_PORTS, &EC2_EBS_DEFAULT_ENCRYPTION] {
+    // The shipped policy grants each plugin exactly what its component imports.
+    for spec in [
+        &*IAM_PASSWORD_POLICY,
+        &*EC2_RESTRICT_ADMIN_PORTS,
+        &*EC2_DEFAULT_SG_RESTRICT,
+        &*EC2_EBS_DEFAULT_ENCRYPTION,
+    ] {
         let imports = rt.inspect(&plugin_bytes(spec.name)?)?;
-        let mut expected: Vec<&str> = spec.grants.to_vec();
+        let mut expected = spec.grant_names();
         expected.sort_unstable();
         assert_eq!(imports.functions, expected, "{}", spec.name);
         assert!(imports.forbidden.is_empty(), "{:?}", imports.forbidden);

@@ -26,11 +26,16 @@ pub async fn runtime_with(config: HostConfig) -> Result<Runtime> {
     Ok(Runtime::new(config, base_config().await)?)
 }
 
+/// Loads a shipped plugin with the grants the shipped policy gives it.
 pub async fn load(runtime: &Runtime, spec: &PluginSpec) -> Result<Plugin> {
-    load_with(runtime, spec.name, spec.grants).await
+    load_with(runtime, spec.name, &spec.grants).await
 }
 
-pub async fn load_with(runtime: &Runtime, name: &str, grants: &[&str]) -> Result<Plugin> {
+pub async fn load_with(
+    runtime: &Runtime,
+    name: &str,
+    grants: &[impl AsRef<str>],
+) -> Result<Plugin> {
     let bytes = plugin_bytes(name)?;
     Ok(runtime
         .load(&bytes, &sha256_hex(&bytes), Grants::new(grants)?)

@@ -60,7 +60,7 @@ async fn tampered_or_invalid_plugins_are_refused_before_compiling() -> Result<()
     let rt = runtime().await?;
     let bytes = plugin_bytes(EC2_RESTRICT_ADMIN_PORTS.name)?;
     let pinned = sha256_hex(&bytes);
-    let grants = || Grants::new(EC2_RESTRICT_ADMIN_PORTS.grants);
+    let grants = || Grants::new(&EC2_RESTRICT_ADMIN_PORTS.grants);
 
     let mut tampered = bytes.clone();
     let last = tampered.len() - 1;

@@ -5,8 +5,9 @@
 /// Shared setup: a runtime per test, loading plugins, running findings.
 mod common;
 
-/// Each shipped plugin in two member accounts: fix, re-run (already compliant), plan.
-mod plugins;
+/// Every plugin's scenarios (`plugins/*/scenarios/*.toml`), each in two fresh member
+/// accounts: setup, plan, fix, run again; and the scenario calls S3 Control needs.
+mod scenarios;
 
 /// Load-time capability checks and per-call scope checks.
 mod capability;

@@ -9,7 +9,7 @@ use hubfix_pipeline::archiver::ArchiverConfig;
 use hubfix_pipeline::{ErrorName, Workflow};
 use hubfix_tests::emulator;
 use hubfix_tests::pipeline::{
-    Functions, MAX_RECEIVE_COUNT, PLUGINS, Stack, Step, drain, execute, policy_files,
+    Functions, MAX_RECEIVE_COUNT, Stack, Step, drain, execute, plugins, policy_files,
     route_and_enqueue,
 };
 use hubfix_tests::scenario::{
@@ -69,7 +69,7 @@ async fn findings_flow_from_security_hub_to_fixed_accounts_and_updated_findings(
         let stack = Stack::deploy(
             &base,
             &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
-            &PLUGINS,
+            &plugins(),
         )
         .await
         .unwrap();
@@ -234,7 +234,7 @@ async fn a_remediation_that_cannot_run_notifies_with_the_error() {
         let member = Member::assume(&base, "444444444444").await.unwrap();
         member.seed_weak_password_policy().await.unwrap();
         // The registry lacks iam-password-policy.
-        let published: Vec<&PluginSpec> = vec![&EC2_RESTRICT_ADMIN_PORTS];
+        let published: Vec<&PluginSpec> = vec![&*EC2_RESTRICT_ADMIN_PORTS];
         let stack = Stack::deploy(&base, &policy_files(&[]).unwrap(), &published)
             .await
             .unwrap();
@@ -465,7 +465,7 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
             .await
             .unwrap();
         // ec2-default-sg-restrict is not published: EC2.2 fails with Hubfix.PluginUnknown.
-        let published: Vec<&PluginSpec> = vec![&IAM_PASSWORD_POLICY, &EC2_RESTRICT_ADMIN_PORTS];
+        let published: Vec<&PluginSpec> = vec![&*IAM_PASSWORD_POLICY, &*EC2_RESTRICT_ADMIN_PORTS];
         let stack = Stack::deploy(
             &base,
             &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),

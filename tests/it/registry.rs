@@ -4,8 +4,8 @@ use anyhow::Result;
 use aws_sdk_s3::primitives::ByteStream;
 use hubfix_finding::Finding;
 use hubfix_host::{
-    Grants, LoadError, Loader, LoaderConfig, Mode, PublishError, Request, Runtime, Source, Status,
-    publish,
+    Grants, LoadError, LoadedFrom, Loader, LoaderConfig, Mode, PublishError, Request, Runtime,
+    Status, publish,
 };
 use hubfix_registry::{Publish, Registry, RegistryError};
 use hubfix_tests::{
@@ -27,7 +27,7 @@ fn cache_dir(test: &str) -> std::path::PathBuf {
 
 /// Runs the `noop` behaviour of whatever version of `misbehave` the loader serves now
 /// and returns the plugin's message and where the plugin came from.
-async fn noop(rt: &Runtime, loader: &Loader) -> Result<(String, Source)> {
+async fn noop(rt: &Runtime, loader: &Loader) -> Result<(String, LoadedFrom)> {
     let grants = Grants::new(MISBEHAVE_GRANTS)?;
     let (plugin, source) = loader.plugin(rt, "misbehave", &grants).await?;
     let request = Request {
@@ -77,7 +77,7 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
     assert_eq!(report.key, "it/plugins/misbehave/0.1.0.wasm");
     let (message, source) = noop(&rt, &loader).await?;
     assert!(message.contains("misbehave 0.1.0"), "{message}");
-    assert_eq!(source, Source::Fetched);
+    assert_eq!(source, LoadedFrom::Fetched);
 
     // Publishing the same bytes again changes nothing.
     let again = publish(&rt, &registry, &v1, &grants, false).await?;
@@ -97,19 +97,56 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
     assert_eq!(report.previous.as_deref(), Some("0.1.0"));
     let (message, source) = noop(&rt, &loader).await?;
     assert!(message.contains("misbehave 0.2.0"), "{message}");
-    assert_eq!(source, Source::Fetched);
+    assert_eq!(source, LoadedFrom::Fetched);
 
     // Rollback is one index write; v1 is still compiled in memory.
     let back = registry.rollback("misbehave").await?;
     assert_eq!(back.version, "0.1.0");
     let (message, source) = noop(&rt, &loader).await?;
     assert!(message.contains("misbehave 0.1.0"), "{message}");
-    assert_eq!(source, Source::Memory);
+    assert_eq!(source, LoadedFrom::Memory);
+
+    // The policy's version must be the registry's active one.
+    let policy_ref = |version: &str, sha256: Option<String>| hubfix_host::PluginRef {
+        name: "misbehave".into(),
+        version: version.into(),
+        sha256,
+    };
+    match loader
+        .plugin_pinned(&rt, &policy_ref("0.2.0", None), &grants)
+        .await
+    {
+        Err(LoadError::Version {
+            plugin,
+            expected,
+            active,
+        }) => {
+            assert_eq!(plugin, "misbehave");
+            assert_eq!(expected, "0.2.0");
+            assert_eq!(active, "0.1.0");
+        }
+        Err(e) => panic!("expected a version error, got {e}"),
+        Ok(_) => panic!("a plugin whose active version is not the policy's loaded"),
+    }
+    assert!(
+        loader
+            .plugin_pinned(
+                &rt,
+                &policy_ref("0.1.0", Some(back.sha256.clone())),
+                &grants
+            )
+            .await
+            .is_ok()
+    );
 
     // A digest pinned by the policy must be the registry's active one.
     let pinned_elsewhere = "0".repeat(64);
     match loader
-        .plugin_pinned(&rt, "misbehave", Some(&pinned_elsewhere), &grants)
+        .plugin_pinned(
+            &rt,
+            &policy_ref("0.1.0", Some(pinned_elsewhere.clone())),
+            &grants,
+        )
         .await
     {
         Err(LoadError::Integrity { expected, actual }) => {
@@ -152,7 +189,7 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
 
     // Bytes overwritten in S3 behind the registry's back are refused; the host keeps
     // serving the other plugin.
-    let ebs_grants = Grants::new(EC2_EBS_DEFAULT_ENCRYPTION.grants)?;
+    let ebs_grants = Grants::new(&EC2_EBS_DEFAULT_ENCRYPTION.grants)?;
     let report = publish(&rt, &registry, &ebs, &ebs_grants, false).await?;
     s3.put_object()
         .bucket(&bucket)
@@ -192,13 +229,13 @@ async fn a_new_process_loads_from_the_disk_cache_without_fetching() -> Result<()
     let rt = runtime().await?;
     publish(&rt, &registry, &plugin_bytes("misbehave")?, &grants, false).await?;
     let first = Loader::new(registry.clone(), config.clone());
-    assert_eq!(noop(&rt, &first).await?.1, Source::Fetched);
+    assert_eq!(noop(&rt, &first).await?.1, LoadedFrom::Fetched);
 
     // A second runtime and loader stand for a new container on the same disk.
     let rt2 = runtime().await?;
     let second = Loader::new(registry, config);
-    assert_eq!(noop(&rt2, &second).await?.1, Source::Disk);
-    assert_eq!(noop(&rt2, &second).await?.1, Source::Memory);
+    assert_eq!(noop(&rt2, &second).await?.1, LoadedFrom::Disk);
+    assert_eq!(noop(&rt2, &second).await?.1, LoadedFrom::Memory);
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
@@ -237,7 +274,7 @@ async fn when_s3_is_unreachable_cached_plugins_keep_working() -> Result<()> {
     let rt = runtime().await?;
     let grants = Grants::new(MISBEHAVE_GRANTS)?;
     publish(&rt, &direct, &plugin_bytes("misbehave")?, &grants, false).await?;
-    let ebs_grants = Grants::new(EC2_EBS_DEFAULT_ENCRYPTION.grants)?;
+    let ebs_grants = Grants::new(&EC2_EBS_DEFAULT_ENCRYPTION.grants)?;
     publish(
         &rt,
         &direct,
@@ -256,12 +293,12 @@ async fn when_s3_is_unreachable_cached_plugins_keep_working() -> Result<()> {
             cache_dir: None,
         },
     );
-    assert_eq!(noop(&rt, &loader).await?.1, Source::Fetched);
+    assert_eq!(noop(&rt, &loader).await?.1, LoadedFrom::Fetched);
 
     cut.shutdown().await; // S3 is now unreachable.
     assert_eq!(
         noop(&rt, &loader).await?.1,
-        Source::Memory,
+        LoadedFrom::Memory,
         "cached plugin keeps serving"
     );
     match loader

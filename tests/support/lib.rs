@@ -12,6 +12,7 @@ pub mod scenario;
 pub mod stepfunctions;
 
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 use anyhow::{Context, Result, bail};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -44,6 +45,7 @@ pub fn emulator_available(test: &str) -> bool {
 pub async fn base_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
+        .http_client(hubfix_host::http_client())
         .load()
         .await
 }
@@ -356,48 +358,70 @@ pub fn group_finding(account: &str, control: &str, group: &str) -> Value {
     )
 }
 
-/// A shipped plugin: its name and the grants it needs.
+/// A shipped plugin as the shipped policy (`hubfix_policy::Policy::shipped()`) declares
+/// it: the tests grant and parameterize plugins exactly as the policy does, and keep no
+/// list of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginSpec {
     /// The plugin's name (= crate name).
     pub name: &'static str,
-    /// The host functions it is granted.
-    pub grants: &'static [&'static str],
+    /// The host functions the policy grants it.
+    pub grants: Vec<String>,
+    /// The parameters the policy passes it by default.
+    pub params: Vec<(String, String)>,
 }
 
-/// The four shipped plugins.
-pub const IAM_PASSWORD_POLICY: PluginSpec = PluginSpec {
-    name: "iam-password-policy",
-    grants: &[
-        "iam.get-account-password-policy",
-        "iam.update-account-password-policy",
-    ],
-};
+impl PluginSpec {
+    /// The shipped policy's entry for plugin `name`.
+    pub fn shipped(name: &'static str) -> Result<Self> {
+        let policy = hubfix_policy::Policy::shipped()
+            .map_err(|e| anyhow::anyhow!("the shipped policy is invalid:\n{e}"))?;
+        let plugin = policy
+            .plugin(name)
+            .with_context(|| format!("the shipped policy has no plugin `{name}`"))?;
+        Ok(Self {
+            name,
+            grants: plugin.grants.clone(),
+            params: plugin
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
+    }
+
+    /// [`PluginSpec::shipped`], or, when the policy lacks the plugin, a spec that grants
+    /// nothing (loading the plugin then fails naming every function it imports) and says
+    /// why on stderr.
+    fn shipped_or_nothing(name: &'static str) -> Self {
+        Self::shipped(name).unwrap_or_else(|e| {
+            eprintln!("{e:#}: plugin `{name}` is granted nothing");
+            Self {
+                name,
+                grants: Vec::new(),
+                params: Vec::new(),
+            }
+        })
+    }
+
+    /// The grants as `&str`s.
+    pub fn grant_names(&self) -> Vec<&str> {
+        self.grants.iter().map(String::as_str).collect()
+    }
+}
+
+/// The four shipped plugins, as the shipped policy declares them.
+pub static IAM_PASSWORD_POLICY: LazyLock<PluginSpec> =
+    LazyLock::new(|| PluginSpec::shipped_or_nothing("iam-password-policy"));
 /// See [`IAM_PASSWORD_POLICY`].
-pub const EC2_RESTRICT_ADMIN_PORTS: PluginSpec = PluginSpec {
-    name: "ec2-restrict-admin-ports",
-    grants: &[
-        "ec2.describe-security-group-rules",
-        "ec2.revoke-security-group-ingress",
-    ],
-};
+pub static EC2_RESTRICT_ADMIN_PORTS: LazyLock<PluginSpec> =
+    LazyLock::new(|| PluginSpec::shipped_or_nothing("ec2-restrict-admin-ports"));
 /// See [`IAM_PASSWORD_POLICY`].
-pub const EC2_DEFAULT_SG_RESTRICT: PluginSpec = PluginSpec {
-    name: "ec2-default-sg-restrict",
-    grants: &[
-        "ec2.describe-security-groups",
-        "ec2.describe-security-group-rules",
-        "ec2.revoke-security-group-ingress",
-        "ec2.revoke-security-group-egress",
-    ],
-};
+pub static EC2_DEFAULT_SG_RESTRICT: LazyLock<PluginSpec> =
+    LazyLock::new(|| PluginSpec::shipped_or_nothing("ec2-default-sg-restrict"));
 /// See [`IAM_PASSWORD_POLICY`].
-pub const EC2_EBS_DEFAULT_ENCRYPTION: PluginSpec = PluginSpec {
-    name: "ec2-ebs-default-encryption",
-    grants: &[
-        "ec2.get-ebs-encryption-by-default",
-        "ec2.enable-ebs-encryption-by-default",
-    ],
-};
+pub static EC2_EBS_DEFAULT_ENCRYPTION: LazyLock<PluginSpec> =
+    LazyLock::new(|| PluginSpec::shipped_or_nothing("ec2-ebs-default-encryption"));
 
 /// The path of a compiled plugin (`HUBFIX_PLUGIN_DIR/<name with underscores>.wasm`).
 pub fn plugin_path(name: &str) -> Result<PathBuf> {

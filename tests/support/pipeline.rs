@@ -31,13 +31,15 @@ use crate::{
     IAM_PASSWORD_POLICY, PluginSpec, fresh_bucket, plugin_bytes, s3_client, unique_suffix,
 };
 
-/// The plugins the shipped policy remediates with.
-pub const PLUGINS: [&PluginSpec; 4] = [
-    &IAM_PASSWORD_POLICY,
-    &EC2_RESTRICT_ADMIN_PORTS,
-    &EC2_DEFAULT_SG_RESTRICT,
-    &EC2_EBS_DEFAULT_ENCRYPTION,
-];
+/// The plugins the shipped policy remediates with, as it declares them.
+pub fn plugins() -> [&'static PluginSpec; 4] {
+    [
+        &IAM_PASSWORD_POLICY,
+        &EC2_RESTRICT_ADMIN_PORTS,
+        &EC2_DEFAULT_SG_RESTRICT,
+        &EC2_EBS_DEFAULT_ENCRYPTION,
+    ]
+}
 
 /// Receives after which SQS moves a message to the dead-letter queue (the template's
 /// `maxReceiveCount` is 5; fewer here keeps the poison test short).
@@ -110,7 +112,7 @@ impl Stack {
         let registry = Registry::new(s3.clone(), &bucket, "plugins");
         let runtime = Runtime::new(HostConfig::default(), base.clone())?;
         for plugin in plugins {
-            let grants = Grants::new(plugin.grants)?;
+            let grants = Grants::new(&plugin.grants)?;
             hubfix_host::publish(
                 &runtime,
                 &registry,

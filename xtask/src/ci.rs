@@ -45,6 +45,9 @@ fn run_steps(
             "warnings",
         ]))
     })?;
+    steps.run("generated files (cargo xtask codegen --check)", || {
+        crate::codegen::run(&paths.root, true)
+    })?;
     steps.run("deploy templates (cfn-lint, asl-validator)", || {
         deploy::validate(paths)
     })?;

@@ -8,16 +8,21 @@ use crate::cmd;
 use crate::paths::Paths;
 
 /// Each Lambda package and the SDK crates it may depend on (`aws-sdk-sts` comes with
-/// `aws-config`, for role credentials).
-pub const LAMBDAS: &[(&str, &[&str])] = &[
-    ("hubfix-router", &["aws-sdk-s3", "aws-sdk-sts"]),
-    ("hubfix-archiver", &["aws-sdk-securityhub", "aws-sdk-sts"]),
-    ("hubfix-proxy", &["aws-sdk-lambda", "aws-sdk-sts"]),
-    (
-        "hubfix-host-lambda",
-        &["aws-sdk-ec2", "aws-sdk-iam", "aws-sdk-s3", "aws-sdk-sts"],
-    ),
-];
+/// `aws-config`, for role credentials). The host links, besides S3 for the registry, one
+/// SDK crate per service of the contract table.
+pub fn lambdas() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut host = vec!["aws-sdk-s3", "aws-sdk-sts"];
+    host.extend(hubfix_contract::SERVICES.iter().map(|s| s.sdk_crate));
+    vec![
+        ("hubfix-router", vec!["aws-sdk-s3", "aws-sdk-sts"]),
+        (
+            "hubfix-archiver",
+            vec!["aws-sdk-securityhub", "aws-sdk-sts"],
+        ),
+        ("hubfix-proxy", vec!["aws-sdk-lambda", "aws-sdk-sts"]),
+        ("hubfix-host-lambda", host),
+    ]
+}
 
 /// The `aws-sdk-*` crate names in `cargo tree --prefix none -f {p}` output.
 pub fn sdk_crates(tree: &str) -> BTreeSet<String> {
@@ -31,7 +36,7 @@ pub fn sdk_crates(tree: &str) -> BTreeSet<String> {
 /// Fails naming every Lambda that depends on an SDK crate it should not.
 pub fn check(paths: &Paths) -> Result<()> {
     let mut problems = Vec::new();
-    for (package, allowed) in LAMBDAS {
+    for (package, allowed) in lambdas() {
         let tree = cmd::output(cmd::cargo(paths).args([
             "tree", "-p", package, "-e", "normal", "--prefix", "none", "-f", "{p}",
         ]))?;

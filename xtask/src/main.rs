@@ -7,6 +7,7 @@
 mod bench;
 mod ci;
 mod cmd;
+mod codegen;
 mod demo;
 mod deploy;
 mod emulator;
@@ -42,6 +43,10 @@ Tasks:
                               the EventBridge pattern and substitution checks
   demo [-- DEMO ARGS]         plugins, a fresh emulator, the hubfix CLI, then the
                               demo binary of hubfix-tests
+  codegen [--check]           rewrite the files derived from contract/src/table.rs
+                              and the shipped policy (world imports, host services,
+                              member role, policy schema, docs); --check fails on
+                              stale ones instead
   bench                       the numbers of docs/performance.md: criterion warm-path
                               bench, whole-process cold starts against the emulator's
                               S3 registry, plugin and binary sizes (release build)
@@ -66,6 +71,9 @@ enum Task {
     Demo(Vec<String>),
     Bench,
     Validate,
+    Codegen {
+        check: bool,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -92,6 +100,11 @@ fn parse_args(args: &[String]) -> Result<Task> {
         "ci" => Ok(Task::Ci(rest.to_vec())),
         "bench" => no_args(Task::Bench),
         "validate" => no_args(Task::Validate),
+        "codegen" => match rest {
+            [] => Ok(Task::Codegen { check: false }),
+            [flag] if flag == "--check" => Ok(Task::Codegen { check: true }),
+            [arg, ..] => bail!("unexpected argument `{arg}` (codegen takes only --check)"),
+        },
         "demo" => match rest.split_first() {
             None => Ok(Task::Demo(Vec::new())),
             Some((sep, demo_args)) if sep == "--" => Ok(Task::Demo(demo_args.to_vec())),
@@ -162,6 +175,7 @@ fn run(task: Task) -> Result<()> {
         Task::Demo(args) => demo::run(&paths, &args),
         Task::Bench => bench::run(&paths),
         Task::Validate => deploy::validate(&paths),
+        Task::Codegen { check } => codegen::run(&paths.root, check),
     }
 }
 

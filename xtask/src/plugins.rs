@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
 use crate::cmd;
 use crate::paths::Paths;
@@ -147,12 +146,7 @@ fn is_wasm(path: &Path) -> bool {
 }
 
 /// Lowercase hex sha256, the form the policy files pin.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
+pub use hubfix_contract::sha256_hex;
 
 fn format_size(bytes: u64) -> String {
     if bytes < 1024 {

@@ -183,6 +183,12 @@ fn root_test_args(extra: &[String]) -> Vec<String> {
 pub fn emulator_env(endpoint: &str, plugin_dir: &Path) -> Vec<(&'static str, OsString)> {
     vec![
         ("AWS_ENDPOINT_URL", endpoint.into()),
+        // S3 Control puts the account id in front of the host name: a `localhost` name,
+        // which hubfix's HTTP client resolves to loopback (RFC 6761), takes it.
+        (
+            "AWS_ENDPOINT_URL_S3_CONTROL",
+            s3_control_endpoint(endpoint).into(),
+        ),
         ("AWS_ACCESS_KEY_ID", "testing".into()),
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("AWS_REGION", "us-east-1".into()),
@@ -192,6 +198,12 @@ pub fn emulator_env(endpoint: &str, plugin_dir: &Path) -> Vec<(&'static str, OsS
         // The emulator serves S3 path-style only.
         ("HUBFIX_S3_PATH_STYLE", "1".into()),
     ]
+}
+
+/// The emulator's endpoint with its host as `localhost` (`http://127.0.0.1:5000` →
+/// `http://localhost:5000`), for the S3 Control client.
+pub fn s3_control_endpoint(endpoint: &str) -> String {
+    endpoint.replacen("://127.0.0.1", "://localhost", 1)
 }
 
 /// Variables that would make the SDK use real credentials instead of the ones above.
@@ -336,6 +348,10 @@ mod tests {
         assert_eq!(
             get("AWS_ENDPOINT_URL").as_deref(),
             Some("http://127.0.0.1:5055")
+        );
+        assert_eq!(
+            get("AWS_ENDPOINT_URL_S3_CONTROL").as_deref(),
+            Some("http://localhost:5055")
         );
         assert_eq!(get("AWS_ACCESS_KEY_ID").as_deref(), Some("testing"));
         assert_eq!(get("AWS_SECRET_ACCESS_KEY").as_deref(), Some("testing"));

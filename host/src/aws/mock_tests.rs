@@ -38,7 +38,7 @@ fn sg_scope() -> Scope {
                        "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1"}],
     }))
     .unwrap();
-    Scope::of(&finding)
+    Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX)
 }
 
 fn ctx(
@@ -48,10 +48,12 @@ fn ctx(
     mode: Mode,
     max_calls: u32,
 ) -> PluginCtx {
-    let clients = AwsClients {
-        ec2: mock_client!(aws_sdk_ec2, RuleMode::MatchAny, ec2_rules),
-        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, iam_rules),
-    };
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let clients = AwsClients::from_sdk_config(&config)
+        .with_client(mock_client!(aws_sdk_ec2, RuleMode::MatchAny, ec2_rules))
+        .with_client(mock_client!(aws_sdk_iam, RuleMode::MatchAny, iam_rules));
     PluginCtx::new(
         sg_scope(),
         Arc::new(Grants::new(grants).unwrap()),
@@ -233,7 +235,7 @@ async fn the_role_is_assumed_on_the_first_aws_call_and_a_refusal_is_kept() {
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build(),
         sts,
-        grants: Arc::new(Grants::new(ALL).unwrap()),
+        policy: Grants::new(ALL).unwrap().session_policy(&sg_scope()),
         partition: "aws".into(),
         account_id: "111111111111".into(),
         region: "us-east-1".into(),
@@ -268,4 +270,120 @@ async fn the_role_is_assumed_on_the_first_aws_call_and_a_refusal_is_kept() {
     let trail = ctx.into_trail();
     assert!(trail.credentials_error.is_some());
     assert_eq!(trail.calls[0].result, CallResult::Error);
+}
+
+fn account_ctx(rules: &[&Rule], account: &str) -> PluginCtx {
+    let finding = Finding::from_value(json!({
+        "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
+        "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
+        "Resources": [{"Type": "AwsAccount", "Id": format!("AWS::::Account:{account}")}],
+    }))
+    .unwrap();
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let clients = AwsClients::from_sdk_config(&config).with_client(mock_client!(
+        aws_sdk_s3control,
+        RuleMode::MatchAny,
+        rules
+    ));
+    PluginCtx::new(
+        Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
+        Arc::new(
+            Grants::new([
+                "s3control.get-public-access-block",
+                "s3control.put-public-access-block",
+            ])
+            .unwrap(),
+        ),
+        Mode::Apply,
+        Session::Ready(clients),
+        10,
+    )
+}
+
+#[tokio::test]
+async fn s3control_acts_on_the_findings_account_and_reads_no_configuration_as_none() {
+    use crate::bindings::s3control::{Host as _, PublicAccessBlock};
+    use aws_sdk_s3control::operation::get_public_access_block::{
+        GetPublicAccessBlockError, GetPublicAccessBlockOutput,
+    };
+    use aws_sdk_s3control::operation::put_public_access_block::PutPublicAccessBlockOutput;
+
+    let missing = mock!(aws_sdk_s3control::Client::get_public_access_block)
+        .match_requests(|r| r.account_id() == Some("111111111111"))
+        .then_error(|| {
+            GetPublicAccessBlockError::generic(
+                ErrorMetadata::builder()
+                    .code("NoSuchPublicAccessBlockConfiguration")
+                    .message("The public access block configuration was not found")
+                    .build(),
+            )
+        });
+    let put = mock!(aws_sdk_s3control::Client::put_public_access_block)
+        .match_requests(|r| {
+            r.account_id() == Some("111111111111")
+                && r.public_access_block_configuration().is_some_and(|c| {
+                    c.block_public_acls == Some(true) && c.restrict_public_buckets == Some(false)
+                })
+        })
+        .then_output(|| PutPublicAccessBlockOutput::builder().build());
+    let mut ctx = account_ctx(&[&missing, &put], "111111111111");
+    assert_eq!(ctx.get_public_access_block().await.unwrap(), None);
+    let config = PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: false,
+    };
+    ctx.put_public_access_block(config).await.unwrap();
+    assert_eq!((missing.num_calls(), put.num_calls()), (1, 1));
+    let trail = ctx.into_trail();
+    let ops: Vec<_> = trail.calls.iter().map(|c| c.operation.as_str()).collect();
+    assert_eq!(ops, ["GetPublicAccessBlock", "PutPublicAccessBlock"]);
+
+    // A finding about another account: the account-level put never reaches S3 Control,
+    // and other errors keep the operation's name.
+    let put = mock!(aws_sdk_s3control::Client::put_public_access_block)
+        .then_output(|| PutPublicAccessBlockOutput::builder().build());
+    let denied = mock!(aws_sdk_s3control::Client::get_public_access_block).then_error(|| {
+        GetPublicAccessBlockError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDenied")
+                .message("no")
+                .build(),
+        )
+    });
+    let mut other = account_ctx(&[&denied, &put], "999999999999");
+    let err = other.put_public_access_block(config).await.unwrap_err();
+    assert!(
+        matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("account-wide"))
+    );
+    assert_eq!(put.num_calls(), 0);
+    let err = other.get_public_access_block().await.unwrap_err();
+    assert!(
+        matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.starts_with("GetPublicAccessBlock: AccessDenied")),
+        "{err:?}"
+    );
+
+    // A configuration with unset fields reads them as off.
+    let partial = mock!(aws_sdk_s3control::Client::get_public_access_block).then_output(|| {
+        GetPublicAccessBlockOutput::builder()
+            .public_access_block_configuration(
+                aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                    .block_public_policy(true)
+                    .build(),
+            )
+            .build()
+    });
+    let mut ctx = account_ctx(&[&partial], "111111111111");
+    assert_eq!(
+        ctx.get_public_access_block().await.unwrap(),
+        Some(PublicAccessBlock {
+            block_public_acls: false,
+            ignore_public_acls: false,
+            block_public_policy: true,
+            restrict_public_buckets: false,
+        })
+    );
 }

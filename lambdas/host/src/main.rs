@@ -12,7 +12,7 @@ use serde_json::Value;
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let settings = HostSettings::from_env()?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = hubfix_host::load_aws_config().await;
     let host = &HostService::new(&settings, aws).map_err(|e| e.to_string())?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
         host.handle(event.payload).await.map_err(diagnostic)

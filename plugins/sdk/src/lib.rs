@@ -13,8 +13,9 @@
 //! - [`short_id`] and [`Finding::resource_short_id`] to find the resource a finding is
 //!   about (`arn:aws:ec2:…:security-group/sg-1` → `sg-1`).
 //!
-//! The generated interfaces are re-exported under short paths: [`types`], [`iam`],
-//! [`ec2`] and (with the helper macros added) [`log`].
+//! The generated interfaces are re-exported under short paths, one module per WIT
+//! interface ([`types`], `iam`, `ec2`, `s3control`, …), and (with the helper macros
+//! added) [`log`]. A new WIT interface needs no change here.
 //!
 //! # A minimal plugin
 //!
@@ -96,13 +97,11 @@ pub use bindings::export;
 /// The plugin's exports: implement it on a unit struct and pass that to [`export!`].
 pub use bindings::Guest;
 
-/// Shared records of the contract: finding, request, outcome, errors.
-pub use bindings::hubfix::plugin::types;
-
-/// IAM host functions (`iam.get-account-password-policy`, …).
-pub use bindings::hubfix::plugin::iam;
-
-/// EC2 host functions (`ec2.describe-security-group-rules`, …).
-pub use bindings::hubfix::plugin::ec2;
+/// Every interface of the contract, one module each: [`types`] (finding, request,
+/// outcome, errors) and one per AWS service (`iam`, `ec2`, `s3control`, …), whose
+/// functions are the host functions a policy grants (`iam.get-account-password-policy`).
+/// The SDK's own [`log`] (the generated interface plus macros) takes the place of the
+/// generated `log`.
+pub use bindings::hubfix::plugin::*;
 
 pub use types::{AwsError, Finding, Mode, Outcome, PluginInfo, Request, Resource, Status};

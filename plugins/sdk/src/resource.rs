@@ -2,19 +2,11 @@
 
 use crate::{Finding, Resource};
 
-/// The short id of a resource id: the ARN tail after the last `/`
-/// (`arn:aws:ec2:us-east-1:111111111111:security-group/sg-1` → `sg-1`), else the tail
-/// after the last `:` of an ARN (`arn:aws:s3:::my-bucket` → `my-bucket`), else the id
-/// itself (`sg-1` → `sg-1`).
-pub fn short_id(id: &str) -> &str {
-    if let Some((_, tail)) = id.rsplit_once('/') {
-        tail
-    } else if id.starts_with("arn:") {
-        id.rsplit_once(':').map_or(id, |(_, tail)| tail)
-    } else {
-        id
-    }
-}
+/// The short id of a resource id: `sg-1` for
+/// `arn:aws:ec2:us-east-1:111111111111:security-group/sg-1`, `my-bucket` for
+/// `arn:aws:s3:::my-bucket`, the account id of `AWS::::Account:ID`, else the id itself.
+/// The host, the policy and plugins share this one definition (`hubfix-contract`).
+pub use hubfix_contract::short_id;
 
 impl Finding {
     /// The first resource of the finding whose ASFF type is `asff_type`
@@ -66,10 +58,7 @@ mod tests {
             "sg-1"
         );
         assert_eq!(short_id("arn:aws:s3:::my-bucket"), "my-bucket");
-        assert_eq!(
-            short_id("AWS::::Account:111111111111"),
-            "AWS::::Account:111111111111"
-        );
+        assert_eq!(short_id("AWS::::Account:111111111111"), "111111111111");
         assert_eq!(short_id("sg-1"), "sg-1");
     }
 

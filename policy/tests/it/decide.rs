@@ -23,6 +23,7 @@ use Action::{Ignore, Notify, Remediate};
 
 const PORTS: Option<&str> = Some("ec2-restrict-admin-ports");
 const PASSWORD: Option<&str> = Some("iam-password-policy");
+const S3_BLOCK: Option<&str> = Some("s3-account-public-access-block");
 
 /// Every fixture with the shipped policy and no organization data.
 const TABLE: &[(&str, &[Expect])] = &[
@@ -104,13 +105,13 @@ const TABLE: &[(&str, &[Expect])] = &[
             Some("5.2"),
         )],
     ),
-    // CIS v3.0.0 split requirement 2.1.4: 2.1.4.1 is S3.1.
+    // CIS v3.0.0 split requirement 2.1.4: 2.1.4.1 is S3.1, remediated at the account level.
     (
         "cis-3.0-2.1.4.1.json",
         &[(
-            Notify,
+            Remediate,
             Some("S3.1"),
-            None,
+            S3_BLOCK,
             "controls.\"S3.1\"",
             "asff-per-standard",
             Some("3.0.0"),
@@ -142,10 +143,11 @@ const TABLE: &[(&str, &[Expect])] = &[
             None,
         )],
     ),
+    // Lambda.1 is not in the catalog: notified with the reason (settings.unknown-controls).
     (
         "consolidated-lambda-1.json",
         &[(
-            Ignore,
+            Notify,
             Some("Lambda.1"),
             None,
             "catalog",
@@ -190,6 +192,58 @@ const TABLE: &[(&str, &[Expect])] = &[
             "ocsf",
             Some("1.4.0"),
             Some("2.2.1"),
+        )],
+    ),
+    // Controls the catalog lacks: the shipped policy does not declare S3.99, so findings that
+    // name it are notified with the reason (policy/tests/it/declared.rs declares it). Findings
+    // that carry only its CIS id cannot be mapped to a control at all without the declaration:
+    // those are ignored (control-identity), whatever settings.unknown-controls says.
+    (
+        "declared-consolidated-s3-99.json",
+        &[(
+            Notify,
+            Some("S3.99"),
+            None,
+            "catalog",
+            "asff-consolidated",
+            None,
+            None,
+        )],
+    ),
+    (
+        "declared-cis-3.0-2.1.9-no-control-id.json",
+        &[(
+            Ignore,
+            None,
+            None,
+            "control-identity",
+            "asff-per-standard",
+            Some("3.0.0"),
+            Some("2.1.9"),
+        )],
+    ),
+    (
+        "declared-ocsf-s3-99.json",
+        &[(
+            Notify,
+            Some("S3.99"),
+            None,
+            "catalog",
+            "ocsf",
+            Some("3.0.0"),
+            None,
+        )],
+    ),
+    (
+        "declared-ocsf-cis-3.0-2.1.9.json",
+        &[(
+            Ignore,
+            None,
+            None,
+            "control-identity",
+            "ocsf",
+            Some("3.0.0"),
+            Some("2.1.9"),
         )],
     ),
     // Whole documents: one decision per finding.
@@ -250,7 +304,7 @@ const TABLE: &[(&str, &[Expect])] = &[
                 None,
             ),
             (
-                Ignore,
+                Notify,
                 Some("Lambda.1"),
                 None,
                 "catalog",
@@ -347,6 +401,41 @@ fn remediations_carry_plugin_params_and_grants() {
     // No max-password-age unless asked for: the plugin applies it only for IAM.7 and IAM.17.
     assert_eq!(d.params.len(), 6);
     assert!(!d.params.contains_key("max-password-age"));
+
+    // S3.1 (CIS v3.0.0 2.1.4.1): account-level Block Public Access, through S3 Control; the
+    // plugin takes no parameters.
+    let d = &decide(&fixture("cis-3.0-2.1.4.1.json"), &policy, &NoOrg, today()).unwrap()[0];
+    assert_eq!(
+        (d.action, d.control.as_deref(), d.rule.name.as_str()),
+        (Remediate, Some("S3.1"), "controls.\"S3.1\"")
+    );
+    let plugin = d.plugin.as_ref().unwrap();
+    assert_eq!(
+        (
+            plugin.name.as_str(),
+            plugin.version.as_str(),
+            plugin.sha256.as_deref()
+        ),
+        ("s3-account-public-access-block", "0.1.0", None)
+    );
+    assert_eq!(
+        d.grants,
+        [
+            "s3control.get-public-access-block",
+            "s3control.put-public-access-block"
+        ]
+    );
+    assert!(d.params.is_empty(), "{:?}", d.params);
+    assert!(
+        d.reason
+            .starts_with("CIS asks for account-level S3 Block Public Access"),
+        "{}",
+        d.reason
+    );
+    assert_eq!(
+        d.rule.location.as_ref().unwrap().file,
+        "policies/cis-aws-foundations.toml"
+    );
 }
 
 #[test]
@@ -358,13 +447,14 @@ fn decision_json_has_the_documented_shape() {
     assert_eq!(json["control"], "EC2.53");
     assert_eq!(
         json["plugin"],
-        json!({"name": "ec2-restrict-admin-ports", "version": "0.1.0", "sha256": null})
+        // `sha256` appears only when the policy pins a digest.
+        json!({"name": "ec2-restrict-admin-ports", "version": "0.1.0"})
     );
     assert!(
         json["reason"]
             .as_str()
             .unwrap()
-            .starts_with("Revokes IPv4 ingress rules")
+            .starts_with("Revokes ingress rules open to 0.0.0.0/0 or ::/0")
     );
     assert_eq!(json["rule"]["kind"], "control");
     assert_eq!(json["rule"]["name"], "controls.\"EC2.53\"");
@@ -978,6 +1068,25 @@ fn explain_renders_for_people_and_tools() {
         "{d}"
     );
 
+    // S3.1 is remediated by the account-level plugin, which takes no parameters.
+    let d = policy.decide(&fixture("cis-3.0-2.1.4.1.json"), &NoOrg, today());
+    let text = d.to_string();
+    assert!(
+        text.contains(
+            "control  S3.1 (asff-per-standard finding, from GeneratorId; CIS v3.0.0 2.1.4.1)\n\
+             action   remediate\n\
+             plugin   s3-account-public-access-block 0.1.0 (sha256 not pinned)\n\
+             grants   s3control.get-public-access-block, s3control.put-public-access-block\n\
+             reason   CIS asks for account-level S3 Block Public Access"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("params   "), "{text}");
+    assert!(
+        text.contains("\nrule     controls.\"S3.1\" (policies/cis-aws-foundations.toml:"),
+        "{text}"
+    );
+
     // One finding: an object; several: an array.
     let one = decide(
         &fixture("consolidated-iam-4.json"),
@@ -1001,6 +1110,6 @@ fn explain_renders_for_people_and_tools() {
 
     assert_eq!(
         shipped().summary(),
-        "65 controls (14 remediate, 51 notify), 4 plugins, 0 exceptions, 0 overrides; 62 of 62 CIS controls covered"
+        "65 controls (15 remediate, 50 notify), 5 plugins, 0 exceptions, 0 overrides; 62 of 62 CIS controls covered"
     );
 }

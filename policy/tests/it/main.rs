@@ -2,6 +2,7 @@
 //!
 //! - `decide`: table-driven decisions over finding fixtures of every format
 //!   (`policy/tests/findings/*.json`), finding states, exceptions (with expiry) and overrides.
+//! - `declared`: controls the catalog lacks, declared by the policy, in every finding format.
 //! - `cases`: bad policies as data, `tests/cases/policy/<name>/{*.toml, error.txt}`.
 //! - `generated`: `docs/controls.md` and the policy JSON Schema match what the code generates
 //!   (`HUBFIX_BLESS=1` rewrites them), and the shipped policy covers the whole catalog.
@@ -13,6 +14,8 @@
 mod cases;
 #[cfg(test)]
 mod decide;
+#[cfg(test)]
+mod declared;
 #[cfg(test)]
 mod generated;
 #[cfg(test)]

@@ -1,0 +1,448 @@
+//! The hubfix host-function contract, declared once.
+//!
+//! Every AWS host function a plugin can import is one [`HostFunction`] row of
+//! [`FUNCTIONS`]: the WIT function (`service.function`), the AWS operation, every IAM
+//! action it needs (and whether AWS lets each be narrowed to resources), and its scope
+//! [`Target`]. Everything else is derived from this table:
+//!
+//! - the host's grant check and its call gate (`hubfix-host` looks each function up here,
+//!   at compile time, with [`function`]);
+//! - the policy's list of grantable functions and its JSON schema (`hubfix-policy`);
+//! - the AssumeRole session policy of each remediation (`hubfix-host`);
+//! - the IAM actions of the member-account role, `deploy/member-role.yaml`
+//!   ([`member_role_statements`], written by `cargo xtask codegen`);
+//! - the WIT world's imports and the host's SDK dependencies ([`SERVICES`]);
+//! - `hubfix functions`.
+//!
+//! A test keeps the table equal to the WIT files; `cargo xtask codegen --check` (run by
+//! CI) keeps the generated files equal to the table.
+#![deny(missing_docs)]
+
+mod table;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+pub use table::{FUNCTIONS, SERVICES};
+
+/// A kind of AWS resource that host functions act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceType {
+    /// The ASFF resource type a finding names it by, e.g. `AwsEc2SecurityGroup`.
+    pub asff: &'static str,
+    /// Its ARN, with `{partition}`, `{region}`, `{account}` and `{id}` placeholders, e.g.
+    /// `arn:{partition}:ec2:{region}:{account}:security-group/{id}`.
+    pub arn: &'static str,
+}
+
+impl ResourceType {
+    /// The ARN of the resource `id` (a short id or name) in `account` and `region`. `id`
+    /// may be `*` (every resource of the type) or end in `*` (a name prefix).
+    pub fn arn_of(&self, partition: &str, region: &str, account: &str, id: &str) -> String {
+        self.arn
+            .replace("{partition}", partition)
+            .replace("{region}", region)
+            .replace("{account}", account)
+            .replace("{id}", id)
+    }
+
+    /// Whether the ARN template names an account (S3 bucket ARNs, for one, do not).
+    pub fn arn_has_account(&self) -> bool {
+        self.arn.contains("{account}")
+    }
+}
+
+/// An EC2 security group.
+pub const SECURITY_GROUP: ResourceType = ResourceType {
+    asff: "AwsEc2SecurityGroup",
+    arn: "arn:{partition}:ec2:{region}:{account}:security-group/{id}",
+};
+
+/// An S3 bucket (bucket ARNs carry neither region nor account).
+pub const S3_BUCKET: ResourceType = ResourceType {
+    asff: "AwsS3Bucket",
+    arn: "arn:{partition}:s3:::{id}",
+};
+
+/// What a host function acts on, for the scope check and the session policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A read: allowed anywhere in the finding's account and region.
+    Read,
+    /// A mutating call on one resource of this type: the finding must name it, or the
+    /// same remediation must have created it.
+    Resource(ResourceType),
+    /// A mutating account-level setting: the finding must name its own account
+    /// (`AwsAccount`).
+    Account,
+    /// Creates a resource of this type in the finding's account and region. Its name
+    /// must start with the host's configured prefix (default `hubfix-`); once created,
+    /// the same remediation may configure it as if the finding named it.
+    Create(ResourceType),
+}
+
+impl Target {
+    /// A short word for tables: `read`, `resource`, `account`, `create`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Target::Read => "read",
+            Target::Resource(_) => "resource",
+            Target::Account => "account",
+            Target::Create(_) => "create",
+        }
+    }
+
+    /// The resource type it acts on, if any.
+    pub fn resource_type(&self) -> Option<&ResourceType> {
+        match self {
+            Target::Resource(t) | Target::Create(t) => Some(t),
+            Target::Read | Target::Account => None,
+        }
+    }
+}
+
+/// Which resources an IAM action can be allowed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    /// The action supports no resource-level permissions: `Resource: "*"` only.
+    Any,
+    /// The function's target resources: for a `Resource` target the finding's resources
+    /// of that type (and those the remediation may create), for a `Create` target the
+    /// prefixed names, for a `Read` of a resource type every resource of the type in the
+    /// account.
+    Target,
+    /// Resources of another type than the function's target (e.g. `iam:PassRole` on the
+    /// role a trail delivers with): those of the type the finding names or the
+    /// remediation may create.
+    Type(ResourceType),
+}
+
+/// One IAM action a host function needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IamAction {
+    /// `service:Action`, e.g. `ec2:RevokeSecurityGroupIngress`.
+    pub name: &'static str,
+    /// Which resources it can be narrowed to.
+    pub on: On,
+}
+
+impl IamAction {
+    /// Whether AWS lets this action be narrowed below `Resource: "*"`.
+    pub fn resource_level(&self) -> bool {
+        self.on != On::Any
+    }
+}
+
+/// One host function of the plugin contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostFunction {
+    /// The grant name: the WIT interface and function, `service.function`.
+    pub name: &'static str,
+    /// The AWS operation it performs, e.g. `RevokeSecurityGroupIngress`.
+    pub operation: &'static str,
+    /// Every IAM action it needs.
+    pub iam_actions: &'static [IamAction],
+    /// What it acts on.
+    pub target: Target,
+}
+
+impl HostFunction {
+    /// The WIT interface it belongs to (`ec2`).
+    pub fn service(&self) -> &'static str {
+        match self.name.split_once('.') {
+            Some((service, _)) => service,
+            None => self.name,
+        }
+    }
+
+    /// Whether the function changes anything in AWS.
+    pub fn is_mutating(&self) -> bool {
+        !matches!(self.target, Target::Read)
+    }
+
+    /// The IAM actions that cannot be narrowed to resources.
+    pub fn unscoped_actions(&self) -> impl Iterator<Item = &'static str> {
+        self.iam_actions
+            .iter()
+            .filter(|a| !a.resource_level())
+            .map(|a| a.name)
+    }
+}
+
+/// A WIT interface of AWS host functions and the SDK crate the host implements it with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// The WIT interface (`wit/<name>.wit`), e.g. `s3control`.
+    pub name: &'static str,
+    /// The aws-sdk-rust crate, e.g. `aws-sdk-s3control`.
+    pub sdk_crate: &'static str,
+    /// The crate's version requirement.
+    pub sdk_version: &'static str,
+}
+
+/// Looks a host function up by its grant name.
+pub fn lookup(name: &str) -> Option<&'static HostFunction> {
+    FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// Looks a host function up at compile time: `const F: &HostFunction = function("…")`
+/// fails to compile when the table has no such function.
+pub const fn function(name: &str) -> &'static HostFunction {
+    let mut i = 0;
+    while i < FUNCTIONS.len() {
+        if str_eq(FUNCTIONS[i].name, name) {
+            return &FUNCTIONS[i];
+        }
+        i += 1;
+    }
+    #[allow(clippy::panic)] // evaluated in const context: a compile error, never a run-time panic
+    {
+        panic!("no such host function in the contract table")
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Every grant name, in table order.
+pub fn function_names() -> impl Iterator<Item = &'static str> {
+    FUNCTIONS.iter().map(|f| f.name)
+}
+
+/// The union of every function's IAM actions, sorted: what the member role must allow.
+pub fn all_iam_actions() -> BTreeSet<&'static str> {
+    FUNCTIONS
+        .iter()
+        .flat_map(|f| f.iam_actions.iter().map(|a| a.name))
+        .collect()
+}
+
+/// The statements of the member-account role's policy (YAML, indented for
+/// `deploy/member-role.yaml`): one for the actions that take no resource ARN, one per
+/// resource type for the actions AWS can narrow to it. Together they allow exactly
+/// [`all_iam_actions`]; each host session narrows them further with its session policy.
+pub fn member_role_statements(indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut unscoped = BTreeSet::new();
+    let mut by_type: Vec<(ResourceType, BTreeSet<&'static str>)> = Vec::new();
+    for f in FUNCTIONS {
+        for action in f.iam_actions {
+            let ty = match action.on {
+                On::Any => None,
+                On::Target => f.target.resource_type().copied(),
+                On::Type(t) => Some(t),
+            };
+            match ty {
+                None => {
+                    unscoped.insert(action.name);
+                }
+                Some(t) => match by_type.iter_mut().find(|(seen, _)| *seen == t) {
+                    Some((_, set)) => {
+                        set.insert(action.name);
+                    }
+                    None => by_type.push((t, BTreeSet::from([action.name]))),
+                },
+            }
+        }
+    }
+    // Actions narrowable for one function but not another stay in the typed statement
+    // only when no function needs them unscoped.
+    for (_, set) in &mut by_type {
+        set.retain(|a| !unscoped.contains(a));
+    }
+    by_type.retain(|(_, set)| !set.is_empty());
+    by_type.sort_by_key(|(t, _)| t.asff);
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{pad}# Actions that take no resource ARN (reads and account-level settings)."
+    );
+    let _ = writeln!(out, "{pad}- Sid: Unscoped");
+    let _ = writeln!(out, "{pad}  Effect: Allow");
+    let _ = writeln!(out, "{pad}  Action:");
+    for action in &unscoped {
+        let _ = writeln!(out, "{pad}    - {action}");
+    }
+    let _ = writeln!(out, "{pad}  Resource: \"*\"");
+    for (ty, actions) in &by_type {
+        let _ = writeln!(out, "{pad}- Sid: {}", ty.asff);
+        let _ = writeln!(out, "{pad}  Effect: Allow");
+        let _ = writeln!(out, "{pad}  Action:");
+        for action in actions {
+            let _ = writeln!(out, "{pad}    - {action}");
+        }
+        let arn = ty
+            .arn
+            .replace("{partition}", "${AWS::Partition}")
+            .replace("{region}", "*")
+            .replace("{account}", "${AWS::AccountId}")
+            .replace("{id}", "*");
+        let _ = writeln!(out, "{pad}  Resource: !Sub {arn}");
+    }
+    out
+}
+
+/// A plugin as everything outside the component names it: the policy's decision, the
+/// host request, the registry's active version, the audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PluginRef {
+    /// Its name, e.g. `ec2-restrict-admin-ports`.
+    pub name: String,
+    /// Its semantic version, e.g. `0.1.0`.
+    pub version: String,
+    /// The sha256 of the component (lowercase hex), when known: pinned by the policy,
+    /// or of the bytes that ran.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub sha256: Option<String>,
+}
+
+impl PluginRef {
+    /// The digest, or `""` when none is known.
+    pub fn digest(&self) -> &str {
+        self.sha256.as_deref().unwrap_or_default()
+    }
+
+    /// The first 12 hex digits of the digest, for tables and notes.
+    pub fn short_digest(&self) -> &str {
+        let digest = self.digest();
+        digest.get(..12).unwrap_or(digest)
+    }
+}
+
+/// The short form of a resource id: the account id of `AWS::::Account:ID`, the part of an
+/// ARN after its last `/` (`…:security-group/sg-1` → `sg-1`) or, without one, after its
+/// last `:` (`arn:aws:s3:::bucket` → `bucket`), else the id itself.
+pub fn short_id(id: &str) -> &str {
+    if let Some(account) = id.strip_prefix("AWS::::Account:") {
+        return account;
+    }
+    if id.starts_with("arn:") {
+        if let Some((_, tail)) = id.rsplit_once('/') {
+            return tail;
+        }
+        if let Some((_, tail)) = id.rsplit_once(':') {
+            return tail;
+        }
+    }
+    id
+}
+
+/// Lowercase hex sha256 of `bytes`: how plugin digests are written everywhere.
+#[cfg(feature = "digest")]
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_is_named_service_dot_function_unique_and_declared() {
+        let mut seen = BTreeSet::new();
+        let services: BTreeSet<_> = SERVICES.iter().map(|s| s.name).collect();
+        for f in FUNCTIONS {
+            assert!(seen.insert(f.name), "duplicate {}", f.name);
+            let (service, function) = f.name.split_once('.').unwrap();
+            assert!(services.contains(service), "{} has no SERVICES row", f.name);
+            assert!(
+                function
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
+                "{}",
+                f.name
+            );
+            assert!(!f.iam_actions.is_empty(), "{} needs an IAM action", f.name);
+            for a in f.iam_actions {
+                let (prefix, action) = a.name.split_once(':').unwrap();
+                assert!(!prefix.is_empty() && action.starts_with(char::is_uppercase));
+            }
+            if let On::Target = f.iam_actions[0].on {
+                assert!(
+                    f.target.resource_type().is_some() || f.target == Target::Read,
+                    "{}: `On::Target` needs a typed target",
+                    f.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_matches_the_wit_interfaces() {
+        let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+        let mut in_wit = BTreeSet::new();
+        for service in SERVICES {
+            let path = wit.join(format!("{}.wit", service.name));
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text.lines() {
+                if let Some((name, _)) = line.trim().split_once(": func(") {
+                    in_wit.insert(format!("{}.{name}", service.name));
+                }
+            }
+        }
+        let in_table: BTreeSet<String> = function_names().map(str::to_owned).collect();
+        assert_eq!(in_wit, in_table);
+    }
+
+    #[test]
+    fn const_lookup_finds_table_rows() {
+        const F: &HostFunction = function("ec2.revoke-security-group-ingress");
+        assert_eq!(F.operation, "RevokeSecurityGroupIngress");
+        assert_eq!(lookup("ec2.delete-vpc"), None);
+    }
+
+    #[test]
+    fn member_role_statements_allow_exactly_the_union() {
+        let yaml = member_role_statements(0);
+        let listed: BTreeSet<&str> = yaml
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("- ").filter(|a| a.contains(':')))
+            .filter(|a| !a.starts_with("Sid"))
+            .collect();
+        assert_eq!(listed, all_iam_actions());
+        assert!(yaml.contains("security-group/*"), "{yaml}");
+    }
+
+    #[test]
+    fn short_ids() {
+        assert_eq!(
+            short_id("arn:aws:ec2:eu-west-1:111111111111:security-group/sg-1"),
+            "sg-1"
+        );
+        assert_eq!(short_id("arn:aws:s3:::bucket"), "bucket");
+        assert_eq!(short_id("AWS::::Account:111111111111"), "111111111111");
+        assert_eq!(short_id("sg-1"), "sg-1");
+        assert_eq!(short_id("a/b"), "a/b");
+    }
+
+    #[test]
+    fn arns_fill_their_templates() {
+        assert_eq!(
+            SECURITY_GROUP.arn_of("aws", "eu-west-1", "111111111111", "sg-1"),
+            "arn:aws:ec2:eu-west-1:111111111111:security-group/sg-1"
+        );
+        assert_eq!(
+            S3_BUCKET.arn_of("aws", "eu-west-1", "111111111111", "hubfix-*"),
+            "arn:aws:s3:::hubfix-*"
+        );
+        assert!(!S3_BUCKET.arn_has_account());
+    }
+}
