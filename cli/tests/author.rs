@@ -1,5 +1,5 @@
 //! A plugin author's path, as an author walks it: `hubfix new` in a clean copy of the
-//! repository (its plugin workspace, policy, contract and toolchain file), then
+//! repository (its sources, without build output or git), then
 //! `hubfix test` on the new plugin, which builds it and runs its scenario against the
 //! emulator. Skips, saying so, only when no emulator endpoint is set
 //! (`cargo xtask test` sets one).
@@ -16,7 +16,7 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Copies `from` to `to`, leaving out build output (`target/`).
+/// Copies `from` to `to`, leaving out build output (`target/`) and git's `.git/`.
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -24,7 +24,7 @@ fn copy_dir(from: &Path, to: &Path) {
         let path = entry.path();
         let dest = to.join(entry.file_name());
         if path.is_dir() {
-            if entry.file_name() != "target" {
+            if entry.file_name() != "target" && entry.file_name() != ".git" {
                 copy_dir(&path, &dest);
             }
         } else {
@@ -59,17 +59,11 @@ fn hubfix_new_then_hubfix_test_passes_on_a_clean_copy() {
         );
         return;
     }
-    // A fixed place, so that the nested plugin build reuses its output run after run.
+    // A clean copy of the repository (sources only), in a fixed place so that the nested
+    // plugin build reuses its output run after run.
     let copy = std::env::temp_dir().join("hubfix-author-path");
     let _ = std::fs::remove_dir_all(&copy);
-    for dir in ["plugins", "policies", "wit"] {
-        copy_dir(&repo().join(dir), &copy.join(dir));
-    }
-    std::fs::copy(
-        repo().join("rust-toolchain.toml"),
-        copy.join("rust-toolchain.toml"),
-    )
-    .unwrap();
+    copy_dir(&repo(), &copy);
     let policies = copy.join("policies");
     let policy_arg = policies.display().to_string();
 

@@ -37,10 +37,12 @@ fn generated() -> Result<Vec<Generated>> {
         Generated {
             path: "host/src/aws/mod.rs",
             region: true,
-            content: SERVICES
-                .iter()
-                .map(|s| format!("mod {};\n", s.name))
-                .collect(),
+            // Sorted, as rustfmt orders `mod` declarations.
+            content: {
+                let mut names: Vec<&str> = SERVICES.iter().map(|s| s.name).collect();
+                names.sort_unstable();
+                names.iter().map(|n| format!("mod {n};\n")).collect()
+            },
         },
         Generated {
             path: "host/Cargo.toml",

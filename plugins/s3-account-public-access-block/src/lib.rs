@@ -114,13 +114,21 @@ mod tests {
         let done = turned_on(Mode::Apply, "111111111111", Some(&partly));
         assert_eq!(done.status, Status::Remediated);
         assert!(
-            done.message.contains("IgnorePublicAcls, RestrictPublicBuckets were off"),
+            done.message
+                .contains("IgnorePublicAcls, RestrictPublicBuckets were off"),
             "{}",
             done.message
         );
         let none = turned_on(Mode::Plan, "111111111111", None);
-        assert!(none.message.starts_with("would turn on"), "{}", none.message);
-        assert!(none.message.contains("no Block Public Access configuration"));
+        assert!(
+            none.message.starts_with("would turn on"),
+            "{}",
+            none.message
+        );
+        assert!(
+            none.message
+                .contains("no Block Public Access configuration")
+        );
         assert!(off(Some(&ALL_ON)).is_empty());
     }
 }
