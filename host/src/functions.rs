@@ -178,7 +178,8 @@ fn resources_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hubfix_contract::{S3_BUCKET, SECURITY_GROUP};
+    use crate::scope::tests::{CREATE_BUCKET, PUT_BUCKET_POLICY};
+    use hubfix_contract::SECURITY_GROUP;
     use hubfix_finding::Finding;
     use serde_json::{Value, json};
 
@@ -260,25 +261,6 @@ mod tests {
             ], "Resource": "*"}])
         );
     }
-
-    const CREATE_BUCKET: HostFunction = HostFunction {
-        name: "s3.create-bucket",
-        operation: "CreateBucket",
-        iam_actions: &[IamAction {
-            name: "s3:CreateBucket",
-            on: On::Target,
-        }],
-        target: Target::Create(S3_BUCKET),
-    };
-    const PUT_BUCKET_POLICY: HostFunction = HostFunction {
-        name: "s3.put-bucket-policy",
-        operation: "PutBucketPolicy",
-        iam_actions: &[IamAction {
-            name: "s3:PutBucketPolicy",
-            on: On::Target,
-        }],
-        target: Target::Resource(S3_BUCKET),
-    };
 
     #[test]
     fn a_create_function_is_narrowed_to_the_prefix_and_lets_its_type_be_configured() {

@@ -175,7 +175,7 @@ impl Scope {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::functions::{IamAction, On, lookup};
     use hubfix_contract::S3_BUCKET;
@@ -232,7 +232,8 @@ mod tests {
         assert!(other.check(update, None).is_err());
     }
 
-    const CREATE_BUCKET: HostFunction = HostFunction {
+    /// Synthetic S3 functions for the create scope (no S3 row ships in the table yet).
+    pub(crate) const CREATE_BUCKET: HostFunction = HostFunction {
         name: "s3.create-bucket",
         operation: "CreateBucket",
         iam_actions: &[IamAction {
@@ -241,7 +242,7 @@ mod tests {
         }],
         target: Target::Create(S3_BUCKET),
     };
-    const PUT_BUCKET_POLICY: HostFunction = HostFunction {
+    pub(crate) const PUT_BUCKET_POLICY: HostFunction = HostFunction {
         name: "s3.put-bucket-policy",
         operation: "PutBucketPolicy",
         iam_actions: &[IamAction {
