@@ -1517,6 +1517,11 @@ class ExtendedApplication(moto_server.DomainDispatcherApplication):
 # moto.server.main() builds its application from this module-level name.
 moto_server.DomainDispatcherApplication = ExtendedApplication
 
+# EC2 (network ACL entries, flow logs, instance metadata options): moto_ext_ec2.py.
+import moto_ext_ec2  # noqa: E402,F401 - patches moto on import
+import moto_ext_kms_config  # noqa: E402,F401 - patches moto on import (KMS, IAM, Config)
+import moto_ext_cloudtrail  # noqa: E402,F401 - patches moto on import (CloudTrail)
+
 
 def main(argv):
     if "-p" in argv and "MOTO_PORT" not in os.environ:

@@ -32,12 +32,18 @@ fn row(f: &'static HostFunction) -> Row {
     Row {
         function: f.name,
         operation: f.operation,
-        iam_actions: f.iam_actions.iter().map(|a| a.name).collect(),
+        // An action held on two kinds of resource is one action to the reader.
+        iam_actions: f.iam_actions.iter().fold(Vec::new(), |mut names, a| {
+            if !names.contains(&a.name) {
+                names.push(a.name);
+            }
+            names
+        }),
         unscoped_actions: f.unscoped_actions().collect(),
         mutating: f.is_mutating(),
         scope: f.target.kind(),
         resource_type: match f.target {
-            Target::Resource(t) | Target::Create(t) => Some(t.asff),
+            Target::Resource(t) | Target::Create(t) | Target::Configure(t) => Some(t.asff),
             Target::Read | Target::Account => None,
         },
     }

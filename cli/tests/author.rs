@@ -255,24 +255,21 @@ fn hubfix_new_refuses_bad_names_and_taken_controls() {
 
     // A control the shipped policy only notifies about becomes a remediation in place,
     // and a workspace that lists its members gets the new one.
-    let notify_control = "CloudTrail.4";
-    let made = hubfix(
-        &copy,
-        &["new", "trail-validation", "--control", notify_control],
-    );
+    let notify_control = "IAM.6";
+    let made = hubfix(&copy, &["new", "hardware-mfa", "--control", notify_control]);
     assert_eq!(made.status.code(), Some(0), "{}", text(&made));
     let cis = std::fs::read_to_string(copy.join("policies/cis-aws-foundations.toml")).unwrap();
     let entry = cis
-        .split("[controls.\"CloudTrail.4\"]")
+        .split("[controls.\"IAM.6\"]")
         .nth(1)
         .and_then(|rest| rest.split("\n[").next())
         .unwrap();
     assert!(entry.contains("action = \"remediate\""), "{entry}");
-    assert!(entry.contains("plugin = \"trail-validation\""), "{entry}");
-    assert_eq!(cis.matches("[controls.\"CloudTrail.4\"]").count(), 1);
+    assert!(entry.contains("plugin = \"hardware-mfa\""), "{entry}");
+    assert_eq!(cis.matches("[controls.\"IAM.6\"]").count(), 1);
     assert!(
         std::fs::read_to_string(copy.join("plugins/Cargo.toml"))
             .unwrap()
-            .contains("\"trail-validation\"")
+            .contains("\"hardware-mfa\"")
     );
 }

@@ -62,13 +62,17 @@ fn check_lists_imports_and_what_the_grants_miss() {
     assert_eq!(
         report["imports"],
         serde_json::json!([
+            "ec2.authorize-security-group-ingress",
             "ec2.describe-security-group-rules",
             "ec2.revoke-security-group-ingress"
         ])
     );
     assert_eq!(
         report["missing"],
-        serde_json::json!(["ec2.revoke-security-group-ingress"])
+        serde_json::json!([
+            "ec2.authorize-security-group-ingress",
+            "ec2.revoke-security-group-ingress"
+        ])
     );
 
     let grants = EC2_RESTRICT_ADMIN_PORTS.grants.join(",");
@@ -281,7 +285,7 @@ fn policy_check_and_explain() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("62 of 62 CIS controls covered"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("65 of 65 CIS controls covered"));
 
     // A broken policy: the error names file and line.
     let dir = std::env::temp_dir().join(format!("hubfix-bad-policy-{}", std::process::id()));

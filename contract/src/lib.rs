@@ -64,6 +64,60 @@ pub const S3_BUCKET: ResourceType = ResourceType {
     arn: "arn:{partition}:s3:::{id}",
 };
 
+/// A CloudTrail trail, by name.
+pub const CLOUDTRAIL_TRAIL: ResourceType = ResourceType {
+    asff: "AwsCloudTrailTrail",
+    arn: "arn:{partition}:cloudtrail:{region}:{account}:trail/{id}",
+};
+
+/// A KMS key, by key id (a created key also by its alias name).
+pub const KMS_KEY: ResourceType = ResourceType {
+    asff: "AwsKmsKey",
+    arn: "arn:{partition}:kms:{region}:{account}:key/{id}",
+};
+
+/// A KMS alias, by its name without the `alias/` prefix.
+pub const KMS_ALIAS: ResourceType = ResourceType {
+    asff: "AwsKmsAlias",
+    arn: "arn:{partition}:kms:{region}:{account}:alias/{id}",
+};
+
+/// A CloudWatch Logs log group, by name.
+pub const LOG_GROUP: ResourceType = ResourceType {
+    asff: "AwsLogsLogGroup",
+    arn: "arn:{partition}:logs:{region}:{account}:log-group:{id}",
+};
+
+/// An IAM role, by name (role ARNs carry no region).
+pub const IAM_ROLE: ResourceType = ResourceType {
+    asff: "AwsIamRole",
+    arn: "arn:{partition}:iam::{account}:role/{id}",
+};
+
+/// An EC2 instance.
+pub const EC2_INSTANCE: ResourceType = ResourceType {
+    asff: "AwsEc2Instance",
+    arn: "arn:{partition}:ec2:{region}:{account}:instance/{id}",
+};
+
+/// A VPC.
+pub const EC2_VPC: ResourceType = ResourceType {
+    asff: "AwsEc2Vpc",
+    arn: "arn:{partition}:ec2:{region}:{account}:vpc/{id}",
+};
+
+/// A VPC network ACL.
+pub const EC2_NETWORK_ACL: ResourceType = ResourceType {
+    asff: "AwsEc2NetworkAcl",
+    arn: "arn:{partition}:ec2:{region}:{account}:network-acl/{id}",
+};
+
+/// A VPC flow log (created on a VPC; `ec2:CreateFlowLogs` is authorised on it too).
+pub const EC2_FLOW_LOG: ResourceType = ResourceType {
+    asff: "AwsEc2FlowLog",
+    arn: "arn:{partition}:ec2:{region}:{account}:vpc-flow-log/{id}",
+};
+
 /// What a host function acts on, for the scope check and the session policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -79,6 +133,11 @@ pub enum Target {
     /// must start with the host's configured prefix (default `hubfix-`); once created,
     /// the same remediation may configure it as if the finding named it.
     Create(ResourceType),
+    /// A mutating call on one resource of this type that is part of the account's own
+    /// configuration (the trail that records the account's S3 data events, say): allowed
+    /// like [`Target::Resource`], and also on any resource of the type when the finding
+    /// names the account itself (`AwsAccount`), because the control is about the account.
+    Configure(ResourceType),
 }
 
 impl Target {
@@ -89,13 +148,14 @@ impl Target {
             Target::Resource(_) => "resource",
             Target::Account => "account",
             Target::Create(_) => "create",
+            Target::Configure(_) => "configure",
         }
     }
 
     /// The resource type it acts on, if any.
     pub fn resource_type(&self) -> Option<&ResourceType> {
         match self {
-            Target::Resource(t) | Target::Create(t) => Some(t),
+            Target::Resource(t) | Target::Create(t) | Target::Configure(t) => Some(t),
             Target::Read | Target::Account => None,
         }
     }
@@ -115,6 +175,9 @@ pub enum On {
     /// role a trail delivers with): those of the type the finding names or the
     /// remediation may create.
     Type(ResourceType),
+    /// Every resource of this type in the finding's account and region (for resources
+    /// that do not exist before the call, e.g. the flow log `ec2:CreateFlowLogs` makes).
+    AnyOf(ResourceType),
 }
 
 /// One IAM action a host function needs.
@@ -178,6 +241,8 @@ pub struct Service {
     pub sdk_crate: &'static str,
     /// The crate's version requirement.
     pub sdk_version: &'static str,
+    /// Its host functions, in WIT order.
+    pub functions: &'static [HostFunction],
 }
 
 /// Looks a host function up by its grant name.
@@ -242,7 +307,7 @@ pub fn member_role_statements(indent: usize) -> String {
             let ty = match action.on {
                 On::Any => None,
                 On::Target => f.target.resource_type().copied(),
-                On::Type(t) => Some(t),
+                On::Type(t) | On::AnyOf(t) => Some(t),
             };
             match ty {
                 None => {
@@ -400,6 +465,23 @@ mod tests {
         }
         let in_table: BTreeSet<String> = function_names().map(str::to_owned).collect();
         assert_eq!(in_wit, in_table);
+    }
+
+    #[test]
+    fn each_service_row_holds_its_own_functions() {
+        let mut n = 0;
+        for service in SERVICES {
+            for f in service.functions {
+                assert_eq!(f.service(), service.name, "{}", f.name);
+                n += 1;
+            }
+        }
+        assert_eq!(n, FUNCTIONS.len());
+        assert_eq!(FUNCTIONS[0], SERVICES[0].functions[0]);
+        assert_eq!(
+            FUNCTIONS.last(),
+            SERVICES.last().and_then(|s| s.functions.last())
+        );
     }
 
     #[test]

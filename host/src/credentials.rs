@@ -147,9 +147,11 @@ mod tests {
                     && policy["Statement"]
                         == serde_json::json!([
                             {"Effect": "Allow", "Action": ["ec2:DescribeSecurityGroupRules"],
-                             "Resource": "*"},
+                             "Resource": "*",
+                             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
                             {"Effect": "Allow", "Action": ["ec2:RevokeSecurityGroupIngress"],
-                             "Resource": ["arn:aws:ec2:eu-west-1:222222222222:security-group/sg-1"]},
+                             "Resource": ["arn:aws:ec2:eu-west-1:222222222222:security-group/sg-1"],
+                             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
                         ])
             })
             .then_output(|| {

@@ -122,30 +122,54 @@ fn policy_document(functions: &[&HostFunction], scope: &Scope, coarse: bool) -> 
     // An action that one function needs on every resource is allowed on every resource.
     scoped.retain(|action, arns| !unscoped.contains(action) && !arns.is_empty());
 
-    // One statement per distinct resource set, in a stable order.
+    // One statement per distinct resource set and kind of endpoint, in a stable order.
     let mut statements = Vec::new();
-    if !unscoped.is_empty() {
-        statements.push(serde_json::json!({
-            "Effect": "Allow",
-            "Action": unscoped,
-            "Resource": "*",
-        }));
+    let region = scope.region();
+    let (global, regional): (Vec<&str>, Vec<&str>) =
+        unscoped.into_iter().partition(|a| is_global(a));
+    for (actions, global) in [(global, true), (regional, false)] {
+        if !actions.is_empty() {
+            statements.push(statement(actions, serde_json::json!("*"), global, region));
+        }
     }
-    let mut by_resources: BTreeMap<Vec<String>, Vec<&str>> = BTreeMap::new();
+    let mut by_resources: BTreeMap<(bool, Vec<String>), Vec<&str>> = BTreeMap::new();
     for (action, arns) in scoped {
         by_resources
-            .entry(arns.into_iter().collect())
+            .entry((is_global(action), arns.into_iter().collect()))
             .or_default()
             .push(action);
     }
-    for (arns, actions) in by_resources {
-        statements.push(serde_json::json!({
-            "Effect": "Allow",
-            "Action": actions,
-            "Resource": arns,
-        }));
+    for ((global, arns), actions) in by_resources {
+        statements.push(statement(actions, serde_json::json!(arns), global, region));
     }
     serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// Whether `action` is served by a global endpoint, whose requests AWS attributes to
+/// `us-east-1` (`aws:RequestedRegion`) whatever the finding's region. `iam:PassRole` is
+/// authorised within the request of the service the role is passed to, so it is regional.
+fn is_global(action: &str) -> bool {
+    action.starts_with("iam:") && action != "iam:PassRole"
+}
+
+/// One `Allow` statement. Regional actions are also held to the finding's region with an
+/// `aws:RequestedRegion` condition, so AWS itself refuses a call to another region.
+fn statement(
+    actions: Vec<&str>,
+    resource: serde_json::Value,
+    global: bool,
+    region: &str,
+) -> serde_json::Value {
+    let mut statement = serde_json::json!({
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": resource,
+    });
+    if !global && !region.is_empty() {
+        statement["Condition"] =
+            serde_json::json!({"StringEquals": {"aws:RequestedRegion": region}});
+    }
+    statement
 }
 
 /// The resources `action` of `f` may act on, or `None` for `Resource: "*"`.
@@ -158,8 +182,12 @@ fn resources_of(
 ) -> Option<Vec<String>> {
     let ty = match (action.on, f.target) {
         (On::Any, _) => return None,
+        (On::AnyOf(t), _) => return Some(vec![scope.all_of(&t)]),
         (On::Target, Target::Create(t)) => return Some(vec![scope.created_arn_pattern(&t)]),
-        (On::Target, Target::Resource(t)) | (On::Type(t), _) => t,
+        (On::Target, Target::Configure(t)) if scope.names_account() => {
+            return Some(vec![scope.all_of(&t)]);
+        }
+        (On::Target, Target::Resource(t) | Target::Configure(t)) | (On::Type(t), _) => t,
         (On::Target, Target::Read | Target::Account) => return None,
     };
     if f.target == Target::Read || coarse {
@@ -228,14 +256,16 @@ mod tests {
             {"Type": "AwsEc2SecurityGroup", "Id": "arn:aws:ec2:eu-west-1:999999999999:security-group/sg-3"},
             {"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::other"},
         ]));
+        let region = json!({"StringEquals": {"aws:RequestedRegion": "eu-west-1"}});
         assert_eq!(
             policy(&grants, &scope)["Statement"],
             json!([
-                {"Effect": "Allow", "Action": ["ec2:DescribeSecurityGroupRules"], "Resource": "*"},
+                {"Effect": "Allow", "Action": ["ec2:DescribeSecurityGroupRules"], "Resource": "*",
+                 "Condition": region},
                 {"Effect": "Allow", "Action": ["ec2:RevokeSecurityGroupIngress"], "Resource": [
                     "arn:aws:ec2:eu-west-1:111111111111:security-group/sg-1",
                     "arn:aws:ec2:eu-west-1:111111111111:security-group/sg-2",
-                ]},
+                ], "Condition": region},
             ])
         );
         // A finding naming no group leaves the mutating action out entirely.
@@ -252,13 +282,17 @@ mod tests {
         ])
         .unwrap();
         let scope = scope(json!([{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}]));
+        // IAM's endpoint is global: only the regional action is held to the region.
         assert_eq!(
             policy(&grants, &scope)["Statement"],
-            json!([{"Effect": "Allow", "Action": [
-                "iam:GetAccountPasswordPolicy",
-                "iam:UpdateAccountPasswordPolicy",
-                "s3:PutAccountPublicAccessBlock",
-            ], "Resource": "*"}])
+            json!([
+                {"Effect": "Allow", "Action": [
+                    "iam:GetAccountPasswordPolicy",
+                    "iam:UpdateAccountPasswordPolicy",
+                ], "Resource": "*"},
+                {"Effect": "Allow", "Action": ["s3:PutAccountPublicAccessBlock"], "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+            ])
         );
     }
 
@@ -268,21 +302,70 @@ mod tests {
         let doc = |functions: &[&HostFunction]| -> Value {
             serde_json::from_str(&session_policy_of(functions, &scope).unwrap()).unwrap()
         };
+        let region = json!({"StringEquals": {"aws:RequestedRegion": "eu-west-1"}});
         assert_eq!(
-            doc(&[&CREATE_BUCKET, &PUT_BUCKET_POLICY])["Statement"],
+            doc(&[CREATE_BUCKET, PUT_BUCKET_POLICY])["Statement"],
             json!([
-                {"Effect": "Allow", "Action": ["s3:CreateBucket"],
-                 "Resource": ["arn:aws:s3:::hubfix-*"]},
+                {"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:ListBucket"],
+                 "Resource": ["arn:aws:s3:::hubfix-*"], "Condition": region},
                 {"Effect": "Allow", "Action": ["s3:PutBucketPolicy"],
-                 "Resource": ["arn:aws:s3:::hubfix-*", "arn:aws:s3:::logs"]},
+                 "Resource": ["arn:aws:s3:::hubfix-*", "arn:aws:s3:::logs"], "Condition": region},
             ])
         );
         // Without the create function, only the finding's bucket may be configured.
         assert_eq!(
-            doc(&[&PUT_BUCKET_POLICY])["Statement"],
+            doc(&[PUT_BUCKET_POLICY])["Statement"],
             json!([{"Effect": "Allow", "Action": ["s3:PutBucketPolicy"],
-                    "Resource": ["arn:aws:s3:::logs"]}])
+                    "Resource": ["arn:aws:s3:::logs"], "Condition": region}])
         );
+    }
+
+    #[test]
+    fn configure_and_any_of_actions_are_narrowed_to_their_types() {
+        let grants = Grants::new([
+            "cloudtrail.put-event-selectors",
+            "ec2.create-flow-logs",
+            "iam.create-role",
+        ])
+        .unwrap();
+        // About the account: the trail may be any of its trails.
+        let doc = policy(&grants, &scope(account()));
+        let statements = doc["Statement"].as_array().unwrap();
+        let resources_of = |action: &str| -> Vec<Value> {
+            statements
+                .iter()
+                .filter(|s| s["Action"].as_array().unwrap().iter().any(|a| a == action))
+                .flat_map(|s| match &s["Resource"] {
+                    Value::Array(r) => r.clone(),
+                    other => vec![other.clone()],
+                })
+                .collect()
+        };
+        assert_eq!(
+            resources_of("cloudtrail:PutEventSelectors"),
+            [json!("arn:aws:cloudtrail:eu-west-1:111111111111:trail/*")]
+        );
+        // No VPC named: only the flow logs' own ARNs, and the roles it may create.
+        assert_eq!(
+            resources_of("ec2:CreateFlowLogs"),
+            [json!("arn:aws:ec2:eu-west-1:111111111111:vpc-flow-log/*")]
+        );
+        assert_eq!(
+            resources_of("iam:PassRole"),
+            [json!("arn:aws:iam::111111111111:role/hubfix-*")]
+        );
+        // About one trail and one VPC: exactly those.
+        let doc = policy(
+            &grants,
+            &scope(json!([
+                {"Type": "AwsCloudTrailTrail", "Id": "arn:aws:cloudtrail:eu-west-1:111111111111:trail/main"},
+                {"Type": "AwsEc2Vpc", "Id": "vpc-0123abcd"},
+            ])),
+        );
+        let text = doc.to_string();
+        assert!(text.contains("trail/main"), "{text}");
+        assert!(!text.contains("trail/*"), "{text}");
+        assert!(text.contains("vpc/vpc-0123abcd"), "{text}");
     }
 
     #[test]

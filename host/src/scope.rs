@@ -69,6 +69,11 @@ impl Scope {
         &self.account_id
     }
 
+    /// Whether the finding is about its account itself (`AwsAccount`).
+    pub fn names_account(&self) -> bool {
+        self.names_account
+    }
+
     /// The region every call acts in.
     pub fn region(&self) -> &str {
         &self.region
@@ -104,7 +109,11 @@ impl Scope {
                 }
                 Ok(())
             }
-            Target::Resource(ty) => {
+            Target::Configure(_) if self.names_account => match resource {
+                Some(_) => Ok(()),
+                None => Err(format!("{} needs a resource id", function.name)),
+            },
+            Target::Resource(ty) | Target::Configure(ty) => {
                 let Some(id) = resource else {
                     return Err(format!("{} needs a resource id", function.name));
                 };
@@ -126,10 +135,15 @@ impl Scope {
     /// rest of the remediation may configure it.
     pub fn created(&mut self, function: &HostFunction, name: &str) {
         if let Target::Create(ty) = function.target {
-            let arn = ty.arn_of(&self.partition, &self.region, &self.account_id, name);
-            self.created
-                .push((ty.asff.to_owned(), arn, name.to_owned()));
+            self.created_as(&ty, name);
         }
+    }
+
+    /// Records that this remediation created `id` of type `ty`: for what a create call
+    /// returns besides the name it was given (the id of a KMS key created with an alias).
+    pub fn created_as(&mut self, ty: &ResourceType, id: &str) {
+        let arn = ty.arn_of(&self.partition, &self.region, &self.account_id, id);
+        self.created.push((ty.asff.to_owned(), arn, id.to_owned()));
     }
 
     /// The ARNs of the finding's resources of type `ty` in the finding's partition and
@@ -177,7 +191,7 @@ impl Scope {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::functions::{IamAction, On, lookup};
+    use crate::functions::lookup;
     use hubfix_contract::S3_BUCKET;
     use serde_json::json;
 
@@ -232,25 +246,10 @@ pub(crate) mod tests {
         assert!(other.check(update, None).is_err());
     }
 
-    /// Synthetic S3 functions for the create scope (no S3 row ships in the table yet).
-    pub(crate) const CREATE_BUCKET: HostFunction = HostFunction {
-        name: "s3.create-bucket",
-        operation: "CreateBucket",
-        iam_actions: &[IamAction {
-            name: "s3:CreateBucket",
-            on: On::Target,
-        }],
-        target: Target::Create(S3_BUCKET),
-    };
-    pub(crate) const PUT_BUCKET_POLICY: HostFunction = HostFunction {
-        name: "s3.put-bucket-policy",
-        operation: "PutBucketPolicy",
-        iam_actions: &[IamAction {
-            name: "s3:PutBucketPolicy",
-            on: On::Target,
-        }],
-        target: Target::Resource(S3_BUCKET),
-    };
+    /// The S3 create and configure functions, for create-scope tests.
+    pub(crate) const CREATE_BUCKET: &HostFunction = hubfix_contract::function("s3.create-bucket");
+    pub(crate) const PUT_BUCKET_POLICY: &HostFunction =
+        hubfix_contract::function("s3.put-bucket-policy");
 
     #[test]
     fn creates_need_the_prefix_and_what_was_created_may_be_configured() {
@@ -259,30 +258,70 @@ pub(crate) mod tests {
             DEFAULT_CREATE_PREFIX,
         );
         for bad in ["trail-logs", "hubfix-", "Hubfix-logs", "xhubfix-logs"] {
-            let err = scope.check(&CREATE_BUCKET, Some(bad)).unwrap_err();
+            let err = scope.check(CREATE_BUCKET, Some(bad)).unwrap_err();
             assert!(err.contains("hubfix-"), "{bad}: {err}");
         }
-        assert!(scope.check(&CREATE_BUCKET, None).is_err());
-        assert!(scope.check(&CREATE_BUCKET, Some("hubfix-logs")).is_ok());
+        assert!(scope.check(CREATE_BUCKET, None).is_err());
+        assert!(scope.check(CREATE_BUCKET, Some("hubfix-logs")).is_ok());
         // Not created yet: configuring it is out of scope, as is any other bucket.
+        assert!(scope.check(PUT_BUCKET_POLICY, Some("hubfix-logs")).is_err());
+        scope.created(CREATE_BUCKET, "hubfix-logs");
+        assert!(scope.check(PUT_BUCKET_POLICY, Some("hubfix-logs")).is_ok());
         assert!(
             scope
-                .check(&PUT_BUCKET_POLICY, Some("hubfix-logs"))
-                .is_err()
-        );
-        scope.created(&CREATE_BUCKET, "hubfix-logs");
-        assert!(scope.check(&PUT_BUCKET_POLICY, Some("hubfix-logs")).is_ok());
-        assert!(
-            scope
-                .check(&PUT_BUCKET_POLICY, Some("arn:aws:s3:::hubfix-logs"))
+                .check(PUT_BUCKET_POLICY, Some("arn:aws:s3:::hubfix-logs"))
                 .is_ok()
         );
         assert!(
             scope
-                .check(&PUT_BUCKET_POLICY, Some("hubfix-other"))
+                .check(PUT_BUCKET_POLICY, Some("hubfix-other"))
                 .is_err()
         );
-        assert!(scope.check(&PUT_BUCKET_POLICY, Some("prod-data")).is_err());
+        assert!(scope.check(PUT_BUCKET_POLICY, Some("prod-data")).is_err());
+    }
+
+    #[test]
+    fn configure_calls_reach_any_resource_of_the_type_only_for_account_findings() {
+        let put = lookup("cloudtrail.put-event-selectors").unwrap();
+        let account = Scope::of(
+            &finding(json!([{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}])),
+            DEFAULT_CREATE_PREFIX,
+        );
+        assert!(account.check(put, Some("org-trail")).is_ok());
+        assert!(account.check(put, None).is_err());
+        let trail = Scope::of(
+            &finding(json!([{
+                "Type": "AwsCloudTrailTrail",
+                "Id": "arn:aws:cloudtrail:us-east-1:111111111111:trail/main"
+            }])),
+            DEFAULT_CREATE_PREFIX,
+        );
+        assert!(trail.check(put, Some("main")).is_ok());
+        let err = trail.check(put, Some("other")).unwrap_err();
+        assert!(err.contains("other"), "{err}");
+        // A plain resource target never widens for account findings.
+        let update = lookup("cloudtrail.update-trail").unwrap();
+        assert!(account.check(update, Some("org-trail")).is_err());
+    }
+
+    #[test]
+    fn a_created_id_besides_the_name_may_be_configured() {
+        let mut scope = Scope::of(
+            &finding(json!([{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}])),
+            DEFAULT_CREATE_PREFIX,
+        );
+        let rotate = lookup("kms.enable-key-rotation").unwrap();
+        assert!(scope.check(rotate, Some("1234abcd")).is_err());
+        scope.created_as(&hubfix_contract::KMS_KEY, "1234abcd");
+        assert!(scope.check(rotate, Some("1234abcd")).is_ok());
+        assert!(
+            scope
+                .check(
+                    rotate,
+                    Some("arn:aws:kms:us-east-1:111111111111:key/1234abcd")
+                )
+                .is_ok()
+        );
     }
 
     #[test]

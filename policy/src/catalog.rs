@@ -1,11 +1,15 @@
 //! The catalog: every Security Hub control of the CIS AWS Foundations Benchmark v1.2.0,
-//! v1.4.0 and v3.0.0 standards, with the CIS ids each version gives it.
+//! v1.4.0, v3.0.0 and v5.0.0 standards, with the CIS ids each version gives it.
 //!
 //! The table is data, transcribed from the reference table of the Security Hub user guide
-//! (`shared/reference/cis-controls.md`, sections 1 and 1a). It is what lets one policy entry,
-//! keyed by the Security Hub control id (`EC2.53`), cover every finding format: a CIS v1.2.0
-//! finding for rule `4.1`, a CIS v1.4.0 finding for `2.1.5.1` and a consolidated finding for
-//! `EC2.53` all resolve through [`lookup_cis`] or [`control`].
+//! (`shared/reference/cis-controls.md`, sections 1 and 1a) for v1.2.0 to v3.0.0, and for
+//! v5.0.0 from the guide's CIS page (the "CIS AWS Foundations Benchmark version 5.0.0"
+//! control list and the "Mapping of controls to CIS requirements in each version" table),
+//! each id checked against the control's own page ("Related requirements"). It is what lets
+//! one policy entry, keyed by the Security Hub control id (`EC2.53`), cover every finding
+//! format: a CIS v1.2.0 finding for rule `4.1`, a CIS v1.4.0 finding for `2.1.5.1`, a CIS
+//! v5.0.0 finding for `5.3` and a consolidated finding for `EC2.53` all resolve through
+//! [`lookup_cis`] or [`control`].
 //!
 //! The table is compiled in; a policy adds controls it lacks (newer or custom Security Hub
 //! controls) with `[controls."ID".declare]` tables, which
@@ -26,11 +30,20 @@ pub enum CisVersion {
     /// v3.0.0: as v1.4.0.
     #[serde(rename = "3.0.0")]
     V3_0_0,
+    /// v5.0.0: as v1.4.0 (`GeneratorId` `cis-aws-foundations-benchmark/v/5.0.0/5.1.1`,
+    /// `ProductFields.ControlId` `5.1.1`, standard `standards/cis-aws-foundations-benchmark/v/5.0.0`).
+    #[serde(rename = "5.0.0")]
+    V5_0_0,
 }
 
 impl CisVersion {
     /// Every version, oldest first.
-    pub const ALL: [CisVersion; 3] = [CisVersion::V1_2_0, CisVersion::V1_4_0, CisVersion::V3_0_0];
+    pub const ALL: [CisVersion; 4] = [
+        CisVersion::V1_2_0,
+        CisVersion::V1_4_0,
+        CisVersion::V3_0_0,
+        CisVersion::V5_0_0,
+    ];
 
     /// The version as findings write it, e.g. `1.4.0`.
     pub fn as_str(self) -> &'static str {
@@ -38,10 +51,11 @@ impl CisVersion {
             CisVersion::V1_2_0 => "1.2.0",
             CisVersion::V1_4_0 => "1.4.0",
             CisVersion::V3_0_0 => "3.0.0",
+            CisVersion::V5_0_0 => "5.0.0",
         }
     }
 
-    /// Parses `1.2.0`, `1.4.0` or `3.0.0`.
+    /// Parses `1.2.0`, `1.4.0`, `3.0.0` or `5.0.0`.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == text)
     }
@@ -52,6 +66,7 @@ impl CisVersion {
             CisVersion::V1_2_0 => "ruleset/cis-aws-foundations-benchmark/v/1.2.0",
             CisVersion::V1_4_0 => "standards/cis-aws-foundations-benchmark/v/1.4.0",
             CisVersion::V3_0_0 => "standards/cis-aws-foundations-benchmark/v/3.0.0",
+            CisVersion::V5_0_0 => "standards/cis-aws-foundations-benchmark/v/5.0.0",
         }
     }
 }
@@ -69,7 +84,12 @@ pub struct CisId {
     pub requirement: &'static str,
     /// The id findings carry (`GeneratorId` tail, `ProductFields.RuleId`/`ControlId`). Equal to
     /// the requirement except where Security Hub splits one requirement into several standard
-    /// controls (v1.4.0 `2.1.5.1`/`2.1.5.2`, v3.0.0 `2.1.4.1`/`2.1.4.2`).
+    /// controls (v1.4.0 `2.1.5.1`/`2.1.5.2`, v3.0.0 and v5.0.0 `2.1.4.1`/`2.1.4.2`; for
+    /// v5.0.0 the guide gives only `2.1.4`, the split ids follow v3.0.0). v5.0.0
+    /// also maps two requirements to two controls each under the plain requirement id
+    /// (`2.3.1`: EFS.1 and EFS.8; `2.2.4`: RDS.5 and RDS.15); findings of those name their
+    /// control in `Compliance.SecurityControlId`, and the resource type tells RDS.5 (DB
+    /// instance) from RDS.15 (DB cluster) where it is missing.
     pub control: &'static str,
 }
 
@@ -117,7 +137,7 @@ impl Automatable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Membership {
-    /// In at least one of the three CIS standards today.
+    /// In at least one of the four CIS standards today.
     Cis,
     /// Retired by Security Hub; still named by older CIS findings (section 1a of the reference).
     /// A CIS id shared with a current control resolves to the current one.
@@ -142,6 +162,8 @@ pub struct Control {
     pub cis_1_4_0: &'static [CisId],
     /// Its ids in CIS v3.0.0.
     pub cis_3_0_0: &'static [CisId],
+    /// Its ids in CIS v5.0.0.
+    pub cis_5_0_0: &'static [CisId],
     /// How safely it can be remediated by automation.
     pub automatable: Automatable,
     /// Current CIS control, retired one, or extra.
@@ -155,6 +177,7 @@ impl Control {
             CisVersion::V1_2_0 => self.cis_1_2_0,
             CisVersion::V1_4_0 => self.cis_1_4_0,
             CisVersion::V3_0_0 => self.cis_3_0_0,
+            CisVersion::V5_0_0 => self.cis_5_0_0,
         }
     }
 
@@ -176,7 +199,7 @@ impl Control {
 }
 
 macro_rules! control {
-    ($id:literal, $title:literal, $type:literal, [$($v12:expr),*], [$($v14:expr),*], [$($v30:expr),*], $auto:ident, $member:ident) => {
+    ($id:literal, $title:literal, $type:literal, [$($v12:expr),*], [$($v14:expr),*], [$($v30:expr),*], [$($v50:expr),*], $auto:ident, $member:ident) => {
         Control {
             id: $id,
             title: $title,
@@ -184,6 +207,7 @@ macro_rules! control {
             cis_1_2_0: &[$($v12),*],
             cis_1_4_0: &[$($v14),*],
             cis_3_0_0: &[$($v30),*],
+            cis_5_0_0: &[$($v50),*],
             automatable: Automatable::$auto,
             membership: Membership::$member,
         }
@@ -192,6 +216,8 @@ macro_rules! control {
 
 /// Every control hubfix knows, in the order of the reference table (section 1, then the
 /// retired controls of section 1a, then the extra controls that shipped plugins handle).
+/// The CIS ids are given per version, oldest first: v1.2.0, v1.4.0, v3.0.0, v5.0.0. EFS.8,
+/// RDS.5 and RDS.15 are new in v5.0.0 and sit next to their service's controls.
 pub static CONTROLS: &[Control] = &[
     control!(
         "Account.1",
@@ -199,6 +225,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsAccount (?)",
         [],
         [],
+        [req("1.2")],
         [req("1.2")],
         Yes,
         Cis
@@ -208,6 +235,7 @@ pub static CONTROLS: &[Control] = &[
         "CloudTrail should be enabled and configured with at least one multi-Region trail that includes read and write management events",
         "AwsAccount",
         [req("2.1")],
+        [req("3.1")],
         [req("3.1")],
         [req("3.1")],
         Yes,
@@ -220,6 +248,7 @@ pub static CONTROLS: &[Control] = &[
         [req("2.7")],
         [req("3.7")],
         [req("3.5")],
+        [req("3.5")],
         Risky,
         Cis
     ),
@@ -228,6 +257,7 @@ pub static CONTROLS: &[Control] = &[
         "CloudTrail log file validation should be enabled",
         "AwsCloudTrailTrail",
         [req("2.2")],
+        [req("3.2")],
         [req("3.2")],
         [req("3.2")],
         Yes,
@@ -240,6 +270,7 @@ pub static CONTROLS: &[Control] = &[
         [req("2.4")],
         [req("3.4")],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -249,6 +280,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsS3Bucket",
         [req("2.3")],
         [req("3.3")],
+        [],
         [],
         Yes,
         Cis
@@ -260,6 +292,7 @@ pub static CONTROLS: &[Control] = &[
         [req("2.6")],
         [req("3.6")],
         [req("3.4")],
+        [req("3.4")],
         Yes,
         Cis
     ),
@@ -270,6 +303,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.1"), req("3.3")],
         [req("1.7"), req("4.3")],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -278,6 +312,7 @@ pub static CONTROLS: &[Control] = &[
         "Ensure a log metric filter and alarm exist for unauthorized API calls",
         "AwsAccount",
         [req("3.1")],
+        [],
         [],
         [],
         Yes,
@@ -290,6 +325,7 @@ pub static CONTROLS: &[Control] = &[
         [req("3.2")],
         [],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -299,6 +335,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsAccount",
         [req("3.4")],
         [req("4.4")],
+        [],
         [],
         Yes,
         Cis
@@ -310,6 +347,7 @@ pub static CONTROLS: &[Control] = &[
         [req("3.5")],
         [req("4.5")],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -319,6 +357,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsAccount",
         [req("3.6")],
         [req("4.6")],
+        [],
         [],
         Yes,
         Cis
@@ -330,6 +369,7 @@ pub static CONTROLS: &[Control] = &[
         [req("3.7")],
         [req("4.7")],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -339,6 +379,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsAccount",
         [req("3.8")],
         [req("4.8")],
+        [],
         [],
         Yes,
         Cis
@@ -350,6 +391,7 @@ pub static CONTROLS: &[Control] = &[
         [req("3.9")],
         [req("4.9")],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -359,6 +401,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsAccount",
         [req("3.10")],
         [req("4.10")],
+        [],
         [],
         Yes,
         Cis
@@ -370,6 +413,7 @@ pub static CONTROLS: &[Control] = &[
         [req("3.11")],
         [req("4.11")],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -379,6 +423,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsAccount",
         [req("3.12")],
         [req("4.12")],
+        [],
         [],
         Yes,
         Cis
@@ -390,6 +435,7 @@ pub static CONTROLS: &[Control] = &[
         [req("3.13")],
         [req("4.13")],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -399,6 +445,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsAccount",
         [req("3.14")],
         [req("4.14")],
+        [],
         [],
         Yes,
         Cis
@@ -410,6 +457,7 @@ pub static CONTROLS: &[Control] = &[
         [req("2.5")],
         [req("3.5")],
         [req("3.3")],
+        [req("3.3")],
         Yes,
         Cis
     ),
@@ -420,6 +468,7 @@ pub static CONTROLS: &[Control] = &[
         [req("4.3")],
         [req("5.3")],
         [req("5.4")],
+        [req("5.5")],
         Risky,
         Cis
     ),
@@ -429,6 +478,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsEc2Vpc",
         [req("2.9")],
         [req("3.9")],
+        [req("3.7")],
         [req("3.7")],
         Yes,
         Cis
@@ -440,6 +490,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [req("2.2.1")],
         [req("2.2.1")],
+        [req("5.1.1")],
         Yes,
         Cis
     ),
@@ -450,6 +501,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("5.6")],
+        [req("5.7")],
         Risky,
         Cis
     ),
@@ -458,6 +510,7 @@ pub static CONTROLS: &[Control] = &[
         "Security groups should not allow ingress from 0.0.0.0/0 or ::/0 to port 22",
         "AwsEc2SecurityGroup",
         [req("4.1")],
+        [],
         [],
         [],
         Risky,
@@ -470,6 +523,7 @@ pub static CONTROLS: &[Control] = &[
         [req("4.2")],
         [],
         [],
+        [],
         Risky,
         Cis
     ),
@@ -480,6 +534,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [req("5.1")],
         [req("5.1")],
+        [req("5.2")],
         Risky,
         Cis
     ),
@@ -490,6 +545,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("5.2")],
+        [req("5.3")],
         Risky,
         Cis
     ),
@@ -500,6 +556,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("5.3")],
+        [req("5.4")],
         Risky,
         Cis
     ),
@@ -510,6 +567,18 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("2.4.1")],
+        [req("2.3.1")],
+        No,
+        Cis
+    ),
+    control!(
+        "EFS.8",
+        "EFS file systems should be encrypted at rest",
+        "AwsEfsFileSystem (?)",
+        [],
+        [],
+        [],
+        [req("2.3.1")],
         No,
         Cis
     ),
@@ -519,6 +588,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsIamPolicy (?)",
         [req("1.22")],
         [req("1.16")],
+        [],
         [],
         Risky,
         Cis
@@ -530,6 +600,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.16")],
         [],
         [req("1.15")],
+        [req("1.14")],
         Risky,
         Cis
     ),
@@ -540,6 +611,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.4")],
         [req("1.14")],
         [req("1.14")],
+        [req("1.13")],
         Risky,
         Cis
     ),
@@ -550,6 +622,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.12")],
         [req("1.4")],
         [req("1.4")],
+        [req("1.3")],
         No,
         Cis
     ),
@@ -560,6 +633,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.2")],
         [req("1.10")],
         [req("1.10")],
+        [req("1.9")],
         No,
         Cis
     ),
@@ -570,6 +644,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.14")],
         [req("1.6")],
         [req("1.6")],
+        [req("1.5")],
         No,
         Cis
     ),
@@ -578,6 +653,7 @@ pub static CONTROLS: &[Control] = &[
         "Unused IAM user credentials should be removed",
         "AwsIamUser",
         [req("1.3")],
+        [],
         [],
         [],
         Risky,
@@ -590,6 +666,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.13")],
         [req("1.5")],
         [req("1.5")],
+        [req("1.4")],
         No,
         Cis
     ),
@@ -598,6 +675,7 @@ pub static CONTROLS: &[Control] = &[
         "Ensure IAM password policy requires at least one uppercase letter",
         "AwsAccount",
         [req("1.5")],
+        [],
         [],
         [],
         Yes,
@@ -610,6 +688,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.6")],
         [],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -618,6 +697,7 @@ pub static CONTROLS: &[Control] = &[
         "Ensure IAM password policy requires at least one symbol",
         "AwsAccount",
         [req("1.7")],
+        [],
         [],
         [],
         Yes,
@@ -630,6 +710,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.8")],
         [],
         [],
+        [],
         Yes,
         Cis
     ),
@@ -640,6 +721,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.9")],
         [req("1.8")],
         [req("1.8")],
+        [req("1.7")],
         Yes,
         Cis
     ),
@@ -650,6 +732,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.10")],
         [req("1.9")],
         [req("1.9")],
+        [req("1.8")],
         Yes,
         Cis
     ),
@@ -658,6 +741,7 @@ pub static CONTROLS: &[Control] = &[
         "Ensure IAM password policy expires passwords within 90 days or less",
         "AwsAccount",
         [req("1.11")],
+        [],
         [],
         [],
         Yes,
@@ -670,6 +754,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.20")],
         [req("1.17")],
         [req("1.17")],
+        [req("1.16")],
         Yes,
         Cis
     ),
@@ -680,6 +765,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [req("1.12")],
         [req("1.12")],
+        [req("1.11")],
         Risky,
         Cis
     ),
@@ -690,6 +776,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("1.19")],
+        [req("1.18")],
         Yes,
         Cis
     ),
@@ -700,6 +787,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("1.22")],
+        [req("1.21")],
         Risky,
         Cis
     ),
@@ -710,6 +798,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("1.20")],
+        [req("1.19")],
         Yes,
         Cis
     ),
@@ -719,6 +808,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsKmsKey",
         [req("2.8")],
         [req("3.8")],
+        [req("3.6")],
         [req("3.6")],
         Yes,
         Cis
@@ -730,6 +820,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("2.3.3")],
+        [req("2.2.3")],
         Risky,
         Cis
     ),
@@ -740,7 +831,22 @@ pub static CONTROLS: &[Control] = &[
         [],
         [req("2.3.1")],
         [req("2.3.1")],
+        [req("2.2.1")],
         No,
+        Cis
+    ),
+    // Multi-AZ (RDS.5: `rds:ModifyDBInstance` with `MultiAZ`; RDS.15: a reader in another
+    // Availability Zone) is additive and keeps the database online, but roughly doubles its
+    // cost: `yes` by the reference's definition (it may cost money or need configured input).
+    control!(
+        "RDS.5",
+        "RDS DB instances should be configured with multiple Availability Zones",
+        "AwsRdsDbInstance (?)",
+        [],
+        [],
+        [],
+        [req("2.2.4")],
+        Yes,
         Cis
     ),
     control!(
@@ -750,6 +856,18 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("2.3.2")],
+        [req("2.2.2")],
+        Yes,
+        Cis
+    ),
+    control!(
+        "RDS.15",
+        "RDS DB clusters should be configured for multiple Availability Zones",
+        "AwsRdsDbCluster (?)",
+        [],
+        [],
+        [],
+        [req("2.2.4")],
         Yes,
         Cis
     ),
@@ -759,6 +877,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsAccount",
         [],
         [sub("2.1.5", "2.1.5.1")],
+        [sub("2.1.4", "2.1.4.1")],
         [sub("2.1.4", "2.1.4.1")],
         Risky,
         Cis
@@ -770,6 +889,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [req("2.1.2")],
         [req("2.1.1")],
+        [req("2.1.1")],
         Yes,
         Cis
     ),
@@ -779,6 +899,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsS3Bucket",
         [],
         [sub("2.1.5", "2.1.5.2")],
+        [sub("2.1.4", "2.1.4.2")],
         [sub("2.1.4", "2.1.4.2")],
         Risky,
         Cis
@@ -790,6 +911,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [req("2.1.3")],
         [req("2.1.2")],
+        [req("2.1.2")],
         No,
         Cis
     ),
@@ -800,6 +922,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [],
         [req("3.8")],
+        [req("3.8")],
         Yes,
         Cis
     ),
@@ -809,6 +932,7 @@ pub static CONTROLS: &[Control] = &[
         "AwsAccount (?)",
         [],
         [],
+        [req("3.9")],
         [req("3.9")],
         Yes,
         Cis
@@ -821,6 +945,7 @@ pub static CONTROLS: &[Control] = &[
         [req("1.1")],
         [],
         [],
+        [],
         No,
         Retired
     ),
@@ -831,6 +956,7 @@ pub static CONTROLS: &[Control] = &[
         [],
         [req("2.1.1")],
         [],
+        [],
         Yes,
         Retired
     ),
@@ -840,6 +966,7 @@ pub static CONTROLS: &[Control] = &[
         "IAM.7",
         "Password policies for IAM users should have strong configurations",
         "AwsAccount",
+        [],
         [],
         [],
         [],
@@ -865,11 +992,20 @@ pub fn lookup_cis(
     id: &str,
     resource_type: Option<&str>,
 ) -> Option<&'static Control> {
+    pick(cis_candidates(version, id), resource_type)
+}
+
+/// The controls a CIS id of one version can mean before the resource type is looked at: the
+/// controls whose standard-control id it is or, when none, whose requirement it is; retired
+/// controls only where no current control has it. More than one where Security Hub splits a
+/// requirement (v1.4.0 `2.1.5`) or gives one id to two controls (v5.0.0 `2.3.1`: EFS.1 and
+/// EFS.8; `2.2.4`: RDS.5 and RDS.15).
+pub fn cis_candidates(version: CisVersion, id: &str) -> Vec<&'static Control> {
     let by_control: Vec<&'static Control> = CONTROLS
         .iter()
         .filter(|c| c.cis_ids(version).iter().any(|cis| cis.control == id))
         .collect();
-    let candidates = if by_control.is_empty() {
+    let candidates: Vec<&'static Control> = if by_control.is_empty() {
         CONTROLS
             .iter()
             .filter(|c| c.cis_ids(version).iter().any(|cis| cis.requirement == id))
@@ -877,23 +1013,20 @@ pub fn lookup_cis(
     } else {
         by_control
     };
-    pick(candidates, resource_type)
+    if candidates
+        .iter()
+        .any(|c| c.membership != Membership::Retired)
+    {
+        candidates
+            .into_iter()
+            .filter(|c| c.membership != Membership::Retired)
+            .collect()
+    } else {
+        candidates
+    }
 }
 
-fn pick(
-    candidates: Vec<&'static Control>,
-    resource_type: Option<&str>,
-) -> Option<&'static Control> {
-    let current: Vec<&'static Control> = candidates
-        .iter()
-        .copied()
-        .filter(|c| c.membership != Membership::Retired)
-        .collect();
-    let pool = if current.is_empty() {
-        candidates
-    } else {
-        current
-    };
+fn pick(pool: Vec<&'static Control>, resource_type: Option<&str>) -> Option<&'static Control> {
     match pool.as_slice() {
         [] => None,
         [one] => Some(*one),
@@ -992,15 +1125,31 @@ mod tests {
 
     #[test]
     fn counts_match_the_reference() {
-        // Section 6 of the reference: 42, 39 and 37 security controls, 62 in the union.
+        // Section 6 of the reference: 42, 39 and 37 security controls, 62 in the union; the
+        // guide's v5.0.0 list has 40, three of them (EFS.8, RDS.5, RDS.15) in no older
+        // version: 65 in the union of the four.
         assert_eq!(count(CisVersion::V1_2_0), 42);
         assert_eq!(count(CisVersion::V1_4_0), 39);
         assert_eq!(count(CisVersion::V3_0_0), 37);
+        assert_eq!(count(CisVersion::V5_0_0), 40);
+        let only_v5: Vec<&str> = CONTROLS
+            .iter()
+            .filter(|c| {
+                c.in_version(CisVersion::V5_0_0)
+                    && !CisVersion::ALL[..3].iter().any(|v| c.in_version(*v))
+            })
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(only_v5, ["EFS.8", "RDS.5", "RDS.15"]);
+        // v3.0.0 controls that v5.0.0 does not have: none (the guide lists all 37 again).
+        for c in CONTROLS.iter().filter(|c| c.in_version(CisVersion::V3_0_0)) {
+            assert!(c.in_version(CisVersion::V5_0_0), "{}", c.id);
+        }
         let union = CONTROLS
             .iter()
             .filter(|c| c.membership == Membership::Cis)
             .count();
-        assert_eq!(union, 62);
+        assert_eq!(union, 65);
         let retired: Vec<_> = CONTROLS
             .iter()
             .filter(|c| c.membership == Membership::Retired)
@@ -1030,12 +1179,25 @@ mod tests {
 
     #[test]
     fn every_standard_control_id_resolves_to_exactly_its_control() {
+        // Ids shared by several current controls of one version (v5.0.0 `2.3.1`, `2.2.4`).
+        let shared = |v: CisVersion, id: &str| {
+            CONTROLS
+                .iter()
+                .filter(|c| c.membership != Membership::Retired)
+                .filter(|c| c.cis_ids(v).iter().any(|cis| cis.control == id))
+                .count()
+                > 1
+        };
         for v in CisVersion::ALL {
             for c in CONTROLS
                 .iter()
                 .filter(|c| c.membership != Membership::Retired)
             {
                 for cis in c.cis_ids(v) {
+                    if shared(v, cis.control) {
+                        assert_eq!(lookup_cis(v, cis.control, None), None, "{v} {}", c.id);
+                        continue;
+                    }
                     assert_eq!(lookup_cis(v, cis.control, None).map(|c| c.id), Some(c.id));
                 }
             }
@@ -1079,6 +1241,57 @@ mod tests {
         assert_eq!(
             lookup_cis(V3_0_0, "2.1.4", Some("AwsAccount")).map(|c| c.id),
             Some("S3.1")
+        );
+        // v5.0.0 splits 2.1.4 as v3.0.0 does.
+        assert_eq!(
+            lookup_cis(V5_0_0, "2.1.4.1", None).map(|c| c.id),
+            Some("S3.1")
+        );
+        assert_eq!(
+            lookup_cis(V5_0_0, "2.1.4.2", None).map(|c| c.id),
+            Some("S3.8")
+        );
+        assert_eq!(
+            lookup_cis(V5_0_0, "2.1.4", Some("AwsS3Bucket")).map(|c| c.id),
+            Some("S3.8")
+        );
+        // v5.0.0 gives one id to two controls: the resource type settles RDS.5 (instance)
+        // and RDS.15 (cluster); nothing settles EFS.1 and EFS.8 (both file systems).
+        assert_eq!(lookup_cis(V5_0_0, "2.2.4", None), None);
+        assert_eq!(
+            lookup_cis(V5_0_0, "2.2.4", Some("AwsRdsDbInstance")).map(|c| c.id),
+            Some("RDS.5")
+        );
+        assert_eq!(
+            lookup_cis(V5_0_0, "2.2.4", Some("AwsRdsDbCluster")).map(|c| c.id),
+            Some("RDS.15")
+        );
+        assert_eq!(lookup_cis(V5_0_0, "2.3.1", Some("AwsEfsFileSystem")), None);
+        let ids = |v: CisVersion, id: &str| -> Vec<&str> {
+            cis_candidates(v, id).iter().map(|c| c.id).collect()
+        };
+        assert_eq!(ids(V5_0_0, "2.3.1"), ["EFS.1", "EFS.8"]);
+        assert_eq!(ids(V1_4_0, "2.1.5"), ["S3.1", "S3.8"]);
+        assert_eq!(ids(V1_2_0, "1.1"), ["CloudWatch.1"]);
+        assert_eq!(ids(V1_4_0, "2.1.1"), ["S3.4"]);
+        // Renumbered in v5.0.0: the v3.0.0 id means another control, or none.
+        assert_eq!(lookup_cis(V5_0_0, "5.5", None).map(|c| c.id), Some("EC2.2"));
+        assert_eq!(lookup_cis(V3_0_0, "5.5", None), None);
+        assert_eq!(
+            lookup_cis(V5_0_0, "5.2", None).map(|c| c.id),
+            Some("EC2.21")
+        );
+        assert_eq!(
+            lookup_cis(V3_0_0, "5.2", None).map(|c| c.id),
+            Some("EC2.53")
+        );
+        assert_eq!(
+            lookup_cis(V5_0_0, "5.1.1", None).map(|c| c.id),
+            Some("EC2.7")
+        );
+        assert_eq!(
+            lookup_cis(V5_0_0, "2.2.1", None).map(|c| c.id),
+            Some("RDS.3")
         );
         // The same id means different controls in different versions.
         assert_eq!(
@@ -1142,6 +1355,23 @@ mod tests {
             Some("S3.1")
         );
         assert_eq!(cis_id_owner(CisVersion::V3_0_0, "2.1.9"), None);
+        assert_eq!(
+            control("RDS.15").map(Control::resource_types),
+            Some(vec!["AwsRdsDbCluster"])
+        );
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(CisVersion::parse("5.0.0"), Some(CisVersion::V5_0_0));
+        assert_eq!(CisVersion::parse("4.0.0"), None);
+        assert_eq!(
+            CisVersion::V5_0_0.standards_id(),
+            "standards/cis-aws-foundations-benchmark/v/5.0.0"
+        );
+        let names: Vec<&str> = CisVersion::ALL.iter().map(|v| v.as_str()).collect();
+        assert_eq!(names, ["1.2.0", "1.4.0", "3.0.0", "5.0.0"]);
+        assert!(CisVersion::ALL.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -309,7 +309,7 @@ impl Policy {
                 RuleKind::Catalog,
                 "catalog",
                 format!(
-                    "{control_id} is neither in the built-in catalog (CIS AWS Foundations v1.2.0, v1.4.0, v3.0.0 and the controls of shipped plugins) nor declared by the policy, so the policy does not cover it (a [controls.\"{control_id}\"] entry with a `declare` table would)"
+                    "{control_id} is neither in the built-in catalog (CIS AWS Foundations v1.2.0, v1.4.0, v3.0.0, v5.0.0 and the controls of shipped plugins) nor declared by the policy, so the policy does not cover it (a [controls.\"{control_id}\"] entry with a `declare` table would)"
                 ),
             );
         }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::catalog::{CONTROLS, CisId, CisVersion, Control, Membership};
+use crate::catalog::{Automatable, CONTROLS, CisId, CisVersion, Control, Membership};
 use crate::model::{Action, Policy};
 use crate::raw::PolicyFile;
 
@@ -157,9 +157,10 @@ pub fn controls_markdown(policy: &Policy) -> String {
     out.push('\n');
     let _ = writeln!(
         out,
-        "Every Security Hub control of the CIS AWS Foundations Benchmark v1.2.0, v1.4.0 and v3.0.0 \
+        "Every Security Hub control of the CIS AWS Foundations Benchmark {} \
          standards ({} controls: {}), with the action the shipped policy gives it: \
          {}.",
+        version_list(&CisVersion::ALL),
         CONTROLS
             .iter()
             .filter(|c| c.membership == Membership::Cis)
@@ -173,14 +174,17 @@ pub fn controls_markdown(policy: &Policy) -> String {
         "One policy entry, keyed by the Security Hub control id, covers the control's findings in \
          every format: CIS v1.2.0 per-standard findings (`GeneratorId` \
          `arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/<id>`), CIS \
-         v1.4.0 and v3.0.0 per-standard findings (`cis-aws-foundations-benchmark/v/<version>/<id>`), \
+         {} per-standard findings (`cis-aws-foundations-benchmark/v/<version>/<id>`), \
          consolidated control findings (`Compliance.SecurityControlId`) and Security Hub v2 OCSF \
          findings (`compliance.control`). Where the id a finding carries differs from the CIS \
          requirement, it is shown in parentheses. \"Automatable\" is `yes` (additive, safe), \
          `risky` (can break workloads; remediated only where a plugin exists, and exceptions \
          or overrides can turn it off) or `no` (needs a person, a device, root sign-in or a \
-         migration)."
+         migration).",
+        version_list(&CisVersion::ALL[1..])
     );
+    out.push('\n');
+    coverage_table(&mut out, policy);
     out.push('\n');
     table(&mut out, policy, Membership::Cis);
 
@@ -231,6 +235,120 @@ pub fn controls_markdown(policy: &Policy) -> String {
     out.push('\n');
     plugin_table(&mut out, policy);
     out
+}
+
+/// `v1.2.0, v1.4.0 and v3.0.0`.
+fn version_list(versions: &[CisVersion]) -> String {
+    let names: Vec<String> = versions.iter().map(|v| format!("v{v}")).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// What a policy does with the controls of one CIS version: of the controls (current and
+/// retired) that carry a CIS id of the version, and of those ids, how many the policy
+/// remediates, and why the others notify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CisCoverage {
+    /// The version.
+    pub version: CisVersion,
+    /// Catalog controls (current and retired) with a CIS id of the version.
+    pub controls: usize,
+    /// Of those, the ones the policy remediates.
+    pub remediated: usize,
+    /// `notify` although a shipped plugin fixes it: opt-in through an override.
+    pub opt_in: usize,
+    /// `notify`, automatable, no plugin yet.
+    pub no_plugin: usize,
+    /// `notify`, needs a person (automatable `no`).
+    pub person: usize,
+    /// Any other action, or no policy entry.
+    pub other: usize,
+    /// The CIS ids those controls carry in the version (a control can carry two).
+    pub ids: usize,
+    /// The CIS ids of the remediated controls.
+    pub ids_remediated: usize,
+}
+
+impl CisCoverage {
+    /// Counts the policy's coverage of one CIS version.
+    pub fn of(policy: &Policy, version: CisVersion) -> Self {
+        let opt_in = |id: &str| policy.plugins().any(|p| p.controls.iter().any(|c| c == id));
+        let mut cov = Self {
+            version,
+            controls: 0,
+            remediated: 0,
+            opt_in: 0,
+            no_plugin: 0,
+            person: 0,
+            other: 0,
+            ids: 0,
+            ids_remediated: 0,
+        };
+        for control in CONTROLS.iter().filter(|c| c.in_version(version)) {
+            let n = control.cis_ids(version).len();
+            cov.controls += 1;
+            cov.ids += n;
+            match policy.control(control.id).map(|e| e.action) {
+                Some(Action::Remediate) => {
+                    cov.remediated += 1;
+                    cov.ids_remediated += n;
+                }
+                Some(Action::Notify) if opt_in(control.id) => cov.opt_in += 1,
+                Some(Action::Notify) if control.automatable == Automatable::No => cov.person += 1,
+                Some(Action::Notify) => cov.no_plugin += 1,
+                _ => cov.other += 1,
+            }
+        }
+        cov
+    }
+
+    /// The coverage of every CIS version, oldest first.
+    pub fn all(policy: &Policy) -> Vec<Self> {
+        CisVersion::ALL
+            .iter()
+            .map(|v| Self::of(policy, *v))
+            .collect()
+    }
+}
+
+/// Coverage per CIS version ([`CisCoverage`]): how many controls the policy remediates, and
+/// why the others notify: a shipped plugin the policy leaves opt-in, automatable without a
+/// plugin, or in need of a person.
+fn coverage_table(out: &mut String, policy: &Policy) {
+    let _ = writeln!(out, "## Coverage per CIS version");
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Controls (current and retired) with a requirement of each version, and the CIS ids \
+         they carry (a control can carry two), by what the shipped policy does. *Opt-in*: a \
+         shipped plugin fixes it, but the policy notifies until an organization turns it on \
+         with an override (the reason says why). *No plugin*: automatable, not yet covered. \
+         *Needs a person*: no API fix without root credentials, a device or a decision."
+    );
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "| Version | Controls | Remediated | Opt-in | No plugin | Needs a person | Other | CIS ids remediated |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for c in CisCoverage::all(policy) {
+        let _ = writeln!(
+            out,
+            "| v{} | {} | {} | {} | {} | {} | {} | {} of {} |",
+            c.version,
+            c.controls,
+            c.remediated,
+            c.opt_in,
+            c.no_plugin,
+            c.person,
+            c.other,
+            c.ids_remediated,
+            c.ids
+        );
+    }
 }
 
 /// The generated region of `README.md` (between `<!-- BEGIN generated by cargo xtask
@@ -317,12 +435,22 @@ fn plugin_table(out: &mut String, policy: &Policy) {
     }
 }
 
+/// ` CIS v1.2.0 | CIS v1.4.0 | …` header cells, one per version, and their `---|` rule.
+fn version_header() -> (String, String) {
+    let cells: Vec<String> = CisVersion::ALL
+        .iter()
+        .map(|v| format!("CIS v{v}"))
+        .collect();
+    (cells.join(" | "), "---|".repeat(cells.len()))
+}
+
 fn declared_table(out: &mut String, policy: &Policy) {
+    let (versions, rule) = version_header();
     let _ = writeln!(
         out,
-        "| Control | Title | Resource types | CIS v1.2.0 | CIS v1.4.0 | CIS v3.0.0 | Action | Plugin | Reason |"
+        "| Control | Title | Resource types | {versions} | Action | Plugin | Reason |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|{rule}---|---|---|");
     for d in policy.declared_controls() {
         let cis: Vec<String> = CisVersion::ALL
             .iter()
@@ -354,11 +482,12 @@ fn entry_cells<'a>(policy: &'a Policy, id: &str) -> (&'static str, String, &'a s
 }
 
 fn table(out: &mut String, policy: &Policy, membership: Membership) {
+    let (versions, rule) = version_header();
     let _ = writeln!(
         out,
-        "| Control | Title | CIS v1.2.0 | CIS v1.4.0 | CIS v3.0.0 | Automatable | Action | Plugin | Reason |"
+        "| Control | Title | {versions} | Automatable | Action | Plugin | Reason |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|{rule}---|---|---|---|");
     for c in CONTROLS.iter().filter(|c| c.membership == membership) {
         row(out, policy, c);
     }
@@ -366,14 +495,13 @@ fn table(out: &mut String, policy: &Policy, membership: Membership) {
 
 fn row(out: &mut String, policy: &Policy, c: &Control) {
     let (action, plugin, reason) = entry_cells(policy, c.id);
+    let cis: Vec<String> = CisVersion::ALL.iter().map(|v| ids(c.cis_ids(*v))).collect();
     let _ = writeln!(
         out,
-        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} |",
         c.id,
         cell(c.title),
-        ids(c.cis_1_2_0),
-        ids(c.cis_1_4_0),
-        ids(c.cis_3_0_0),
+        cis.join(" | "),
         c.automatable.as_str(),
         action,
         plugin,

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::catalog::{CONTROLS, Membership};
 use crate::decide::Decision;
-use crate::docs::ActionCounts;
+use crate::docs::{ActionCounts, CisCoverage};
 use crate::model::{Action, Policy};
 
 impl fmt::Display for Decision {
@@ -85,10 +85,13 @@ pub fn explain_json(decisions: &[Decision]) -> Value {
 }
 
 impl Policy {
-    /// One line on what the policy holds, for `hubfix policy check`: e.g. `65 controls
-    /// (14 remediate, 51 notify), 4 plugins, 0 exceptions, 0 overrides`, then the CIS
-    /// coverage (`62 of 62 CIS controls covered`). Controls the policy declares are counted
-    /// among the controls and named after them (`, 1 declared (S3.99)`).
+    /// One line on what the policy holds, for `hubfix policy check`: e.g. `68 controls
+    /// (14 remediate, 54 notify), 4 plugins, 0 exceptions, 0 overrides`, then the CIS
+    /// coverage (`65 of 65 CIS controls covered`) and how many controls of each CIS version
+    /// it remediates (`remediated per CIS version: v1.2.0 12 of 43, …, v5.0.0 11 of 40`;
+    /// current and retired controls with a CIS id of the version, as in `docs/controls.md`).
+    /// Controls the policy declares are counted among the controls and named after them
+    /// (`, 1 declared (S3.99)`).
     pub fn summary(&self) -> String {
         let count = |a: Action| self.controls().filter(|c| c.action == a).count();
         let mut actions = vec![
@@ -114,14 +117,19 @@ impl Policy {
         } else {
             format!(", {} declared ({})", declared.len(), declared.join(", "))
         };
+        let per_version: Vec<String> = CisCoverage::all(self)
+            .iter()
+            .map(|c| format!("v{} {} of {}", c.version, c.remediated, c.controls))
+            .collect();
         format!(
-            "{} controls ({}){declared}, {} plugins, {} exceptions, {} overrides; {} of {cis_total} CIS controls covered",
+            "{} controls ({}){declared}, {} plugins, {} exceptions, {} overrides; {} of {cis_total} CIS controls covered; remediated per CIS version: {}",
             self.controls.len(),
             actions.join(", "),
             self.plugins.len(),
             self.exceptions.len(),
             self.overrides.len(),
             cis_total - cis.missing,
+            per_version.join(", "),
         )
     }
 }

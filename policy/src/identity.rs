@@ -5,7 +5,7 @@
 //! | shape | where the control is |
 //! |---|---|
 //! | CIS v1.2.0 per-standard ASFF | `GeneratorId` `arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/4.1`, `ProductFields.RuleId` |
-//! | CIS v1.4.0 / v3.0.0 per-standard ASFF | `GeneratorId` `cis-aws-foundations-benchmark/v/1.4.0/2.1.5.1`, `ProductFields.ControlId` |
+//! | CIS v1.4.0 / v3.0.0 / v5.0.0 per-standard ASFF | `GeneratorId` `cis-aws-foundations-benchmark/v/1.4.0/2.1.5.1`, `ProductFields.ControlId` |
 //! | consolidated ASFF | `Compliance.SecurityControlId` (also on per-standard findings since 2023), `GeneratorId` `security-control/EC2.53` |
 //! | Security Hub v2 OCSF | `compliance.control`, `finding_info.uid` |
 //!
@@ -140,6 +140,31 @@ pub(crate) fn cis_requirement(text: &str) -> Option<(CisVersion, Option<String>)
     Some((CisVersion::parse(version.trim())?, id))
 }
 
+/// Why a CIS id of one version names no control: none has it, or several do and the
+/// finding's resource type does not settle which.
+fn no_control_for_cis(version: CisVersion, id: &str, resource_type: Option<&str>) -> String {
+    let candidates: Vec<&str> = catalog::cis_candidates(version, id)
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    match candidates.as_slice() {
+        [] | [_] => format!("CIS v{version} has no Security Hub control with id `{id}`"),
+        [rest @ .., last] => format!(
+            "CIS v{version} `{id}` means {} or {last}, and {}",
+            rest.join(", "),
+            match resource_type {
+                Some(t) => format!(
+                    "neither the finding's resource type ({t}) nor a Security Hub control id \
+                     says which"
+                ),
+                None => "the finding names neither a resource type nor a Security Hub control \
+                         id to say which"
+                    .to_owned(),
+            }
+        ),
+    }
+}
+
 /// `security-control/<id>` anywhere in a generator id or finding id.
 fn security_control_ref(text: &str) -> Option<&str> {
     const MARK: &str = "security-control/";
@@ -149,28 +174,37 @@ fn security_control_ref(text: &str) -> Option<&str> {
 }
 
 /// Converts an AWS Config resource type (OCSF `resources[].type`, `AWS::EC2::SecurityGroup`)
-/// to the ASFF name (`AwsEc2SecurityGroup`). ASFF names are returned unchanged.
+/// to the ASFF name (`AwsEc2SecurityGroup`): every acronym is written as a word
+/// (`AWS::RDS::DBCluster` → `AwsRdsDbCluster`, `AWS::EC2::VPC` → `AwsEc2Vpc`). ASFF names
+/// are returned unchanged.
 pub(crate) fn asff_resource_type(config_type: &str) -> String {
     if !config_type.contains("::") {
         return config_type.to_owned();
     }
-    config_type
-        .split("::")
-        .map(|part| {
-            if part
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            {
-                let mut chars = part.chars();
-                match chars.next() {
-                    Some(first) => first.to_string() + &chars.as_str().to_ascii_lowercase(),
-                    None => String::new(),
-                }
-            } else {
-                part.to_owned()
-            }
-        })
-        .collect()
+    config_type.split("::").map(acronyms_as_words).collect()
+}
+
+/// `DBCluster` → `DbCluster`, `EC2` → `Ec2`, `SecurityGroup` unchanged: in a run of capitals
+/// (digits included), the letters after the first are lowercased, except a last capital that
+/// starts the next word (`DBC|luster`).
+fn acronyms_as_words(part: &str) -> String {
+    let chars: Vec<char> = part.chars().collect();
+    let upper = |i: usize| {
+        chars
+            .get(i)
+            .is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    };
+    let mut out = String::with_capacity(part.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let in_run = i > 0 && upper(i - 1) && upper(i);
+        let starts_word = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+        if in_run && !starts_word {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Finds the control of an ASFF finding.
@@ -248,9 +282,7 @@ pub(crate) fn identify_asff(
             None => Identity {
                 control: None,
                 source: source("GeneratorId"),
-                problem: Some(format!(
-                    "CIS v{version} has no Security Hub control with id `{id}`"
-                )),
+                problem: Some(no_control_for_cis(version, id, resource_type)),
             },
         };
     }
@@ -351,9 +383,7 @@ pub(crate) fn identify_ocsf(
             None => Identity {
                 control: None,
                 source: source("compliance.control", Some(id.clone())),
-                problem: Some(format!(
-                    "CIS v{version} has no Security Hub control with id `{id}`"
-                )),
+                problem: Some(no_control_for_cis(version, &id, resource_type)),
             },
         };
     }
@@ -408,7 +438,19 @@ mod tests {
             cis_ref("arn:aws:securityhub:::standards/cis-aws-foundations-benchmark/v/1.4.0"),
             Some((CisVersion::V1_4_0, None))
         );
-        assert_eq!(cis_ref("cis-aws-foundations-benchmark/v/5.0.0/1.1"), None);
+        assert_eq!(
+            cis_ref("cis-aws-foundations-benchmark/v/5.0.0/5.1.1"),
+            Some((CisVersion::V5_0_0, Some("5.1.1".into())))
+        );
+        assert_eq!(
+            cis_ref("arn:aws:securityhub:::standards/cis-aws-foundations-benchmark/v/5.0.0"),
+            Some((CisVersion::V5_0_0, None))
+        );
+        assert_eq!(cis_ref("cis-aws-foundations-benchmark/v/4.0.0/1.1"), None);
+        assert_eq!(
+            cis_requirement("CIS AWS Foundations Benchmark v5.0.0/2.3.1"),
+            Some((CisVersion::V5_0_0, Some("2.3.1".into())))
+        );
         assert_eq!(
             cis_requirement("CIS AWS Foundations Benchmark v1.2.0/2.7"),
             Some((CisVersion::V1_2_0, Some("2.7".into())))
@@ -425,6 +467,26 @@ mod tests {
         assert_eq!(asff_resource_type("AWS::S3::Bucket"), "AwsS3Bucket");
         assert_eq!(asff_resource_type("AWS::::Account"), "AwsAccount");
         assert_eq!(asff_resource_type("AwsAccount"), "AwsAccount");
+        assert_eq!(asff_resource_type("AWS::RDS::DBCluster"), "AwsRdsDbCluster");
+        assert_eq!(
+            asff_resource_type("AWS::RDS::DBInstance"),
+            "AwsRdsDbInstance"
+        );
+        assert_eq!(
+            asff_resource_type("AWS::EFS::FileSystem"),
+            "AwsEfsFileSystem"
+        );
+        assert_eq!(asff_resource_type("AWS::EC2::VPC"), "AwsEc2Vpc");
+        assert_eq!(
+            asff_resource_type("AWS::EC2::NetworkAcl"),
+            "AwsEc2NetworkAcl"
+        );
+        assert_eq!(
+            asff_resource_type("AWS::DynamoDB::Table"),
+            "AwsDynamoDbTable"
+        );
+        assert_eq!(asff_resource_type("AWS::IAM::User"), "AwsIamUser");
+        assert_eq!(asff_resource_type("AWS::KMS::Key"), "AwsKmsKey");
     }
 
     #[test]
@@ -458,5 +520,44 @@ mod tests {
         );
         let f = json!({"GeneratorId": "custom"});
         assert!(identify_asff(&f, None, &BuiltIn).problem.is_some());
+        // CIS v5.0.0: the id and version from the generator id; a shared id needs the
+        // resource type, or a SecurityControlId.
+        let f = json!({"GeneratorId": "cis-aws-foundations-benchmark/v/5.0.0/2.2.4"});
+        assert_eq!(
+            identify_asff(&f, Some("AwsRdsDbCluster"), &BuiltIn)
+                .control
+                .as_deref(),
+            Some("RDS.15")
+        );
+        let id = identify_asff(&f, None, &BuiltIn);
+        assert_eq!(id.control, None);
+        assert_eq!(
+            id.problem.as_deref(),
+            Some(
+                "CIS v5.0.0 `2.2.4` means RDS.5 or RDS.15, and the finding names neither a \
+                 resource type nor a Security Hub control id to say which"
+            )
+        );
+        let f = json!({"GeneratorId": "cis-aws-foundations-benchmark/v/5.0.0/2.3.1"});
+        assert_eq!(
+            identify_asff(&f, Some("AwsEfsFileSystem"), &BuiltIn)
+                .problem
+                .as_deref(),
+            Some(
+                "CIS v5.0.0 `2.3.1` means EFS.1 or EFS.8, and neither the finding's resource \
+                 type (AwsEfsFileSystem) nor a Security Hub control id says which"
+            )
+        );
+        let f = json!({"GeneratorId": "cis-aws-foundations-benchmark/v/5.0.0/9.9"});
+        assert_eq!(
+            identify_asff(&f, None, &BuiltIn).problem.as_deref(),
+            Some("CIS v5.0.0 has no Security Hub control with id `9.9`")
+        );
+        let f = json!({"GeneratorId": "cis-aws-foundations-benchmark/v/5.0.0/5.1.1",
+                       "Compliance": {"SecurityControlId": "EC2.7"}});
+        let id = identify_asff(&f, None, &BuiltIn);
+        assert_eq!(id.control.as_deref(), Some("EC2.7"));
+        assert_eq!(id.source.cis_version, Some(CisVersion::V5_0_0));
+        assert_eq!(id.source.standard_control_id.as_deref(), Some("5.1.1"));
     }
 }

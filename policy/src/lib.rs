@@ -13,7 +13,7 @@
 //!   or an EventBridge event holding any of them) to a [`Decision`]: `remediate` (with the
 //!   plugin, its parameters and grants), `suppress`, `notify` or `ignore`, the reason and the
 //!   [`Rule`] that produced it.
-//! - The [`catalog`] maps the CIS ids of v1.2.0, v1.4.0 and v3.0.0 to Security Hub control ids;
+//! - The [`catalog`] maps the CIS ids of v1.2.0, v1.4.0, v3.0.0 and v5.0.0 to Security Hub control ids;
 //!   [`SHIPPED_POLICY`] is the policy in the repository's `policies/` directory.
 //! - A policy may declare controls the catalog lacks (a newer or custom Security Hub control)
 //!   in a `[controls."ID".declare]` table: its resource types and, if it has them, its CIS ids

@@ -553,15 +553,7 @@ impl Loader<'_> {
             for grant in &value.grants {
                 let g = grant.get_ref().trim();
                 if hubfix_contract::lookup(g).is_none() {
-                    self.error(
-                        file,
-                        &grant.span(),
-                        &entry,
-                        format!(
-                            "unknown host function `{g}` in grants (the host provides: {})",
-                            crate::host_functions().join(", ")
-                        ),
-                    );
+                    self.error(file, &grant.span(), &entry, unknown_function(g));
                 } else if grants.iter().any(|x: &String| x == g) {
                     self.error(
                         file,
@@ -1227,6 +1219,36 @@ fn is_sha256(digest: &str) -> bool {
 
 pub(crate) fn is_account_id(id: &str) -> bool {
     id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The error for a grant naming no host function: the functions of its interface, or the
+/// interfaces when that is unknown too (`hubfix functions` lists them all).
+fn unknown_function(name: &str) -> String {
+    let functions = crate::host_functions();
+    let interface = name.split_once('.').map_or(name, |(i, _)| i);
+    let same: Vec<&str> = functions
+        .iter()
+        .copied()
+        .filter(|f| f.split_once('.').is_some_and(|(i, _)| i == interface))
+        .collect();
+    if same.is_empty() {
+        let mut interfaces: Vec<&str> = functions
+            .iter()
+            .filter_map(|f| f.split_once('.').map(|(i, _)| i))
+            .collect();
+        interfaces.dedup();
+        format!(
+            "unknown host function `{name}` in grants (no interface `{interface}`; the host's \
+             interfaces: {}; `hubfix functions` lists every function)",
+            interfaces.join(", ")
+        )
+    } else {
+        format!(
+            "unknown host function `{name}` in grants (`{interface}` provides: {}; `hubfix \
+             functions` lists every function)",
+            same.join(", ")
+        )
+    }
 }
 
 #[cfg(test)]

@@ -271,6 +271,31 @@ impl Policy {
         self.controls.values()
     }
 
+    /// This policy with the opt-in `control` turned on for `account`, as an `[[overrides]]`
+    /// entry with `controls = [control]`, that account and `action = "remediate"` would turn
+    /// it on: the documented way owners opt in. `None` unless the control's entry is opt-in
+    /// (`notify` with its plugin named).
+    pub fn opted_in(&self, control: &str, account: &str) -> Option<Policy> {
+        let entry = self.controls.get(control)?;
+        if entry.action != Action::Notify || entry.plugin.is_none() {
+            return None;
+        }
+        let mut policy = self.clone();
+        policy.overrides.push(Override {
+            id: format!("opt-in-{control}"),
+            reason: format!("{control} opted in for account {account}"),
+            controls: Some(vec![control.to_owned()]),
+            accounts: vec![account.to_owned()],
+            ous: Vec::new(),
+            action: Some(Action::Remediate),
+            plugin: None,
+            params: BTreeMap::new(),
+            location: entry.location.clone(),
+            entry: format!("overrides (opt-in {control} for {account})"),
+        });
+        Some(policy)
+    }
+
     /// A control the policy declares (one the built-in catalog lacks), by id.
     pub fn declared_control(&self, id: &str) -> Option<&DeclaredControl> {
         self.declared.get(id)

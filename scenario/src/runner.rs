@@ -357,7 +357,23 @@ impl Runner {
         merge(&mut document, fields);
         let finding = Finding::from_value(document.clone())
             .map_err(|e| format!("finding: not a valid ASFF finding: {e}"))?;
-        let decision = self.policy.decide(&document, &NoOrg, today());
+        let mut decision = self.policy.decide(&document, &NoOrg, today());
+        // An opt-in control (`notify` naming this plugin) runs as the account's owners would
+        // run it once they opt in: with an override turning it on for the account.
+        let opted_in = decision.action == Action::Notify
+            && decision.control.as_deref().is_some_and(|control| {
+                self.policy
+                    .control(control)
+                    .is_some_and(|c| c.plugin.as_deref() == Some(self.entry.name.as_str()))
+            });
+        if opted_in
+            && let Some(policy) = decision
+                .control
+                .as_deref()
+                .and_then(|control| self.policy.opted_in(control, account))
+        {
+            decision = policy.decide(&document, &NoOrg, today());
+        }
         if decision.action != Action::Remediate {
             return Err(format!(
                 "the policy decides `{}` for the finding ({}): {}",
@@ -387,8 +403,9 @@ impl Runner {
             .clone()
             .unwrap_or_else(|| scenario.control.clone());
         let detail = format!(
-            "{} call(s); the policy remediates {control} with {}{}",
+            "{} call(s); the policy remediates {control}{} with {}{}",
             scenario.setup.len(),
+            if opted_in { " (opted in)" } else { "" },
             self.entry.name,
             if params.is_empty() {
                 String::new()

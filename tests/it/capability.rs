@@ -21,7 +21,13 @@ async fn a_plugin_importing_an_ungranted_function_is_refused_at_load() -> Result
     .map(|e| e.downcast::<LoadError>());
     match err {
         Some(Ok(LoadError::MissingGrants { missing })) => {
-            assert_eq!(missing, ["ec2.revoke-security-group-ingress"]);
+            assert_eq!(
+                missing,
+                [
+                    "ec2.authorize-security-group-ingress",
+                    "ec2.revoke-security-group-ingress"
+                ]
+            );
         }
         other => panic!("expected MissingGrants, got {other:?}"),
     }

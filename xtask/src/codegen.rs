@@ -1,5 +1,5 @@
 //! `cargo xtask codegen [--check]`: rewrites every file derived from the contract table
-//! (`contract/src/table.rs`) and from the shipped policy. `--check` (run by CI, and by
+//! (`contract/src/table/`) and from the shipped policy. `--check` (run by CI, and by
 //! this module's test) fails naming each stale file instead.
 //!
 //! A generated file is either whole (the policy schema, `docs/controls.md`) or a region of

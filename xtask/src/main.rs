@@ -43,7 +43,7 @@ Tasks:
                               the EventBridge pattern and substitution checks
   demo [-- DEMO ARGS]         plugins, a fresh emulator, the hubfix CLI, then the
                               demo binary of hubfix-tests
-  codegen [--check]           rewrite the files derived from contract/src/table.rs
+  codegen [--check]           rewrite the files derived from contract/src/table/
                               and the shipped policy (world imports, host services,
                               member role, policy schema, docs); --check fails on
                               stale ones instead

@@ -1,15 +1,126 @@
 //! `hubfix:plugin/iam`: IAM operations in the finding's account.
+//!
+//! Roles are named by name. Policy documents (trust and inline policies) are checked
+//! before they reach IAM: a JSON object, within IAM's size limits.
 
 use aws_sdk_iam::operation::get_account_password_policy::GetAccountPasswordPolicyError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use hubfix_contract::{HostFunction, function};
+use hubfix_contract::{HostFunction, IAM_ROLE, function};
 
 use crate::aws::{CallError, PluginCtx, map_sdk_error};
-use crate::bindings::iam::{Host, PasswordPolicy};
+use crate::bindings::iam::{Host, PasswordPolicy, Role};
+use crate::bindings::types::{AwsError, Mode};
 
 const GET_PASSWORD_POLICY: &HostFunction = function("iam.get-account-password-policy");
 const UPDATE_PASSWORD_POLICY: &HostFunction = function("iam.update-account-password-policy");
+const GET_ROLE: &HostFunction = function("iam.get-role");
+const CREATE_ROLE: &HostFunction = function("iam.create-role");
+const PUT_ROLE_POLICY: &HostFunction = function("iam.put-role-policy");
+const CREATE_SERVICE_LINKED_ROLE: &HostFunction = function("iam.create-service-linked-role");
+
+/// IAM's limit on an inline role policy (10,240 characters).
+const MAX_INLINE_ROLE_POLICY: usize = 10 * 1024;
+/// IAM's largest trust policy (the quota, 2,048 by default, can be raised to 4,096).
+const MAX_TRUST_POLICY: usize = 4096;
+/// IAM's limit on a role description.
+const MAX_ROLE_DESCRIPTION: usize = 1000;
+
+/// Checks that `text`, the `field` of a call to `function`, is a JSON object of at most
+/// `max` bytes: what IAM, KMS and S3 accept as a policy document.
+pub(super) fn json_document(
+    function: &HostFunction,
+    field: &str,
+    text: &str,
+    max: usize,
+) -> Result<(), CallError> {
+    let problem = if text.len() > max {
+        Some(format!(
+            "is {} bytes, more than the {max} allowed",
+            text.len()
+        ))
+    } else {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(_)) => None,
+            Ok(_) => Some("is not a JSON object".to_owned()),
+            Err(e) => Some(format!("is not JSON ({e})")),
+        }
+    };
+    match problem {
+        Some(p) => Err(AwsError::InvalidInput(format!("{}: `{field}` {p}", function.name)).into()),
+        None => Ok(()),
+    }
+}
+
+/// The characters IAM allows in role and policy names.
+fn iam_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)
+}
+
+/// A role name: 1 to 64 of letters, digits and `+=,.@_-`.
+fn role_name(function: &HostFunction, field: &str, name: &str) -> Result<(), CallError> {
+    if name.is_empty() || name.len() > 64 || !name.bytes().all(iam_name_byte) {
+        return Err(AwsError::InvalidInput(format!(
+            "{}: `{field}` must be a role name of 1 to 64 letters, digits and `+=,.@_-`, not {name:?}",
+            function.name
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The role name in IAM's "Service role name NAME has been taken in this account".
+fn taken_role_name(message: Option<&str>) -> Option<String> {
+    let rest = message?.split_once("role name ")?.1;
+    let (name, _) = rest.split_once(" has been taken")?;
+    (!name.is_empty() && name.bytes().all(iam_name_byte)).then(|| name.to_owned())
+}
+
+/// Decodes IAM's URL-encoded policy documents (`%7B%22Version%22…`); text that is not
+/// validly encoded is returned as it is.
+fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => return text.to_owned(),
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+fn role(r: &aws_sdk_iam::types::Role) -> Role {
+    Role {
+        name: r.role_name().to_owned(),
+        arn: r.arn().to_owned(),
+        path: r.path().to_owned(),
+        assume_role_policy_document: r
+            .assume_role_policy_document()
+            .map(url_decode)
+            .unwrap_or_default(),
+    }
+}
 
 fn iam(aws: &crate::aws::AwsClients) -> aws_sdk_iam::Client {
     aws.client(aws_sdk_iam::Client::new)
@@ -80,5 +191,480 @@ impl Host for PluginCtx {
                 .map_err(map_sdk_error)
         })
         .await
+    }
+    async fn get_role(&mut self, name: String) -> Result<Role, CallError> {
+        role_name(GET_ROLE, "name", &name)?;
+        let resource = name.clone();
+        let found: Option<Role> = self
+            .call(GET_ROLE, Some(&resource), |aws| async move {
+                let out = iam(&aws)
+                    .get_role()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                Ok(out.role().map(role))
+            })
+            .await?;
+        found.ok_or_else(|| {
+            AwsError::Service(format!("GetRole: no role in the answer for {resource}")).into()
+        })
+    }
+
+    async fn create_role(
+        &mut self,
+        name: String,
+        trust_policy: String,
+        description: String,
+    ) -> Result<Role, CallError> {
+        role_name(CREATE_ROLE, "name", &name)?;
+        json_document(CREATE_ROLE, "trust-policy", &trust_policy, MAX_TRUST_POLICY)?;
+        if description.chars().count() > MAX_ROLE_DESCRIPTION
+            || description.chars().any(char::is_control)
+        {
+            return Err(AwsError::InvalidInput(format!(
+                "{}: `description` must be at most {MAX_ROLE_DESCRIPTION} characters without control characters",
+                CREATE_ROLE.name
+            ))
+            .into());
+        }
+        let resource = name.clone();
+        let trust = trust_policy.clone();
+        let created: Option<Role> = self
+            .call(CREATE_ROLE, Some(&resource), |aws| async move {
+                let out = iam(&aws)
+                    .create_role()
+                    .role_name(name)
+                    .path("/")
+                    .assume_role_policy_document(trust_policy)
+                    .set_description((!description.is_empty()).then_some(description))
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                Ok(out.role().map(role))
+            })
+            .await?;
+        match created {
+            Some(created) => Ok(created),
+            // Plan mode: the role would be created at path `/` with the trust policy given.
+            None if self.mode == Mode::Plan => Ok(Role {
+                arn: self
+                    .scope
+                    .all_of(&IAM_ROLE)
+                    .strip_suffix('*')
+                    .map(|base| format!("{base}{resource}"))
+                    .unwrap_or_default(),
+                name: resource,
+                path: "/".into(),
+                assume_role_policy_document: trust,
+            }),
+            None => Err(AwsError::Service("CreateRole returned no role".into()).into()),
+        }
+    }
+
+    async fn put_role_policy(
+        &mut self,
+        role_name_: String,
+        policy_name: String,
+        policy: String,
+    ) -> Result<(), CallError> {
+        role_name(PUT_ROLE_POLICY, "role-name", &role_name_)?;
+        if policy_name.is_empty()
+            || policy_name.len() > 128
+            || !policy_name.bytes().all(iam_name_byte)
+        {
+            return Err(AwsError::InvalidInput(format!(
+                "{}: `policy-name` must be 1 to 128 of letters, digits and `+=,.@_-`, not {policy_name:?}",
+                PUT_ROLE_POLICY.name
+            ))
+            .into());
+        }
+        json_document(PUT_ROLE_POLICY, "policy", &policy, MAX_INLINE_ROLE_POLICY)?;
+        let resource = role_name_.clone();
+        self.call(PUT_ROLE_POLICY, Some(&resource), |aws| async move {
+            iam(&aws)
+                .put_role_policy()
+                .role_name(role_name_)
+                .policy_name(policy_name)
+                .policy_document(policy)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn create_service_linked_role(&mut self, service: String) -> Result<Role, CallError> {
+        let valid = service.len() <= 128
+            && service.strip_suffix(".amazonaws.com").is_some_and(|s| {
+                !s.is_empty()
+                    && s.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-')
+                    })
+            });
+        if !valid {
+            return Err(AwsError::InvalidInput(format!(
+                "{}: `service` must be a service principal such as `config.amazonaws.com`, not {service:?}",
+                CREATE_SERVICE_LINKED_ROLE.name
+            ))
+            .into());
+        }
+        let resource = service.clone();
+        let made: Option<Role> = self
+            .call(
+                CREATE_SERVICE_LINKED_ROLE,
+                Some(&resource),
+                |aws| async move {
+                    let client = iam(&aws);
+                    match client
+                        .create_service_linked_role()
+                        .aws_service_name(service)
+                        .send()
+                        .await
+                    {
+                        Ok(out) => Ok(out.role().map(role)),
+                        // IAM answers a role that exists with InvalidInput "Service role name
+                        // NAME has been taken in this account": return that role.
+                        Err(e) => match taken_role_name(e.message()) {
+                            Some(name) if e.code() == Some("InvalidInput") => {
+                                let out = client
+                                    .get_role()
+                                    .role_name(name)
+                                    .send()
+                                    .await
+                                    .map_err(map_sdk_error)?;
+                                Ok(out.role().map(role))
+                            }
+                            _ => Err(map_sdk_error(e)),
+                        },
+                    }
+                },
+            )
+            .await?;
+        match made {
+            Some(made) => Ok(made),
+            // Plan mode: the role's name is the service's to choose; only its path is known.
+            None if self.mode == Mode::Plan => Ok(Role {
+                name: String::new(),
+                arn: String::new(),
+                path: format!("/aws-service-role/{resource}/"),
+                assume_role_policy_document: String::new(),
+            }),
+            None => {
+                Err(AwsError::Service("CreateServiceLinkedRole returned no role".into()).into())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use aws_sdk_iam::operation::create_role::CreateRoleOutput;
+    use aws_sdk_iam::operation::create_service_linked_role::{
+        CreateServiceLinkedRoleError, CreateServiceLinkedRoleOutput,
+    };
+    use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
+    use aws_sdk_iam::operation::put_role_policy::PutRolePolicyOutput;
+    use aws_sdk_iam::types::error::NoSuchEntityException;
+    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_finding::Finding;
+    use serde_json::json;
+
+    use super::*;
+    use crate::aws::{AwsClients, Session};
+    use crate::functions::Grants;
+    use crate::outcome::CallResult;
+    use crate::scope::Scope;
+
+    const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+    fn ctx(resource: serde_json::Value, rules: &[&Rule], mode: Mode) -> PluginCtx {
+        let finding = Finding::from_value(json!({
+            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
+            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
+            "Resources": [resource],
+        }))
+        .unwrap();
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let clients = AwsClients::from_sdk_config(&config).with_client(mock_client!(
+            aws_sdk_iam,
+            RuleMode::MatchAny,
+            rules
+        ));
+        let grants = Grants::new([
+            "iam.get-role",
+            "iam.create-role",
+            "iam.put-role-policy",
+            "iam.create-service-linked-role",
+        ])
+        .unwrap();
+        PluginCtx::new(
+            Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
+            Arc::new(grants),
+            mode,
+            Session::Ready(clients),
+            20,
+        )
+    }
+
+    fn trail() -> serde_json::Value {
+        json!({"Type": "AwsCloudTrailTrail", "Id": "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"})
+    }
+
+    fn account() -> serde_json::Value {
+        json!({"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"})
+    }
+
+    fn sdk_role(name: &str, path: &str, document: &str) -> aws_sdk_iam::types::Role {
+        aws_sdk_iam::types::Role::builder()
+            .role_name(name)
+            .role_id("AROA1")
+            .path(path)
+            .arn(format!("arn:aws:iam::111111111111:role{path}{name}"))
+            .create_date(aws_smithy_types::DateTime::from_secs(0))
+            .assume_role_policy_document(document)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn get_role_decodes_the_trust_policy_and_a_missing_role_is_not_found() {
+        let found = mock!(aws_sdk_iam::Client::get_role)
+            .match_requests(|r| r.role_name() == Some("delivery"))
+            .then_output(|| {
+                GetRoleOutput::builder()
+                    .role(sdk_role(
+                        "delivery",
+                        "/",
+                        "%7B%22Version%22%3A%222012-10-17%22%7D",
+                    ))
+                    .build()
+            });
+        let missing = mock!(aws_sdk_iam::Client::get_role)
+            .match_requests(|r| r.role_name() == Some("gone"))
+            .then_error(|| {
+                GetRoleError::NoSuchEntityException(
+                    NoSuchEntityException::builder()
+                        .message("no role")
+                        .meta(
+                            ErrorMetadata::builder()
+                                .code("NoSuchEntity")
+                                .message("no role")
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+        let mut ctx = ctx(trail(), &[&found, &missing], Mode::Apply);
+        let role = ctx.get_role("delivery".into()).await.unwrap();
+        assert_eq!(
+            role,
+            Role {
+                name: "delivery".into(),
+                arn: "arn:aws:iam::111111111111:role/delivery".into(),
+                path: "/".into(),
+                assume_role_policy_document: r#"{"Version":"2012-10-17"}"#.into(),
+            }
+        );
+        let err = ctx.get_role("gone".into()).await.unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::NotFound(_))),
+            "{err:?}"
+        );
+        let err = ctx.get_role("a/b".into()).await.unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`name`"))
+        );
+        assert_eq!((found.num_calls(), missing.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn create_role_then_its_inline_policy_and_nothing_outside_the_prefix() {
+        let create = mock!(aws_sdk_iam::Client::create_role)
+            .match_requests(|r| {
+                r.role_name() == Some("hubfix-logs")
+                    && r.path() == Some("/")
+                    && r.assume_role_policy_document() == Some(TRUST)
+                    && r.description() == Some("delivers")
+            })
+            .then_output(|| {
+                CreateRoleOutput::builder()
+                    .role(sdk_role("hubfix-logs", "/", "%7B%7D"))
+                    .build()
+            });
+        let put = mock!(aws_sdk_iam::Client::put_role_policy)
+            .match_requests(|r| {
+                r.role_name() == Some("hubfix-logs")
+                    && r.policy_name() == Some("deliver")
+                    && r.policy_document() == Some(TRUST)
+            })
+            .then_output(|| PutRolePolicyOutput::builder().build());
+        let mut ctx = ctx(trail(), &[&create, &put], Mode::Apply);
+        // Not created yet: out of scope.
+        let err = ctx
+            .put_role_policy("hubfix-logs".into(), "deliver".into(), TRUST.into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(_))));
+        let err = ctx
+            .create_role("admin".into(), TRUST.into(), String::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("hubfix-"))
+        );
+        let role = ctx
+            .create_role("hubfix-logs".into(), TRUST.into(), "delivers".into())
+            .await
+            .unwrap();
+        assert_eq!(role.arn, "arn:aws:iam::111111111111:role/hubfix-logs");
+        ctx.put_role_policy("hubfix-logs".into(), "deliver".into(), TRUST.into())
+            .await
+            .unwrap();
+        // Another role, a bad document, a bad name: never reach IAM.
+        let err = ctx
+            .put_role_policy("prod".into(), "deliver".into(), TRUST.into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(_))));
+        let big = format!(r#"{{"x":"{}"}}"#, "a".repeat(MAX_INLINE_ROLE_POLICY));
+        for (policy_name, policy, field) in [
+            ("deliver", "{", "`policy`"),
+            ("deliver", "\"text\"", "`policy`"),
+            ("deliver", big.as_str(), "`policy`"),
+            ("", TRUST, "`policy-name`"),
+            ("a b", TRUST, "`policy-name`"),
+        ] {
+            let err = ctx
+                .put_role_policy("hubfix-logs".into(), policy_name.into(), policy.into())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains(field)),
+                "{err:?}"
+            );
+        }
+        let err = ctx
+            .create_role("hubfix-x".into(), "[]".into(), String::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`trust-policy`"))
+        );
+        assert_eq!((create.num_calls(), put.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_planned_create_role_answers_the_role_it_would_make() {
+        let create = mock!(aws_sdk_iam::Client::create_role)
+            .then_output(|| CreateRoleOutput::builder().build());
+        let put = mock!(aws_sdk_iam::Client::put_role_policy)
+            .then_output(|| PutRolePolicyOutput::builder().build());
+        let mut ctx = ctx(trail(), &[&create, &put], Mode::Plan);
+        let role = ctx
+            .create_role("hubfix-logs".into(), TRUST.into(), String::new())
+            .await
+            .unwrap();
+        assert_eq!(role.arn, "arn:aws:iam::111111111111:role/hubfix-logs");
+        assert_eq!(role.assume_role_policy_document, TRUST);
+        ctx.put_role_policy("hubfix-logs".into(), "deliver".into(), TRUST.into())
+            .await
+            .unwrap();
+        assert_eq!((create.num_calls(), put.num_calls()), (0, 0));
+        let results: Vec<_> = ctx.into_trail().calls.iter().map(|c| c.result).collect();
+        assert_eq!(results, [CallResult::Planned, CallResult::Planned]);
+    }
+
+    #[tokio::test]
+    async fn a_service_linked_role_that_exists_is_returned_and_needs_the_account() {
+        let taken = mock!(aws_sdk_iam::Client::create_service_linked_role)
+            .match_requests(|r| r.aws_service_name() == Some("config.amazonaws.com"))
+            .then_error(|| {
+                CreateServiceLinkedRoleError::generic(
+                    ErrorMetadata::builder()
+                        .code("InvalidInput")
+                        .message("Service role name AWSServiceRoleForConfig has been taken in this account, please try a different suffix.")
+                        .build(),
+                )
+            });
+        let get = mock!(aws_sdk_iam::Client::get_role)
+            .match_requests(|r| r.role_name() == Some("AWSServiceRoleForConfig"))
+            .then_output(|| {
+                GetRoleOutput::builder()
+                    .role(sdk_role(
+                        "AWSServiceRoleForConfig",
+                        "/aws-service-role/config.amazonaws.com/",
+                        "%7B%7D",
+                    ))
+                    .build()
+            });
+        let mut ctx = ctx(account(), &[&taken, &get], Mode::Apply);
+        let role = ctx
+            .create_service_linked_role("config.amazonaws.com".into())
+            .await
+            .unwrap();
+        assert_eq!(
+            role.arn,
+            "arn:aws:iam::111111111111:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+        );
+        assert_eq!((taken.num_calls(), get.num_calls()), (1, 1));
+        for bad in ["config", "x.amazonaws.com/../", "CONFIG.amazonaws.com"] {
+            let err = ctx
+                .create_service_linked_role(bad.into())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`service`"))
+            );
+        }
+        assert_eq!(taken.num_calls(), 1);
+
+        // A finding about a trail does not name the account: the call never reaches IAM.
+        let created = mock!(aws_sdk_iam::Client::create_service_linked_role).then_output(|| {
+            CreateServiceLinkedRoleOutput::builder()
+                .role(sdk_role(
+                    "AWSServiceRoleForConfig",
+                    "/aws-service-role/config.amazonaws.com/",
+                    "%7B%7D",
+                ))
+                .build()
+        });
+        let mut other = ctx_with(trail(), &created);
+        let err = other
+            .create_service_linked_role("config.amazonaws.com".into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("account-wide"))
+        );
+        assert_eq!(created.num_calls(), 0);
+    }
+
+    fn ctx_with(resource: serde_json::Value, rule: &Rule) -> PluginCtx {
+        ctx(resource, &[rule], Mode::Apply)
+    }
+
+    #[test]
+    fn documents_and_names() {
+        assert_eq!(url_decode("%7B%22a%22%3A+1%7D"), r#"{"a": 1}"#);
+        assert_eq!(url_decode("100%"), "100%");
+        assert_eq!(
+            taken_role_name(Some(
+                "Service role name AWSServiceRoleForConfig has been taken in this account"
+            )),
+            Some("AWSServiceRoleForConfig".into())
+        );
+        assert_eq!(
+            taken_role_name(Some("Role with name x already exists.")),
+            None
+        );
+        assert!(json_document(GET_ROLE, "f", "{}", 2).is_ok());
+        assert!(json_document(GET_ROLE, "f", "{ }", 2).is_err());
     }
 }

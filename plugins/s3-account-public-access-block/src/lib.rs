@@ -12,21 +12,14 @@
 //! is public on purpose (a static website) stops being public. Accounts that host such
 //! buckets need an exception or an override to `notify` in the policy.
 
-use hubfix_plugin_sdk::s3control::{self, PublicAccessBlock};
-use hubfix_plugin_sdk::{Guest, Mode, Outcome, Params, PluginInfo, Request, plugin_info};
+use hubfix_plugin_sdk::public_access::{self, ALL_ON};
+use hubfix_plugin_sdk::s3control;
+use hubfix_plugin_sdk::{Guest, Outcome, Params, PluginInfo, Request, plugin_info};
 
 const NAME: &str = "s3-account-public-access-block";
 const CONTROLS: &[&str] = &["S3.1"];
 const GET: &str = "s3control.get-public-access-block";
 const PUT: &str = "s3control.put-public-access-block";
-
-/// All four settings on: what S3.1 checks.
-const ALL_ON: PublicAccessBlock = PublicAccessBlock {
-    block_public_acls: true,
-    ignore_public_acls: true,
-    block_public_policy: true,
-    restrict_public_buckets: true,
-};
 
 struct AccountPublicAccessBlock;
 
@@ -45,56 +38,20 @@ impl Guest for AccountPublicAccessBlock {
             Err(e) => return e.to_outcome(GET),
         };
         if current == Some(ALL_ON) {
-            return Outcome::already_compliant(format!(
-                "all four S3 Block Public Access settings are already on for account {account}"
-            ));
+            return public_access::already_on("account", account);
         }
         match s3control::put_public_access_block(ALL_ON) {
             Err(e) => e.to_outcome(PUT),
-            Ok(()) => turned_on(request.mode, account, current.as_ref()),
+            Ok(()) => public_access::turned_on(request.mode, "account", account, current.as_ref()),
         }
     }
 }
 
 hubfix_plugin_sdk::export!(AccountPublicAccessBlock);
 
-/// The settings that were off, by their AWS names.
-fn off(current: Option<&PublicAccessBlock>) -> Vec<&'static str> {
-    let Some(c) = current else {
-        return vec![
-            "BlockPublicAcls",
-            "IgnorePublicAcls",
-            "BlockPublicPolicy",
-            "RestrictPublicBuckets",
-        ];
-    };
-    [
-        (c.block_public_acls, "BlockPublicAcls"),
-        (c.ignore_public_acls, "IgnorePublicAcls"),
-        (c.block_public_policy, "BlockPublicPolicy"),
-        (c.restrict_public_buckets, "RestrictPublicBuckets"),
-    ]
-    .into_iter()
-    .filter(|(on, _)| !on)
-    .map(|(_, name)| name)
-    .collect()
-}
-
-fn turned_on(mode: Mode, account: &str, current: Option<&PublicAccessBlock>) -> Outcome {
-    let was = match current {
-        None => "the account had no Block Public Access configuration".to_owned(),
-        Some(_) => format!("{} were off", off(current).join(", ")),
-    };
-    Outcome::remediated(format!(
-        "{} all four S3 Block Public Access settings for account {account} ({was})",
-        mode.verb("turned on", "would turn on"),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hubfix_plugin_sdk::Status;
 
     #[test]
     fn describes_itself() {
@@ -102,33 +59,5 @@ mod tests {
         assert_eq!(info.name, NAME);
         assert_eq!(info.controls, ["S3.1"]);
         assert_eq!(info.functions, [GET, PUT]);
-    }
-
-    #[test]
-    fn the_message_names_what_was_off() {
-        let partly = PublicAccessBlock {
-            ignore_public_acls: false,
-            restrict_public_buckets: false,
-            ..ALL_ON
-        };
-        let done = turned_on(Mode::Apply, "111111111111", Some(&partly));
-        assert_eq!(done.status, Status::Remediated);
-        assert!(
-            done.message
-                .contains("IgnorePublicAcls, RestrictPublicBuckets were off"),
-            "{}",
-            done.message
-        );
-        let none = turned_on(Mode::Plan, "111111111111", None);
-        assert!(
-            none.message.starts_with("would turn on"),
-            "{}",
-            none.message
-        );
-        assert!(
-            none.message
-                .contains("no Block Public Access configuration")
-        );
-        assert!(off(Some(&ALL_ON)).is_empty());
     }
 }

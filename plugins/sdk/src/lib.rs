@@ -11,7 +11,11 @@
 //!   [`AwsError::to_outcome`] to turn a failed host call into the right outcome;
 //! - [`log::info!`](crate::log::info) and friends, formatting like `format!`;
 //! - [`short_id`] and [`Finding::resource_short_id`] to find the resource a finding is
-//!   about (`arn:aws:ec2:…:security-group/sg-1` → `sg-1`).
+//!   about (`arn:aws:ec2:…:security-group/sg-1` → `sg-1`);
+//! - behind features: `document` (policy documents kept as written), `bucket` (a
+//!   plugin's own bucket: created or reused, policy merged by `Sid`, Block Public Access
+//!   and default encryption on), `trail` (the trail or account a CloudTrail finding names,
+//!   where a trail can be changed, what its event selectors log).
 //!
 //! The generated interfaces are re-exported under short paths, one module per WIT
 //! interface ([`types`], `iam`, `ec2`, `s3control`, …), and (with the helper macros
@@ -65,6 +69,16 @@ mod params;
 mod resource;
 
 pub mod log;
+pub mod public_access;
+
+#[cfg(feature = "document")]
+pub mod document;
+
+#[cfg(feature = "bucket")]
+pub mod bucket;
+
+#[cfg(feature = "trail")]
+pub mod trail;
 
 pub use outcome::{outcome, plugin_info};
 pub use params::{ParamError, Params};

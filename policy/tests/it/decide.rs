@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use hubfix_policy::{Action, Date, Decision, NoOrg, Policy, RuleKind, SHIPPED_POLICY, decide};
+use hubfix_policy::catalog::CONTROLS;
+use hubfix_policy::{
+    Action, CisVersion, Date, Decision, NoOrg, Policy, RuleKind, SHIPPED_POLICY, decide,
+};
 use serde_json::{Value, json};
 
 use crate::support::{fixture, shipped, today};
@@ -83,9 +86,9 @@ const TABLE: &[(&str, &[Expect])] = &[
     (
         "cis-1.4-2.1.5.2.json",
         &[(
-            Notify,
+            Remediate,
             Some("S3.8"),
-            None,
+            Some("s3-bucket-public-access-block"),
             "controls.\"S3.8\"",
             "asff-per-standard",
             Some("1.4.0"),
@@ -118,6 +121,60 @@ const TABLE: &[(&str, &[Expect])] = &[
             Some("2.1.4.1"),
         )],
     ),
+    // CIS v5.0.0, as the guide's sample finding: SecurityControlId EC2.7, ControlId 5.1.1.
+    (
+        "cis-5.0-5.1.1.json",
+        &[(
+            Remediate,
+            Some("EC2.7"),
+            Some("ec2-ebs-default-encryption"),
+            "controls.\"EC2.7\"",
+            "asff-per-standard",
+            Some("5.0.0"),
+            Some("5.1.1"),
+        )],
+    ),
+    // CIS v5.0.0 renumbered: 5.3 is EC2.53 there (EC2.54 in v3.0.0).
+    (
+        "cis-5.0-5.3-no-control-id.json",
+        &[(
+            Remediate,
+            Some("EC2.53"),
+            PORTS,
+            "controls.\"EC2.53\"",
+            "asff-per-standard",
+            Some("5.0.0"),
+            Some("5.3"),
+        )],
+    ),
+    // CIS v5.0.0 2.2.4 is RDS.5 (DB instances) and RDS.15 (DB clusters): the resource type
+    // settles it.
+    (
+        "cis-5.0-2.2.4-no-control-id.json",
+        &[(
+            Notify,
+            Some("RDS.15"),
+            None,
+            "controls.\"RDS.15\"",
+            "asff-per-standard",
+            Some("5.0.0"),
+            Some("2.2.4"),
+        )],
+    ),
+    // CIS v5.0.0 2.3.1 is EFS.1 and EFS.8, both file systems: without SecurityControlId
+    // nothing settles it, so the finding is ignored as of unknown identity.
+    (
+        "cis-5.0-2.3.1-no-control-id.json",
+        &[(
+            Ignore,
+            None,
+            None,
+            "control-identity",
+            "asff-per-standard",
+            Some("5.0.0"),
+            Some("2.3.1"),
+        )],
+    ),
     // Consolidated control findings.
     (
         "consolidated-ec2-53.json",
@@ -138,6 +195,19 @@ const TABLE: &[(&str, &[Expect])] = &[
             Some("IAM.4"),
             None,
             "controls.\"IAM.4\"",
+            "asff-consolidated",
+            None,
+            None,
+        )],
+    ),
+    // EFS.8 is new in CIS v5.0.0 (AssociatedStandards v5.0.0, requirement 2.3.1).
+    (
+        "consolidated-efs-8.json",
+        &[(
+            Notify,
+            Some("EFS.8"),
+            None,
+            "controls.\"EFS.8\"",
             "asff-consolidated",
             None,
             None,
@@ -192,6 +262,32 @@ const TABLE: &[(&str, &[Expect])] = &[
             "ocsf",
             Some("1.4.0"),
             Some("2.2.1"),
+        )],
+    ),
+    // OCSF with a CIS v5.0.0 id: 5.5 is EC2.2 (5.4 in v3.0.0).
+    (
+        "ocsf-cis-5.0-5.5.json",
+        &[(
+            Remediate,
+            Some("EC2.2"),
+            Some("ec2-default-sg-restrict"),
+            "controls.\"EC2.2\"",
+            "ocsf",
+            Some("5.0.0"),
+            Some("5.5"),
+        )],
+    ),
+    // OCSF names the AWS Config type AWS::RDS::DBInstance (ASFF AwsRdsDbInstance): RDS.5.
+    (
+        "ocsf-cis-5.0-2.2.4.json",
+        &[(
+            Notify,
+            Some("RDS.5"),
+            None,
+            "controls.\"RDS.5\"",
+            "ocsf",
+            Some("5.0.0"),
+            Some("2.2.4"),
         )],
     ),
     // Controls the catalog lacks: the shipped policy does not declare S3.99, so findings that
@@ -375,6 +471,7 @@ fn remediations_carry_plugin_params_and_grants() {
         d.grants,
         [
             "ec2.describe-security-group-rules",
+            "ec2.authorize-security-group-ingress",
             "ec2.revoke-security-group-ingress"
         ]
     );
@@ -454,7 +551,7 @@ fn decision_json_has_the_documented_shape() {
         json["reason"]
             .as_str()
             .unwrap()
-            .starts_with("Revokes ingress rules open to 0.0.0.0/0 or ::/0")
+            .starts_with("Closes ports 22 and 3389 to the internet")
     );
     assert_eq!(json["rule"]["kind"], "control");
     assert_eq!(json["rule"]["name"], "controls.\"EC2.53\"");
@@ -471,7 +568,7 @@ fn decision_json_has_the_documented_shape() {
         text.starts_with(r#"{"action":"remediate","control":"EC2.53","plugin":{"#),
         "{text}"
     );
-    assert!(text.contains(r#"},"reason":"Revokes"#), "{text}");
+    assert!(text.contains(r#"},"reason":"Closes"#), "{text}");
 
     let notify = policy.decide(&fixture("consolidated-iam-4.json"), &NoOrg, today());
     let json = serde_json::to_value(&notify).unwrap();
@@ -602,7 +699,7 @@ fn only_failed_active_new_findings_are_acted_on() {
             }),
             Remediate,
             "controls.\"EC2.53\"",
-            "Revokes",
+            "Closes",
         ),
         (
             "no workflow",
@@ -612,7 +709,7 @@ fn only_failed_active_new_findings_are_acted_on() {
             }),
             Remediate,
             "controls.\"EC2.53\"",
-            "Revokes",
+            "Closes",
         ),
         (
             "no record state",
@@ -621,7 +718,7 @@ fn only_failed_active_new_findings_are_acted_on() {
             }),
             Remediate,
             "controls.\"EC2.53\"",
-            "Revokes",
+            "Closes",
         ),
     ];
     for (name, mutate, action, rule, reason) in cases {
@@ -1063,8 +1160,12 @@ fn explain_renders_for_people_and_tools() {
         "{d}"
     );
     assert!(
-        d.to_string()
-            .contains("action   notify\nreason   Risky: blocking public access"),
+        d.to_string().contains(
+            "action   remediate\n\
+             plugin   s3-bucket-public-access-block 0.1.0 (sha256 not pinned)\n\
+             grants   s3.get-bucket-public-access-block, s3.put-bucket-public-access-block\n\
+             reason   "
+        ),
         "{d}"
     );
 
@@ -1108,8 +1209,72 @@ fn explain_renders_for_people_and_tools() {
         Some(2)
     );
 
+    let policy = shipped();
+    let summary = policy.summary();
+    let (head, per_version) = summary
+        .split_once("; remediated per CIS version: ")
+        .unwrap_or_else(|| panic!("{summary}"));
     assert_eq!(
-        shipped().summary(),
-        "65 controls (15 remediate, 50 notify), 5 plugins, 0 exceptions, 0 overrides; 62 of 62 CIS controls covered"
+        head,
+        "68 controls (29 remediate, 39 notify), 19 plugins, 0 exceptions, 0 overrides; 65 of 65 CIS controls covered"
     );
+    // Per version: remediated of the controls (current and retired) with a CIS id of it.
+    let expected: Vec<String> = CisVersion::ALL
+        .iter()
+        .map(|v| {
+            let controls: Vec<_> = CONTROLS.iter().filter(|c| c.in_version(*v)).collect();
+            let remediated = controls
+                .iter()
+                .filter(|c| policy.control(c.id).map(|e| e.action) == Some(Remediate))
+                .count();
+            format!("v{v} {remediated} of {}", controls.len())
+        })
+        .collect();
+    assert_eq!(per_version, expected.join(", "));
+    let totals: Vec<&str> = per_version
+        .split(", ")
+        .map(|part| part.rsplit_once(" of ").map_or("", |(_, n)| n))
+        .collect();
+    assert_eq!(totals, ["43", "40", "37", "40"], "{per_version}");
+}
+
+#[test]
+fn an_opt_in_control_is_remediated_only_for_the_account_opted_in() {
+    let policy = shipped();
+    let ec2_8 = |account: &str| {
+        let mut f = fixture("consolidated-ec2-53.json");
+        f["AwsAccountId"] = json!(account);
+        f["GeneratorId"] = json!("security-control/EC2.8");
+        f["Compliance"]["SecurityControlId"] = json!("EC2.8");
+        f["Resources"] = json!([{
+            "Type": "AwsEc2Instance",
+            "Id": format!("arn:aws:ec2:eu-west-1:{account}:instance/i-0123456789abcdef0"),
+            "Partition": "aws",
+            "Region": "eu-west-1",
+        }]);
+        f
+    };
+    let d = policy.decide(&ec2_8(A), &NoOrg, today());
+    assert_eq!((d.action, d.plugin), (Action::Notify, None));
+
+    let opted = policy.opted_in("EC2.8", A).unwrap();
+    let d = opted.decide(&ec2_8(A), &NoOrg, today());
+    assert_eq!(d.action, Remediate);
+    assert_eq!(d.plugin.as_ref().unwrap().name, "ec2-imdsv2");
+    assert!(
+        d.grants
+            .iter()
+            .any(|g| g == "ec2.modify-instance-metadata-options")
+    );
+    assert_eq!(d.rule.name, format!("overrides (opt-in EC2.8 for {A})"));
+    // Other accounts keep the default.
+    assert_eq!(
+        opted.decide(&ec2_8(B), &NoOrg, today()).action,
+        Action::Notify
+    );
+
+    // Only opt-in entries (notify with a plugin) can be opted into.
+    assert!(policy.opted_in("EC2.53", A).is_none());
+    assert!(policy.opted_in("IAM.6", A).is_none());
+    assert!(policy.opted_in("NOPE.1", A).is_none());
 }
