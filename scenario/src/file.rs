@@ -116,11 +116,25 @@ pub struct Expected {
     pub run_again: bool,
 }
 
+/// An organization the scenario's accounts are members of (`[organization]`): each
+/// account of the run is created by a fresh management account (`CreateAccount`), which has
+/// all features and trusted access for the services listed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Organization {
+    /// Service principals given trusted access (`cloudtrail.amazonaws.com`).
+    #[serde(default)]
+    pub trusted_services: Vec<String>,
+}
+
 /// A setup step: a call, and the id its result is templated by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetupStep {
     /// `{{setup.<id>.<field>}}` names its result.
     pub id: Option<String>,
+    /// Whether it runs in the organization's management account (`in = "management"`)
+    /// instead of the member account.
+    pub in_management: bool,
     /// The call.
     pub op: Op,
 }
@@ -150,6 +164,8 @@ pub struct Scenario {
     pub params: Vec<(String, String)>,
     /// The calls that create the misconfiguration, in order.
     pub setup: Vec<SetupStep>,
+    /// The organization the accounts are members of, if any.
+    pub organization: Option<Organization>,
     /// The finding's ASFF fields over the default finding (may hold placeholders).
     pub finding: Value,
     /// The account after setup, which plan mode must leave as it is.
@@ -172,6 +188,7 @@ struct RawScenario {
     params: BTreeMap<String, RawParam>,
     #[serde(default)]
     setup: Vec<Spanned<RawSetupStep>>,
+    organization: Option<Organization>,
     finding: Spanned<toml::Table>,
     before: Vec<Spanned<RawCheck>>,
     after: Vec<Spanned<RawCheck>>,
@@ -183,6 +200,9 @@ struct RawScenario {
 #[derive(Deserialize)]
 struct RawSetupStep {
     id: Option<String>,
+    /// `"management"`: the call runs in the organization's management account.
+    #[serde(rename = "in")]
+    in_account: Option<String>,
     #[serde(flatten)]
     op: Op,
 }
@@ -275,7 +295,10 @@ impl Scenario {
             .unwrap_or_default();
         let raw: RawScenario = toml::from_str(text).map_err(|e| fail(toml_error(&e)))?;
         let line = |span: std::ops::Range<usize>| line_of(text, span.start);
-        let mut v = Validator::default();
+        let mut v = Validator {
+            organization: raw.organization.is_some(),
+            ..Validator::default()
+        };
 
         check_text(&mut v, "description", &raw.description, 1_000);
         check_text(&mut v, "control", &raw.control, 64);
@@ -300,6 +323,20 @@ impl Scenario {
                 } else if v.setup.contains_key(id) {
                     v.problem(&at, format!("id `{id}` is used by an earlier step"));
                 }
+            }
+            match step.in_account.as_deref() {
+                None => {}
+                Some("management") if raw.organization.is_some() => {}
+                Some("management") => v.problem(
+                    &at,
+                    "`in = \"management\"` needs an `[organization]` table in the scenario",
+                ),
+                Some(other) => v.problem(
+                    &at,
+                    format!(
+                        "in `{other}`: the only other account a step can run in is `management`"
+                    ),
+                ),
             }
             v.op(&at, &step.op);
             if let Some(id) = &step.id {
@@ -404,9 +441,14 @@ impl Scenario {
                 .into_iter()
                 .map(|s| {
                     let s = s.into_inner();
-                    SetupStep { id: s.id, op: s.op }
+                    SetupStep {
+                        id: s.id,
+                        in_management: s.in_account.is_some(),
+                        op: s.op,
+                    }
                 })
                 .collect(),
+            organization: raw.organization,
             finding,
             before,
             after,
@@ -464,6 +506,8 @@ struct Validator {
     problems: Vec<String>,
     /// Setup step id → the fields its call returns, for the steps seen so far.
     setup: BTreeMap<String, &'static [&'static str]>,
+    /// Whether the scenario has an `[organization]` (and so `{{management}}`).
+    organization: bool,
 }
 
 impl Validator {
@@ -528,7 +572,11 @@ impl Validator {
                     }
                     Some(_) => {}
                 },
-                Ok(Var::Account | Var::Region | Var::Partition) => {}
+                Ok(Var::Management) if !self.organization => self.problem(
+                    &at,
+                    "`{{management}}` needs an `[organization]` table in the scenario",
+                ),
+                Ok(Var::Account | Var::Management | Var::Region | Var::Partition) => {}
             }
         }
     }

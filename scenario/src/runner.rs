@@ -269,11 +269,37 @@ impl Runner {
             passed
         };
 
+        // In an organization, each fresh account becomes a management account that creates
+        // the member the scenario runs in.
+        let mut managements: BTreeMap<String, Member> = BTreeMap::new();
+        if let Some(org) = &scenario.organization {
+            let mut members = Vec::new();
+            for management in report.accounts.clone() {
+                match self.organization(&org.trusted_services, &management).await {
+                    Ok((member, m)) => {
+                        let detail = format!(
+                            "member of a new organization of management account {management}"
+                        );
+                        step(&mut report, passed(&member, Phase::Setup, detail, None));
+                        managements.insert(member.clone(), m);
+                        members.push(member);
+                    }
+                    Err(e) => {
+                        step(&mut report, failed(&management, Phase::Setup, e, None));
+                    }
+                }
+            }
+            report.accounts = members;
+        }
+
         // Every account is set up before any is fixed, so each account's checks run after
         // the other accounts' fixes: a plugin acting outside its finding's account shows.
         let mut ready = Vec::new();
         for account in report.accounts.clone() {
-            match self.setup(scenario, &account).await {
+            match self
+                .setup(scenario, &account, managements.get(&account))
+                .await
+            {
                 Ok((state, detail)) => {
                     step(&mut report, passed(&account, Phase::Setup, detail, None));
                     ready.push(state);
@@ -332,11 +358,33 @@ impl Runner {
         Ok(())
     }
 
-    /// Setup in one account: the calls, then the finding and the policy's decision.
-    async fn setup(&self, scenario: &Scenario, account: &str) -> Result<(State, String), String> {
+    /// A new organization of the fresh account `management`, with trusted access for
+    /// `services`, and its new member: the member's id and the management account.
+    async fn organization(
+        &self,
+        services: &[String],
+        management: &str,
+    ) -> Result<(String, Member), String> {
+        let m = Member::assume(&self.base, &self.region, management, ROLE_NAME).await?;
+        let member = m
+            .found_organization(services)
+            .await
+            .map_err(|e| format!("organization of {management}: {e}"))?;
+        Ok((member, m))
+    }
+
+    /// Setup in one account (a member of `management`'s organization, when given): the
+    /// calls, then the finding and the policy's decision.
+    async fn setup(
+        &self,
+        scenario: &Scenario,
+        account: &str,
+        management: Option<&Member>,
+    ) -> Result<(State, String), String> {
         let member = Member::assume(&self.base, &self.region, account, ROLE_NAME).await?;
         let mut ctx = Context {
             account: account.to_owned(),
+            management: management.map(|m| m.account.clone()),
             region: self.region.clone(),
             partition: partition_of(&self.region).to_owned(),
             setup: BTreeMap::new(),
@@ -344,7 +392,11 @@ impl Runner {
         for (i, step) in scenario.setup.iter().enumerate() {
             let at = format!("setup[{i}] {}", step.op.call());
             let op = render_op(&step.op, &ctx).map_err(|e| format!("{at}: {e}"))?;
-            let record = op.run(&member).await.map_err(|e| format!("{at}: {e}"))?;
+            let runs_in = match management {
+                Some(m) if step.in_management => m,
+                _ => &member,
+            };
+            let record = op.run(runs_in).await.map_err(|e| format!("{at}: {e}"))?;
             if let Some(id) = &step.id {
                 ctx.setup.insert(id.clone(), record);
             }

@@ -20,6 +20,8 @@ pub const MAX_RENDERED_LEN: usize = 16 << 10;
 pub(crate) enum Var {
     /// The member account's id.
     Account,
+    /// The organization's management account (scenarios with `[organization]`).
+    Management,
     /// The region the scenario runs in.
     Region,
     /// The region's partition (`aws`, `aws-cn`, `aws-us-gov`).
@@ -61,6 +63,7 @@ fn var(name: &str) -> Result<Var, String> {
     match name {
         "account" => return Ok(Var::Account),
         "region" => return Ok(Var::Region),
+        "management" => return Ok(Var::Management),
         "partition" => return Ok(Var::Partition),
         _ => {}
     }
@@ -119,6 +122,8 @@ pub(crate) fn vars_in(value: &Value, path: &str, out: &mut Vec<(String, Result<V
 pub struct Context {
     /// The member account's id.
     pub account: String,
+    /// The management account of the member's organization, when the scenario has one.
+    pub management: Option<String>,
     /// The region.
     pub region: String,
     /// The region's partition.
@@ -131,6 +136,9 @@ impl Context {
     fn value(&self, var: &Var) -> Result<String, String> {
         match var {
             Var::Account => Ok(self.account.clone()),
+            Var::Management => self.management.clone().ok_or_else(|| {
+                "`{{management}}` needs an `[organization]` table in the scenario".to_owned()
+            }),
             Var::Region => Ok(self.region.clone()),
             Var::Partition => Ok(self.partition.clone()),
             Var::Setup { step, field } => {
@@ -245,6 +253,7 @@ mod tests {
         );
         Context {
             account: "111111111111".into(),
+            management: None,
             region: "eu-west-1".into(),
             partition: "aws".into(),
             setup,

@@ -256,6 +256,8 @@ pub struct Member {
     pub kms: aws_sdk_kms::Client,
     /// CloudWatch Logs.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// AWS Organizations (scenarios in an organization).
+    pub organizations: aws_sdk_organizations::Client,
 }
 
 impl Member {
@@ -310,8 +312,80 @@ impl Member {
             config: aws_sdk_config::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            organizations: aws_sdk_organizations::Client::new(&config),
         })
     }
+
+    /// Makes this (fresh) account the management account of a new organization with all
+    /// features and trusted access for `services`, and creates a member account in it
+    /// (`CreateAccount`, waiting for it as AWS asks): the member's id.
+    pub async fn found_organization(&self, services: &[String]) -> Result<String, String> {
+        use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet};
+        let org = &self.organizations;
+        timed(
+            "organizations.create-organization",
+            org.create_organization()
+                .feature_set(OrganizationFeatureSet::All)
+                .send(),
+        )
+        .await?;
+        for service in services {
+            timed(
+                "organizations.enable-aws-service-access",
+                org.enable_aws_service_access()
+                    .service_principal(service)
+                    .send(),
+            )
+            .await?;
+        }
+        let created = timed(
+            "organizations.create-account",
+            org.create_account()
+                .email(format!("member-of-{}@example.com", self.account))
+                .account_name(format!("member of {}", self.account))
+                .send(),
+        )
+        .await?;
+        let mut status = created.create_account_status;
+        for _ in 0..CREATE_ACCOUNT_POLLS {
+            let Some(s) = &status else { break };
+            match (s.state(), s.account_id()) {
+                (Some(CreateAccountState::Succeeded), Some(id)) => return Ok(id.to_owned()),
+                (Some(CreateAccountState::Failed), _) => {
+                    return Err(format!(
+                        "organizations.create-account: failed ({})",
+                        s.failure_reason().map_or("no reason given", |r| r.as_str())
+                    ));
+                }
+                _ => {}
+            }
+            let Some(request) = s.id() else { break };
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            status = timed(
+                "organizations.describe-create-account-status",
+                org.describe_create_account_status()
+                    .create_account_request_id(request)
+                    .send(),
+            )
+            .await?
+            .create_account_status;
+        }
+        Err("organizations.create-account: the account was not created in time".to_owned())
+    }
+}
+
+/// How often a pending `CreateAccount` is looked at again, a second apart.
+const CREATE_ACCOUNT_POLLS: usize = 60;
+
+/// One call with [`CALL_TIMEOUT`], its error as text naming the call.
+async fn timed<T, E: std::error::Error + 'static>(
+    call: &str,
+    request: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    tokio::time::timeout(CALL_TIMEOUT, request)
+        .await
+        .map_err(|_| format!("{call}: no answer within {CALL_TIMEOUT:?}"))?
+        .map_err(|e| call_failed(call, &e))
 }
 
 #[cfg(test)]
