@@ -1521,6 +1521,7 @@ moto_server.DomainDispatcherApplication = ExtendedApplication
 import moto_ext_ec2  # noqa: E402,F401 - patches moto on import
 import moto_ext_kms_config  # noqa: E402,F401 - patches moto on import (KMS, IAM, Config)
 import moto_ext_cloudtrail  # noqa: E402,F401 - patches moto on import (CloudTrail)
+import moto_ext_iam; ENDPOINTS.update(moto_ext_iam.ENDPOINTS)  # noqa: E402,E702 - POST /moto-ext/iam/backdate
 
 
 def main(argv):

@@ -88,10 +88,37 @@ pub const LOG_GROUP: ResourceType = ResourceType {
     arn: "arn:{partition}:logs:{region}:{account}:log-group:{id}",
 };
 
+/// A CloudWatch Logs metric filter, by filter name. Metric filters have no ARN: the
+/// template only names created filters in the host's scope; every IAM action on them is
+/// authorised on their log group.
+pub const LOG_METRIC_FILTER: ResourceType = ResourceType {
+    asff: "AwsLogsMetricFilter",
+    arn: "arn:{partition}:logs:{region}:{account}:metric-filter:{id}",
+};
+
+/// A CloudWatch metric alarm, by alarm name.
+pub const CLOUDWATCH_ALARM: ResourceType = ResourceType {
+    asff: "AwsCloudWatchAlarm",
+    arn: "arn:{partition}:cloudwatch:{region}:{account}:alarm:{id}",
+};
+
+/// An SNS topic, by topic ARN (its short id is the topic name).
+pub const SNS_TOPIC: ResourceType = ResourceType {
+    asff: "AwsSnsTopic",
+    arn: "arn:{partition}:sns:{region}:{account}:{id}",
+};
+
 /// An IAM role, by name (role ARNs carry no region).
 pub const IAM_ROLE: ResourceType = ResourceType {
     asff: "AwsIamRole",
     arn: "arn:{partition}:iam::{account}:role/{id}",
+};
+
+/// An IAM user, by name; its ARN carries the user's path (`user/contractors/alice`), so a
+/// finding's full ARN is used as given and `*` covers every path.
+pub const IAM_USER: ResourceType = ResourceType {
+    asff: "AwsIamUser",
+    arn: "arn:{partition}:iam::{account}:user/{id}",
 };
 
 /// An EC2 instance.

@@ -1,7 +1,7 @@
 //! `wit/iam.wit`.
 
-use super::{any, on_target, row};
-use crate::{HostFunction, IAM_ROLE, Target};
+use super::{any, any_of, on_target, row};
+use crate::{HostFunction, IAM_ROLE, IAM_USER, Target};
 
 pub(super) const FUNCTIONS: &[HostFunction] = &[
     row(
@@ -41,5 +41,45 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "CreateServiceLinkedRole",
         &[any("iam:CreateServiceLinkedRole")],
         Target::Account,
+    ),
+    // Users are listed account-wide (`iam:ListUsers` takes no resource ARN); each user's
+    // keys and password are read on any user of the account.
+    row(
+        "iam.list-users",
+        "ListUsers",
+        &[any("iam:ListUsers")],
+        Target::Read,
+    ),
+    row(
+        "iam.list-access-keys",
+        "ListAccessKeys",
+        &[any_of("iam:ListAccessKeys", IAM_USER)],
+        Target::Read,
+    ),
+    row(
+        "iam.get-access-key-last-used",
+        "GetAccessKeyLastUsed",
+        &[any_of("iam:GetAccessKeyLastUsed", IAM_USER)],
+        Target::Read,
+    ),
+    // Deactivating a key or removing a console password is scoped to the finding's user,
+    // or to any user when the finding is about the account (IAM.8 on `AwsAccount`).
+    row(
+        "iam.update-access-key",
+        "UpdateAccessKey",
+        &[on_target("iam:UpdateAccessKey")],
+        Target::Configure(IAM_USER),
+    ),
+    row(
+        "iam.get-login-profile",
+        "GetLoginProfile",
+        &[any_of("iam:GetLoginProfile", IAM_USER)],
+        Target::Read,
+    ),
+    row(
+        "iam.delete-login-profile",
+        "DeleteLoginProfile",
+        &[on_target("iam:DeleteLoginProfile")],
+        Target::Configure(IAM_USER),
     ),
 ];

@@ -1,7 +1,7 @@
 //! `wit/logs.wit`: CloudWatch Logs. Log groups are named by name.
 
-use super::{any, on_target, row};
-use crate::{HostFunction, LOG_GROUP, Target};
+use super::{any, any_of, on_target, row};
+use crate::{HostFunction, LOG_GROUP, LOG_METRIC_FILTER, Target};
 
 pub(super) const FUNCTIONS: &[HostFunction] = &[
     row(
@@ -21,5 +21,20 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "PutRetentionPolicy",
         &[on_target("logs:PutRetentionPolicy")],
         Target::Resource(LOG_GROUP),
+    ),
+    row(
+        "logs.describe-metric-filters",
+        "DescribeMetricFilters",
+        &[any("logs:DescribeMetricFilters")],
+        Target::Read,
+    ),
+    // Creates (or updates) a filter named with the create prefix, on any log group of the
+    // account: the CIS filters go on the group the account's trail delivers to.
+    // `logs:PutMetricFilter` is authorised on the log group, not the filter.
+    row(
+        "logs.put-metric-filter",
+        "PutMetricFilter",
+        &[any_of("logs:PutMetricFilter", LOG_GROUP)],
+        Target::Create(LOG_METRIC_FILTER),
     ),
 ];

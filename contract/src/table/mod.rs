@@ -10,6 +10,7 @@
 use crate::{HostFunction, IamAction, On, ResourceType, Service, Target};
 
 mod cloudtrail;
+mod cloudwatch;
 mod config;
 mod ec2;
 mod iam;
@@ -17,6 +18,7 @@ mod kms;
 mod logs;
 mod s3;
 mod s3control;
+mod sns;
 
 /// The WIT interfaces of AWS host functions, in world import order.
 pub const SERVICES: &[Service] = &[
@@ -33,6 +35,13 @@ pub const SERVICES: &[Service] = &[
     service("config", "aws-sdk-config", "1.131", config::FUNCTIONS),
     service("kms", "aws-sdk-kms", "1.129", kms::FUNCTIONS),
     service("logs", "aws-sdk-cloudwatchlogs", "1.162", logs::FUNCTIONS),
+    service(
+        "cloudwatch",
+        "aws-sdk-cloudwatch",
+        "1",
+        cloudwatch::FUNCTIONS,
+    ),
+    service("sns", "aws-sdk-sns", "1.121", sns::FUNCTIONS),
 ];
 
 /// Every AWS host function, service by service in [`SERVICES`] order, each in WIT order.

@@ -1,7 +1,8 @@
 //! `hubfix:plugin/iam`: IAM operations in the finding's account.
 //!
-//! Roles are named by name. Policy documents (trust and inline policies) are checked
-//! before they reach IAM: a JSON object, within IAM's size limits.
+//! Roles and users are named by name. Policy documents (trust and inline policies) are
+//! checked before they reach IAM: a JSON object, within IAM's size limits. User names,
+//! access key ids and key statuses are checked against IAM's patterns before they reach it.
 
 use aws_sdk_iam::operation::get_account_password_policy::GetAccountPasswordPolicyError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -9,7 +10,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use hubfix_contract::{HostFunction, IAM_ROLE, function};
 
 use crate::aws::{CallError, PluginCtx, map_sdk_error};
-use crate::bindings::iam::{Host, PasswordPolicy, Role};
+use crate::bindings::iam::{AccessKey, Host, PasswordPolicy, Role, User};
 use crate::bindings::types::{AwsError, Mode};
 
 const GET_PASSWORD_POLICY: &HostFunction = function("iam.get-account-password-policy");
@@ -18,6 +19,18 @@ const GET_ROLE: &HostFunction = function("iam.get-role");
 const CREATE_ROLE: &HostFunction = function("iam.create-role");
 const PUT_ROLE_POLICY: &HostFunction = function("iam.put-role-policy");
 const CREATE_SERVICE_LINKED_ROLE: &HostFunction = function("iam.create-service-linked-role");
+const LIST_USERS: &HostFunction = function("iam.list-users");
+const LIST_ACCESS_KEYS: &HostFunction = function("iam.list-access-keys");
+const GET_ACCESS_KEY_LAST_USED: &HostFunction = function("iam.get-access-key-last-used");
+const UPDATE_ACCESS_KEY: &HostFunction = function("iam.update-access-key");
+const GET_LOGIN_PROFILE: &HostFunction = function("iam.get-login-profile");
+const DELETE_LOGIN_PROFILE: &HostFunction = function("iam.delete-login-profile");
+
+/// Most users `iam.list-users` returns: an account with more is an error, not a silently
+/// shortened list (a plugin would take the users it never saw for compliant).
+const MAX_USERS: usize = 1000;
+/// Most access keys `iam.list-access-keys` returns (IAM allows two per user).
+const MAX_ACCESS_KEYS: usize = 100;
 
 /// IAM's limit on an inline role policy (10,240 characters).
 const MAX_INLINE_ROLE_POLICY: usize = 10 * 1024;
@@ -67,6 +80,43 @@ fn role_name(function: &HostFunction, field: &str, name: &str) -> Result<(), Cal
         .into());
     }
     Ok(())
+}
+
+/// A user name: IAM's pattern `[\w+=,.@-]+`, 1 to 64 characters.
+fn user_name(function: &HostFunction, name: &str) -> Result<(), CallError> {
+    if name.is_empty() || name.len() > 64 || !name.bytes().all(iam_name_byte) {
+        return Err(AwsError::InvalidInput(format!(
+            "{}: `user-name` must be a user name of 1 to 64 letters, digits and `+=,.@_-`, not {name:?}",
+            function.name
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// An access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 uppercase letters
+/// or digits.
+fn access_key_id(function: &HostFunction, id: &str) -> Result<(), CallError> {
+    let valid = id.len() == 20
+        && (id.starts_with("AKIA") || id.starts_with("ASIA"))
+        && id
+            .bytes()
+            .skip(4)
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !valid {
+        return Err(AwsError::InvalidInput(format!(
+            "{}: `access-key-id` must be `AKIA` or `ASIA` and 16 uppercase letters or digits, not {id:?}",
+            function.name
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Whether an IAM error says the user has no login profile (rather than no such user).
+fn no_login_profile(code: Option<&str>, message: Option<&str>) -> bool {
+    code == Some("NoSuchEntity")
+        && message.is_some_and(|m| m.to_ascii_lowercase().contains("login profile"))
 }
 
 /// The role name in IAM's "Service role name NAME has been taken in this account".
@@ -356,6 +406,171 @@ impl Host for PluginCtx {
             }
         }
     }
+
+    async fn list_users(&mut self) -> Result<Vec<User>, CallError> {
+        self.call(LIST_USERS, None, |aws| async move {
+            let client = iam(&aws);
+            let mut users = Vec::new();
+            let mut marker: Option<String> = None;
+            loop {
+                let out = client
+                    .list_users()
+                    .set_marker(marker.take())
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                users.extend(out.users.iter().map(|u| User {
+                    name: u.user_name.clone(),
+                    arn: u.arn.clone(),
+                    path: u.path.clone(),
+                    created: u.create_date.secs(),
+                    password_last_used: u.password_last_used.map(|d| d.secs()),
+                }));
+                if users.len() > MAX_USERS {
+                    return Err(AwsError::Service(format!(
+                        "the account has more than {MAX_USERS} IAM users"
+                    )));
+                }
+                match out.marker {
+                    Some(next) if out.is_truncated && !next.is_empty() => marker = Some(next),
+                    _ => return Ok(users),
+                }
+            }
+        })
+        .await
+    }
+
+    async fn list_access_keys(&mut self, user_name_: String) -> Result<Vec<AccessKey>, CallError> {
+        user_name(LIST_ACCESS_KEYS, &user_name_)?;
+        let resource = user_name_.clone();
+        self.call(LIST_ACCESS_KEYS, Some(&resource), |aws| async move {
+            let client = iam(&aws);
+            let mut keys = Vec::new();
+            let mut marker: Option<String> = None;
+            loop {
+                let out = client
+                    .list_access_keys()
+                    .user_name(&user_name_)
+                    .set_marker(marker.take())
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                keys.extend(out.access_key_metadata.iter().filter_map(|k| {
+                    Some(AccessKey {
+                        id: k.access_key_id.clone()?,
+                        status: k
+                            .status
+                            .as_ref()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
+                        created: k.create_date.map(|d| d.secs()).unwrap_or_default(),
+                    })
+                }));
+                if keys.len() > MAX_ACCESS_KEYS {
+                    return Err(AwsError::Service(format!(
+                        "user {user_name_} has more than {MAX_ACCESS_KEYS} access keys"
+                    )));
+                }
+                match out.marker {
+                    Some(next) if out.is_truncated && !next.is_empty() => marker = Some(next),
+                    _ => return Ok(keys),
+                }
+            }
+        })
+        .await
+    }
+
+    async fn get_access_key_last_used(&mut self, id: String) -> Result<Option<i64>, CallError> {
+        access_key_id(GET_ACCESS_KEY_LAST_USED, &id)?;
+        let resource = id.clone();
+        self.call(
+            GET_ACCESS_KEY_LAST_USED,
+            Some(&resource),
+            |aws| async move {
+                let out = iam(&aws)
+                    .get_access_key_last_used()
+                    .access_key_id(id)
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                Ok(out
+                    .access_key_last_used
+                    .and_then(|u| u.last_used_date)
+                    .map(|d| d.secs()))
+            },
+        )
+        .await
+    }
+
+    async fn update_access_key(
+        &mut self,
+        user_name_: String,
+        id: String,
+        status: String,
+    ) -> Result<(), CallError> {
+        user_name(UPDATE_ACCESS_KEY, &user_name_)?;
+        access_key_id(UPDATE_ACCESS_KEY, &id)?;
+        let status = match status.as_str() {
+            "Active" => aws_sdk_iam::types::StatusType::Active,
+            "Inactive" => aws_sdk_iam::types::StatusType::Inactive,
+            _ => {
+                return Err(AwsError::InvalidInput(format!(
+                    "{}: `status` must be `Active` or `Inactive`, not {status:?}",
+                    UPDATE_ACCESS_KEY.name
+                ))
+                .into());
+            }
+        };
+        let resource = user_name_.clone();
+        self.call(UPDATE_ACCESS_KEY, Some(&resource), |aws| async move {
+            iam(&aws)
+                .update_access_key()
+                .user_name(user_name_)
+                .access_key_id(id)
+                .status(status)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn get_login_profile(&mut self, user_name_: String) -> Result<Option<i64>, CallError> {
+        user_name(GET_LOGIN_PROFILE, &user_name_)?;
+        let resource = user_name_.clone();
+        self.call(GET_LOGIN_PROFILE, Some(&resource), |aws| async move {
+            match iam(&aws)
+                .get_login_profile()
+                .user_name(user_name_)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(out.login_profile.map(|p| p.create_date.secs())),
+                // IAM answers NoSuchEntity both for a user without a password ("Login Profile
+                // for User NAME cannot be found") and for a user that does not exist ("The
+                // user with name NAME cannot be found"): only the first is `none`.
+                Err(e) if no_login_profile(e.code(), e.message()) => Ok(None),
+                Err(e) => Err(map_sdk_error(e)),
+            }
+        })
+        .await
+    }
+
+    async fn delete_login_profile(&mut self, user_name_: String) -> Result<(), CallError> {
+        user_name(DELETE_LOGIN_PROFILE, &user_name_)?;
+        let resource = user_name_.clone();
+        self.call(DELETE_LOGIN_PROFILE, Some(&resource), |aws| async move {
+            iam(&aws)
+                .delete_login_profile()
+                .user_name(user_name_)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -366,9 +581,16 @@ mod tests {
     use aws_sdk_iam::operation::create_service_linked_role::{
         CreateServiceLinkedRoleError, CreateServiceLinkedRoleOutput,
     };
+    use aws_sdk_iam::operation::delete_login_profile::DeleteLoginProfileOutput;
+    use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
+    use aws_sdk_iam::operation::get_login_profile::{GetLoginProfileError, GetLoginProfileOutput};
     use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
+    use aws_sdk_iam::operation::list_access_keys::{ListAccessKeysError, ListAccessKeysOutput};
+    use aws_sdk_iam::operation::list_users::ListUsersOutput;
     use aws_sdk_iam::operation::put_role_policy::PutRolePolicyOutput;
+    use aws_sdk_iam::operation::update_access_key::UpdateAccessKeyOutput;
     use aws_sdk_iam::types::error::NoSuchEntityException;
+    use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, LoginProfile, StatusType};
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
     use hubfix_finding::Finding;
@@ -402,6 +624,12 @@ mod tests {
             "iam.create-role",
             "iam.put-role-policy",
             "iam.create-service-linked-role",
+            "iam.list-users",
+            "iam.list-access-keys",
+            "iam.get-access-key-last-used",
+            "iam.update-access-key",
+            "iam.get-login-profile",
+            "iam.delete-login-profile",
         ])
         .unwrap();
         PluginCtx::new(
@@ -644,6 +872,294 @@ mod tests {
             matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("account-wide"))
         );
         assert_eq!(created.num_calls(), 0);
+    }
+
+    const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+
+    fn user_at_path() -> serde_json::Value {
+        json!({"Type": "AwsIamUser", "Id": "arn:aws:iam::111111111111:user/contractors/alice"})
+    }
+
+    fn sdk_user(name: &str, page: i64) -> aws_sdk_iam::types::User {
+        aws_sdk_iam::types::User::builder()
+            .user_name(name)
+            .user_id("AIDA1")
+            .path("/")
+            .arn(format!("arn:aws:iam::111111111111:user/{name}"))
+            .create_date(aws_smithy_types::DateTime::from_secs(page))
+            .set_password_last_used(
+                (page > 1).then(|| aws_smithy_types::DateTime::from_secs(page * 10)),
+            )
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn list_users_follows_the_markers() {
+        let first = mock!(aws_sdk_iam::Client::list_users)
+            .match_requests(|r| r.marker().is_none())
+            .then_output(|| {
+                ListUsersOutput::builder()
+                    .users(sdk_user("alice", 1))
+                    .is_truncated(true)
+                    .marker("m1")
+                    .build()
+                    .unwrap()
+            });
+        let second = mock!(aws_sdk_iam::Client::list_users)
+            .match_requests(|r| r.marker() == Some("m1"))
+            .then_output(|| {
+                ListUsersOutput::builder()
+                    .users(sdk_user("bob", 2))
+                    .is_truncated(false)
+                    .build()
+                    .unwrap()
+            });
+        let mut ctx = ctx(user_at_path(), &[&first, &second], Mode::Apply);
+        let users = ctx.list_users().await.unwrap();
+        assert_eq!(
+            users,
+            [
+                User {
+                    name: "alice".into(),
+                    arn: "arn:aws:iam::111111111111:user/alice".into(),
+                    path: "/".into(),
+                    created: 1,
+                    password_last_used: None,
+                },
+                User {
+                    name: "bob".into(),
+                    arn: "arn:aws:iam::111111111111:user/bob".into(),
+                    path: "/".into(),
+                    created: 2,
+                    password_last_used: Some(20),
+                },
+            ]
+        );
+        assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn access_keys_are_listed_with_their_last_use_and_bad_ids_never_reach_iam() {
+        let list = mock!(aws_sdk_iam::Client::list_access_keys)
+            .match_requests(|r| r.user_name() == Some("alice"))
+            .then_output(|| {
+                ListAccessKeysOutput::builder()
+                    .access_key_metadata(
+                        AccessKeyMetadata::builder()
+                            .user_name("alice")
+                            .access_key_id(KEY)
+                            .status(StatusType::Active)
+                            .create_date(aws_smithy_types::DateTime::from_secs(100))
+                            .build(),
+                    )
+                    .build()
+                    .unwrap()
+            });
+        let used = mock!(aws_sdk_iam::Client::get_access_key_last_used)
+            .match_requests(|r| {
+                r.access_key_id()
+                    .is_some_and(|k| k == KEY || k == "ASIAIOSFODNN7EXAMPLE")
+            })
+            .then_output(|| {
+                GetAccessKeyLastUsedOutput::builder()
+                    .user_name("alice")
+                    .access_key_last_used(
+                        AccessKeyLastUsed::builder()
+                            .last_used_date(aws_smithy_types::DateTime::from_secs(200))
+                            .service_name("s3")
+                            .region("us-east-1")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            });
+        let missing = mock!(aws_sdk_iam::Client::list_access_keys)
+            .match_requests(|r| r.user_name() == Some("gone"))
+            .then_error(|| {
+                ListAccessKeysError::NoSuchEntityException(
+                    NoSuchEntityException::builder()
+                        .message("The user with name gone cannot be found.")
+                        .meta(ErrorMetadata::builder().code("NoSuchEntity").build())
+                        .build(),
+                )
+            });
+        let mut ctx = ctx(user_at_path(), &[&list, &used, &missing], Mode::Apply);
+        let keys = ctx.list_access_keys("alice".into()).await.unwrap();
+        assert_eq!(
+            keys,
+            [AccessKey {
+                id: KEY.into(),
+                status: "Active".into(),
+                created: 100,
+            }]
+        );
+        assert_eq!(
+            ctx.get_access_key_last_used(KEY.into()).await.unwrap(),
+            Some(200)
+        );
+        let err = ctx.list_access_keys("gone".into()).await.unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::NotFound(_))),
+            "{err:?}"
+        );
+        for bad in ["", "a/b", "a b", &"x".repeat(65)] {
+            let err = ctx.list_access_keys(bad.into()).await.unwrap_err();
+            assert!(
+                matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`user-name`")),
+                "{bad:?}: {err:?}"
+            );
+        }
+        for bad in [
+            "AKIA123",
+            "AROAIOSFODNN7EXAMPLE",
+            "akiaiosfodnn7example",
+            "AKIAIOSFODNN7EXAMPL/",
+            "AKIAIOSFODNN7EXAMPLEX",
+        ] {
+            let err = ctx.get_access_key_last_used(bad.into()).await.unwrap_err();
+            assert!(
+                matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`access-key-id`")),
+                "{bad:?}: {err:?}"
+            );
+        }
+        assert!(
+            ctx.get_access_key_last_used("ASIAIOSFODNN7EXAMPLE".into())
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            (list.num_calls(), used.num_calls(), missing.num_calls()),
+            (1, 2, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn keys_are_deactivated_only_for_the_findings_user_or_the_account() {
+        let update = mock!(aws_sdk_iam::Client::update_access_key)
+            .match_requests(|r| {
+                r.access_key_id() == Some(KEY) && r.status() == Some(&StatusType::Inactive)
+            })
+            .then_output(|| UpdateAccessKeyOutput::builder().build());
+        // The user's ARN has a path: its name is what the call names.
+        let mut ctx = ctx(user_at_path(), &[&update], Mode::Apply);
+        ctx.update_access_key("alice".into(), KEY.into(), "Inactive".into())
+            .await
+            .unwrap();
+        let err = ctx
+            .update_access_key("bob".into(), KEY.into(), "Inactive".into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("bob")));
+        let err = ctx
+            .update_access_key("alice".into(), KEY.into(), "Disabled".into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`status`"))
+        );
+        let err = ctx
+            .update_access_key("alice".into(), "AKIA".into(), "Inactive".into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::InvalidInput(_))));
+        assert_eq!(update.num_calls(), 1);
+
+        // An account finding reaches any user; another resource type reaches none.
+        let mut account_ctx = ctx_with(account(), &update);
+        account_ctx
+            .update_access_key("bob".into(), KEY.into(), "Inactive".into())
+            .await
+            .unwrap();
+        let mut trail_ctx = ctx_with(trail(), &update);
+        let err = trail_ctx
+            .update_access_key("bob".into(), KEY.into(), "Inactive".into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(_))));
+        assert_eq!(update.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn login_profiles_are_read_and_deleted_and_a_missing_user_is_not_found() {
+        let found = mock!(aws_sdk_iam::Client::get_login_profile)
+            .match_requests(|r| r.user_name() == Some("alice"))
+            .then_output(|| {
+                GetLoginProfileOutput::builder()
+                    .login_profile(
+                        LoginProfile::builder()
+                            .user_name("alice")
+                            .create_date(aws_smithy_types::DateTime::from_secs(300))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            });
+        let none = mock!(aws_sdk_iam::Client::get_login_profile)
+            .match_requests(|r| r.user_name() == Some("bob"))
+            .then_error(|| {
+                GetLoginProfileError::NoSuchEntityException(
+                    NoSuchEntityException::builder()
+                        .message("Login Profile for User bob cannot be found.")
+                        .meta(
+                            ErrorMetadata::builder()
+                                .code("NoSuchEntity")
+                                .message("Login Profile for User bob cannot be found.")
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+        let gone = mock!(aws_sdk_iam::Client::get_login_profile)
+            .match_requests(|r| r.user_name() == Some("gone"))
+            .then_error(|| {
+                GetLoginProfileError::NoSuchEntityException(
+                    NoSuchEntityException::builder()
+                        .message("The user with name gone cannot be found.")
+                        .meta(
+                            ErrorMetadata::builder()
+                                .code("NoSuchEntity")
+                                .message("The user with name gone cannot be found.")
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+        let delete = mock!(aws_sdk_iam::Client::delete_login_profile)
+            .match_requests(|r| r.user_name() == Some("alice"))
+            .then_output(|| DeleteLoginProfileOutput::builder().build());
+        let mut ctx = ctx(
+            user_at_path(),
+            &[&found, &none, &gone, &delete],
+            Mode::Apply,
+        );
+        assert_eq!(
+            ctx.get_login_profile("alice".into()).await.unwrap(),
+            Some(300)
+        );
+        assert_eq!(ctx.get_login_profile("bob".into()).await.unwrap(), None);
+        let err = ctx.get_login_profile("gone".into()).await.unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::NotFound(_))),
+            "{err:?}"
+        );
+        ctx.delete_login_profile("alice".into()).await.unwrap();
+        let err = ctx.delete_login_profile("bob".into()).await.unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(_))));
+        let err = ctx.delete_login_profile("a:b".into()).await.unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::InvalidInput(_))));
+        assert_eq!(delete.num_calls(), 1);
+
+        // Plan mode records the deletion without reaching IAM.
+        let mut plan = ctx_plan(user_at_path(), &delete);
+        plan.delete_login_profile("alice".into()).await.unwrap();
+        assert_eq!(delete.num_calls(), 1);
+        let results: Vec<_> = plan.into_trail().calls.iter().map(|c| c.result).collect();
+        assert_eq!(results, [CallResult::Planned]);
+    }
+
+    fn ctx_plan(resource: serde_json::Value, rule: &Rule) -> PluginCtx {
+        ctx(resource, &[rule], Mode::Plan)
     }
 
     fn ctx_with(resource: serde_json::Value, rule: &Rule) -> PluginCtx {

@@ -6,12 +6,26 @@
 use hubfix_contract::{HostFunction, function};
 
 use crate::aws::{AwsClients, CallError, PluginCtx, map_sdk_error};
-use crate::bindings::logs::{Host, LogGroup};
+use crate::bindings::logs::{Host, LogGroup, MetricFilter, MetricTransformation, NewMetricFilter};
 use crate::bindings::types::AwsError;
 
 const DESCRIBE: &HostFunction = function("logs.describe-log-groups");
 const CREATE: &HostFunction = function("logs.create-log-group");
 const RETENTION: &HostFunction = function("logs.put-retention-policy");
+const DESCRIBE_FILTERS: &HostFunction = function("logs.describe-metric-filters");
+const PUT_FILTER: &HostFunction = function("logs.put-metric-filter");
+
+/// The most pages `describe-metric-filters` reads (50 filters each; a group has at most
+/// 100).
+pub(crate) const MAX_PAGES: usize = 20;
+/// CloudWatch Logs' limit on a metric filter name.
+const MAX_FILTER_NAME: usize = 512;
+/// CloudWatch Logs' limit on a filter pattern.
+const MAX_PATTERN: usize = 1024;
+/// CloudWatch's limit on a metric name and on a namespace.
+const MAX_METRIC: usize = 255;
+/// CloudWatch Logs' limit on a metric transformation's value.
+const MAX_METRIC_VALUE: usize = 100;
 
 /// The retention periods `PutRetentionPolicy` accepts, in days.
 const RETENTION_DAYS: &[u32] = &[
@@ -48,6 +62,65 @@ fn group_name(
         .into());
     }
     Ok(())
+}
+
+/// `value` is 1 to `max` characters (0 with `allow_empty`), no control characters and
+/// none of `forbidden`.
+fn text(
+    function: &HostFunction,
+    field: &str,
+    value: &str,
+    max: usize,
+    allow_empty: bool,
+    forbidden: &[char],
+) -> Result<(), CallError> {
+    let ok = (allow_empty || !value.is_empty())
+        && value.chars().count() <= max
+        && !value
+            .chars()
+            .any(|c| c.is_control() || forbidden.contains(&c));
+    if !ok {
+        let none_of: String = forbidden.iter().collect();
+        return Err(AwsError::InvalidInput(format!(
+            "{}: `{field}` must be {} to {max} characters without control characters{}, not {value:?}",
+            function.name,
+            if allow_empty { 0 } else { 1 },
+            if none_of.is_empty() {
+                String::new()
+            } else {
+                format!(" or any of `{none_of}`")
+            },
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn transformation(function: &HostFunction, t: &MetricTransformation) -> Result<(), CallError> {
+    text(
+        function,
+        "transformation.name",
+        &t.name,
+        MAX_METRIC,
+        false,
+        &[':', '*', '$'],
+    )?;
+    text(
+        function,
+        "transformation.namespace",
+        &t.namespace,
+        MAX_METRIC,
+        false,
+        &[':', '*', '$'],
+    )?;
+    text(
+        function,
+        "transformation.value",
+        &t.value,
+        MAX_METRIC_VALUE,
+        false,
+        &[],
+    )
 }
 
 impl Host for PluginCtx {
@@ -119,6 +192,92 @@ impl Host for PluginCtx {
         })
         .await
     }
+
+    async fn describe_metric_filters(
+        &mut self,
+        log_group: String,
+    ) -> Result<Vec<MetricFilter>, CallError> {
+        group_name(DESCRIBE_FILTERS, "log-group", &log_group, false)?;
+        let resource = log_group.clone();
+        self.call(DESCRIBE_FILTERS, Some(&resource), |aws| async move {
+            let mut filters = Vec::new();
+            let mut pages = logs(&aws)
+                .describe_metric_filters()
+                .log_group_name(log_group)
+                .into_paginator()
+                .send();
+            let mut read = 0;
+            while let Some(page) = pages.next().await {
+                if read == MAX_PAGES {
+                    return Err(AwsError::Service(format!(
+                        "more than {MAX_PAGES} pages of metric filters"
+                    )));
+                }
+                read += 1;
+                let page = page.map_err(map_sdk_error)?;
+                filters.extend(page.metric_filters().iter().map(|f| {
+                    MetricFilter {
+                        name: f.filter_name().unwrap_or_default().to_owned(),
+                        log_group: f.log_group_name().unwrap_or_default().to_owned(),
+                        pattern: f.filter_pattern().unwrap_or_default().to_owned(),
+                        transformations: f
+                            .metric_transformations()
+                            .iter()
+                            .map(|t| MetricTransformation {
+                                name: t.metric_name().to_owned(),
+                                namespace: t.metric_namespace().to_owned(),
+                                value: t.metric_value().to_owned(),
+                            })
+                            .collect(),
+                    }
+                }));
+            }
+            Ok(filters)
+        })
+        .await
+    }
+
+    async fn put_metric_filter(&mut self, filter: NewMetricFilter) -> Result<(), CallError> {
+        group_name(PUT_FILTER, "log-group", &filter.log_group, false)?;
+        text(
+            PUT_FILTER,
+            "name",
+            &filter.name,
+            MAX_FILTER_NAME,
+            false,
+            &[':', '*'],
+        )?;
+        text(
+            PUT_FILTER,
+            "pattern",
+            &filter.pattern,
+            MAX_PATTERN,
+            true,
+            &[],
+        )?;
+        transformation(PUT_FILTER, &filter.transformation)?;
+        let t = filter.transformation;
+        let transformation = aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+            .metric_name(t.name)
+            .metric_namespace(t.namespace)
+            .metric_value(t.value)
+            .build()
+            .map_err(|e| AwsError::InvalidInput(format!("{}: {e}", PUT_FILTER.name)))?;
+        let resource = filter.name.clone();
+        self.call(PUT_FILTER, Some(&resource), |aws| async move {
+            logs(&aws)
+                .put_metric_filter()
+                .log_group_name(filter.log_group)
+                .filter_name(filter.name)
+                .filter_pattern(filter.pattern)
+                .metric_transformations(transformation)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +321,8 @@ mod tests {
             "logs.describe-log-groups",
             "logs.create-log-group",
             "logs.put-retention-policy",
+            "logs.describe-metric-filters",
+            "logs.put-metric-filter",
         ])
         .unwrap();
         PluginCtx::new(
@@ -292,5 +453,187 @@ mod tests {
             matches!(err, CallError::Aws(AwsError::NotFound(ref m)) if m.starts_with("PutRetentionPolicy")),
             "{err:?}"
         );
+    }
+
+    fn new_filter(name: &str) -> NewMetricFilter {
+        NewMetricFilter {
+            log_group: "trail-logs".into(),
+            name: name.into(),
+            pattern: r#"{ $.userIdentity.type = "Root" && $.eventType != "AwsServiceEvent" }"#
+                .into(),
+            transformation: MetricTransformation {
+                name: "RootUsage".into(),
+                namespace: "CISBenchmark".into(),
+                value: "1".into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn metric_filters_are_read_by_group_and_put_with_the_prefix() {
+        use aws_sdk_cloudwatchlogs::operation::describe_metric_filters::DescribeMetricFiltersOutput;
+        use aws_sdk_cloudwatchlogs::operation::put_metric_filter::PutMetricFilterOutput;
+        let sdk_filter = |name: &str| {
+            aws_sdk_cloudwatchlogs::types::MetricFilter::builder()
+                .filter_name(name)
+                .log_group_name("trail-logs")
+                .filter_pattern("{ $.eventName = ConsoleLogin }")
+                .metric_transformations(
+                    aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+                        .metric_name("Logins")
+                        .metric_namespace("CISBenchmark")
+                        .metric_value("1")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        };
+        let describe = mock!(aws_sdk_cloudwatchlogs::Client::describe_metric_filters)
+            .match_requests(|r| r.log_group_name() == Some("trail-logs"))
+            .sequence()
+            .output(move || {
+                DescribeMetricFiltersOutput::builder()
+                    .metric_filters(sdk_filter("a"))
+                    .next_token("2")
+                    .build()
+            })
+            .output(move || {
+                DescribeMetricFiltersOutput::builder()
+                    .metric_filters(sdk_filter("b"))
+                    .build()
+            })
+            .build();
+        let put = mock!(aws_sdk_cloudwatchlogs::Client::put_metric_filter)
+            .match_requests(|r| {
+                r.log_group_name() == Some("trail-logs")
+                    && r.filter_name() == Some("hubfix-root-usage")
+                    && r.filter_pattern().is_some_and(|p| p.contains("Root"))
+                    && r.metric_transformations().len() == 1
+                    && r.metric_transformations()[0].metric_name() == "RootUsage"
+                    && r.metric_transformations()[0].metric_value() == "1"
+            })
+            .then_output(|| PutMetricFilterOutput::builder().build());
+        let mut ctx = ctx(&[&describe, &put]);
+        let filters = ctx
+            .describe_metric_filters("trail-logs".into())
+            .await
+            .unwrap();
+        assert_eq!(
+            filters,
+            [
+                MetricFilter {
+                    name: "a".into(),
+                    log_group: "trail-logs".into(),
+                    pattern: "{ $.eventName = ConsoleLogin }".into(),
+                    transformations: vec![MetricTransformation {
+                        name: "Logins".into(),
+                        namespace: "CISBenchmark".into(),
+                        value: "1".into(),
+                    }],
+                },
+                MetricFilter {
+                    name: "b".into(),
+                    ..filters[0].clone()
+                },
+            ]
+        );
+        ctx.put_metric_filter(new_filter("hubfix-root-usage"))
+            .await
+            .unwrap();
+        let err = ctx
+            .put_metric_filter(new_filter("root-usage"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("hubfix-")),
+            "{err:?}"
+        );
+        assert_eq!((describe.num_calls(), put.num_calls()), (2, 1));
+    }
+
+    #[tokio::test]
+    async fn hostile_metric_filters_never_reach_logs() {
+        let put = mock!(aws_sdk_cloudwatchlogs::Client::put_metric_filter).then_output(|| {
+            aws_sdk_cloudwatchlogs::operation::put_metric_filter::PutMetricFilterOutput::builder()
+                .build()
+        });
+        let mut ctx = ctx(&[&put]);
+        let f = || new_filter("hubfix-f");
+        let mut long = f();
+        long.pattern = "x".repeat(MAX_PATTERN + 1);
+        let mut control = f();
+        control.pattern = "ERROR\n\u{7}".into();
+        let mut group = f();
+        group.log_group = "a b".into();
+        let mut name = f();
+        name.name = "hubfix-a:b".into();
+        let mut metric = f();
+        metric.transformation.name = "Root$Usage".into();
+        let mut namespace = f();
+        namespace.transformation.namespace = String::new();
+        let mut value = f();
+        value.transformation.value = "1".repeat(MAX_METRIC_VALUE + 1);
+        let cases = [
+            (long, "`pattern`"),
+            (control, "`pattern`"),
+            (group, "`log-group`"),
+            (name, "`name`"),
+            (metric, "`transformation.name`"),
+            (namespace, "`transformation.namespace`"),
+            (value, "`transformation.value`"),
+        ];
+        for (filter, field) in cases {
+            let err = ctx.put_metric_filter(filter).await.unwrap_err();
+            assert!(
+                matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains(field)),
+                "{field}: {err:?}"
+            );
+        }
+        let mut longest = f();
+        longest.pattern = "x".repeat(MAX_PATTERN);
+        ctx.put_metric_filter(longest).await.unwrap();
+        let err = ctx
+            .describe_metric_filters(String::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`log-group`"))
+        );
+        assert_eq!(put.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_filter_on_a_missing_group_is_not_found_and_plan_mode_makes_no_call() {
+        use aws_sdk_cloudwatchlogs::operation::put_metric_filter::PutMetricFilterError;
+        let missing = mock!(aws_sdk_cloudwatchlogs::Client::put_metric_filter).then_error(|| {
+            PutMetricFilterError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("The specified log group does not exist.")
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("ResourceNotFoundException")
+                            .message("The specified log group does not exist.")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let mut apply = ctx(&[&missing]);
+        let err = apply
+            .put_metric_filter(new_filter("hubfix-f"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::NotFound(ref m)) if m.starts_with("PutMetricFilter")),
+            "{err:?}"
+        );
+        let mut plan = ctx(&[&missing]);
+        plan.mode = Mode::Plan;
+        plan.put_metric_filter(new_filter("hubfix-f"))
+            .await
+            .unwrap();
+        assert_eq!(missing.num_calls(), 1);
+        let results: Vec<_> = plan.into_trail().calls.iter().map(|c| c.result).collect();
+        assert_eq!(results, [crate::outcome::CallResult::Planned]);
     }
 }

@@ -138,7 +138,7 @@ impl Guest for AccessLogging {
 hubfix_plugin_sdk::export!(AccessLogging);
 
 /// The parameters, with their defaults.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 struct Settings {
     target_bucket: Option<String>,
     target_prefix: String,

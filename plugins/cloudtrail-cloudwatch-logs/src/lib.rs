@@ -243,7 +243,7 @@ fn decide(trail: &Trail, finding: &Finding) -> Option<Outcome> {
     changeable(trail, finding).err()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Settings {
     prefix: String,
     retention_days: Option<u32>,
@@ -285,7 +285,7 @@ impl Settings {
 }
 
 /// The log group's and the role's names.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 struct Names {
     group: String,
     role: String,

@@ -176,7 +176,7 @@ fn configured_key(raw: &[(String, String)], account: &str) -> Result<Option<Stri
 }
 
 /// How the key came to be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum How {
     /// The `kms-key-id` parameter's.
     Configured,

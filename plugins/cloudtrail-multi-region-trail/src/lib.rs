@@ -130,7 +130,7 @@ impl Guest for MultiRegionTrail {
 hubfix_plugin_sdk::export!(MultiRegionTrail);
 
 /// A multi-Region trail and what it does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Candidate {
     trail: Trail,
     logging: bool,
@@ -157,7 +157,7 @@ fn read(trail: &Trail) -> Result<Option<Candidate>, (&'static str, AwsError)> {
 }
 
 /// What to do about the account's multi-Region trails.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 enum Decision {
     /// Nothing to change (compliant, or only fixable elsewhere).
     Done(Outcome),
@@ -229,7 +229,7 @@ fn decide(candidates: Vec<Candidate>, finding: &Finding) -> Decision {
 }
 
 /// The parameters, with their defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Settings {
     trail: String,
     bucket: String,

@@ -37,7 +37,7 @@ const PUT_SELECTORS: &str = "cloudtrail.put-event-selectors";
 const S3_OBJECT: &str = "AWS::S3::Object";
 
 /// Which S3 object events the control wants logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Direction {
     /// S3.22: write events (`readOnly = false`).
     Write,

@@ -127,7 +127,7 @@ impl Guest for ConfigRecorder {
 hubfix_plugin_sdk::export!(ConfigRecorder);
 
 /// The parameters.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq)]
 struct Settings {
     bucket: Option<String>,
     key_prefix: Option<String>,
@@ -266,7 +266,7 @@ impl Account {
 }
 
 /// The region's recorder, whether it records, and its delivery channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Current {
     recorder: Option<ConfigurationRecorder>,
     recording: bool,
@@ -297,7 +297,7 @@ fn read_current() -> Result<Current, Outcome> {
 }
 
 /// What the remediation must do.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 struct Plan {
     /// The recorder to put (its name kept), when the current one is missing or wrong.
     recorder: Option<ConfigurationRecorder>,

@@ -76,7 +76,7 @@ impl Guest for Imdsv2 {
 
 hubfix_plugin_sdk::export!(Imdsv2);
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 enum Decision {
     Compliant,
     Require,

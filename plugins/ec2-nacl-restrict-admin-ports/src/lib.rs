@@ -121,7 +121,7 @@ fn admin_ports(raw: &[(String, String)]) -> Result<Vec<u32>, ParamError> {
 }
 
 /// One mutating call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Step {
     /// A new entry.
     Create(NetworkAclEntry),

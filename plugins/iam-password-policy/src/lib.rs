@@ -79,7 +79,7 @@ impl Guest for IamPasswordPolicy {
 hubfix_plugin_sdk::export!(IamPasswordPolicy);
 
 /// What the policy must at least require.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Target {
     minimum_password_length: u32,
     password_reuse_prevention: u32,

@@ -87,7 +87,7 @@ impl Guest for SslOnly {
 hubfix_plugin_sdk::export!(SslOnly);
 
 /// What the policy needs.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 enum Merge {
     /// It already denies insecure transport on the bucket and its objects.
     AlreadyDenied,

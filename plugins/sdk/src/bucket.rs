@@ -30,7 +30,7 @@ pub const GET_ENCRYPTION: &str = "s3.get-bucket-encryption";
 pub const PUT_ENCRYPTION: &str = "s3.put-bucket-encryption";
 
 /// What preparing the bucket did (or, in plan mode, would do).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Prepared {
     /// The bucket was created (not reused).
     pub created: bool,

@@ -99,7 +99,7 @@ pub mod bindings {
         pub_export_macro: true,
         default_bindings_module: "hubfix_plugin_sdk::bindings",
         // Plugins compare records in their tests (`PasswordPolicy`, `Outcome`, …).
-        additional_derives: [PartialEq, Eq],
+        additional_derives: [PartialEq],
     });
 }
 

@@ -28,7 +28,7 @@ pub struct Params<'a> {
 }
 
 /// Why a parameter was refused; the message names the key and the value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ParamError {
     message: String,
 }

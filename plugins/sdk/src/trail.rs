@@ -11,7 +11,7 @@ pub const TRAIL: &str = "AwsCloudTrailTrail";
 pub const ACCOUNT: &str = "AwsAccount";
 
 /// The parts of a trail ARN, `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrailArn<'a> {
     /// `aws`, `aws-cn`, `aws-us-gov`.
     pub partition: &'a str,

@@ -126,13 +126,13 @@ impl Guest for VpcFlowLogs {
 hubfix_plugin_sdk::export!(VpcFlowLogs);
 
 /// Where the flow log goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Destination {
     CloudWatchLogs,
     S3 { bucket: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Settings {
     traffic_type: String,
     destination: Destination,

@@ -56,6 +56,59 @@ pub enum Op {
         /// The service principal.
         service: String,
     },
+    /// `iam:CreateUser`. Returns `name` and `arn`.
+    #[serde(rename = "iam.create-user", rename_all = "kebab-case")]
+    CreateUser {
+        /// The user's name.
+        name: String,
+        /// Its path (`/contractors/`); `/` when left out.
+        path: Option<String>,
+    },
+    /// `iam:CreateAccessKey` for `user`. Returns `id` (never the secret).
+    #[serde(rename = "iam.create-access-key", rename_all = "kebab-case")]
+    CreateAccessKey {
+        /// The user's name.
+        user: String,
+    },
+    /// `iam:CreateLoginProfile`: a console password for `user`. Returns nothing.
+    #[serde(rename = "iam.create-login-profile", rename_all = "kebab-case")]
+    CreateLoginProfile {
+        /// The user's name.
+        user: String,
+    },
+    /// Emulator only (`POST /moto-ext/iam/backdate`, emulator/README.md): dates a user's
+    /// access key (`created-days-ago`, `last-used-days-ago`) or, without `access-key-id`,
+    /// the user and its login profile (`created-days-ago`), and its password's last use
+    /// (`password-last-used-days-ago`), as AWS would report them after that many days.
+    /// AWS itself has no such call: against AWS it fails. Returns nothing.
+    #[serde(rename = "iam.backdate", rename_all = "kebab-case")]
+    Backdate {
+        /// The user's name.
+        user: String,
+        /// The key the dates are about.
+        access_key_id: Option<String>,
+        /// Days since the key (or the user) was created.
+        created_days_ago: Option<u32>,
+        /// Days since the key was last used.
+        last_used_days_ago: Option<u32>,
+        /// Days since the user's console password was last used.
+        password_last_used_days_ago: Option<u32>,
+    },
+    /// `iam:ListAccessKeys` of `user`, for one key. Returns `exists` and `status`
+    /// (`Active`, `Inactive`; empty when there is no such key).
+    #[serde(rename = "iam.get-access-key", rename_all = "kebab-case")]
+    GetAccessKey {
+        /// The user's name.
+        user: String,
+        /// The key's id.
+        id: String,
+    },
+    /// `iam:GetLoginProfile` of `user`. Returns `exists`.
+    #[serde(rename = "iam.get-login-profile", rename_all = "kebab-case")]
+    GetLoginProfile {
+        /// The user's name.
+        user: String,
+    },
 }
 
 /// Every IAM call name.
@@ -65,6 +118,12 @@ pub const CALLS: &[&str] = &[
     "iam.get-account-password-policy",
     "iam.get-role",
     "iam.create-service-linked-role",
+    "iam.create-user",
+    "iam.create-access-key",
+    "iam.create-login-profile",
+    "iam.backdate",
+    "iam.get-access-key",
+    "iam.get-login-profile",
 ];
 
 const ROLE_FIELDS: &[&str] = &["exists", "name", "arn", "path"];
@@ -92,6 +151,12 @@ impl Op {
             Op::GetAccountPasswordPolicy {} => "iam.get-account-password-policy",
             Op::GetRole { .. } => "iam.get-role",
             Op::CreateServiceLinkedRole { .. } => "iam.create-service-linked-role",
+            Op::CreateUser { .. } => "iam.create-user",
+            Op::CreateAccessKey { .. } => "iam.create-access-key",
+            Op::CreateLoginProfile { .. } => "iam.create-login-profile",
+            Op::Backdate { .. } => "iam.backdate",
+            Op::GetAccessKey { .. } => "iam.get-access-key",
+            Op::GetLoginProfile { .. } => "iam.get-login-profile",
         }
     }
 
@@ -100,14 +165,26 @@ impl Op {
         match self {
             Op::GetAccountPasswordPolicy {} => PASSWORD_POLICY_FIELDS,
             Op::GetRole { .. } => ROLE_FIELDS,
-            Op::CreateServiceLinkedRole { .. } => &["name", "arn"],
-            Op::UpdateAccountPasswordPolicy { .. } | Op::DeleteAccountPasswordPolicy {} => &[],
+            Op::CreateServiceLinkedRole { .. } | Op::CreateUser { .. } => &["name", "arn"],
+            Op::CreateAccessKey { .. } => &["id"],
+            Op::GetAccessKey { .. } => &["exists", "status"],
+            Op::GetLoginProfile { .. } => &["exists"],
+            Op::UpdateAccountPasswordPolicy { .. }
+            | Op::DeleteAccountPasswordPolicy {}
+            | Op::CreateLoginProfile { .. }
+            | Op::Backdate { .. } => &[],
         }
     }
 
     /// Whether it only reads (what checks may call).
     pub fn is_read(&self) -> bool {
-        matches!(self, Op::GetAccountPasswordPolicy {} | Op::GetRole { .. })
+        matches!(
+            self,
+            Op::GetAccountPasswordPolicy {}
+                | Op::GetRole { .. }
+                | Op::GetAccessKey { .. }
+                | Op::GetLoginProfile { .. }
+        )
     }
 
     /// Problems the call's fields have that their types do not catch.
@@ -118,6 +195,35 @@ impl Op {
                 vec![format!(
                     "`service` = `{service}`: a service principal such as `config.amazonaws.com`"
                 )]
+            }
+            Op::CreateUser { name, .. } if name.trim().is_empty() => {
+                vec!["`name` is empty".to_owned()]
+            }
+            Op::CreateUser {
+                path: Some(path), ..
+            } if !(path.starts_with('/') && path.ends_with('/')) => {
+                vec![format!(
+                    "`path` = `{path}`: a path starts and ends with `/`"
+                )]
+            }
+            Op::Backdate {
+                access_key_id,
+                created_days_ago,
+                last_used_days_ago,
+                password_last_used_days_ago,
+                ..
+            } => {
+                let mut problems = Vec::new();
+                if created_days_ago.is_none()
+                    && last_used_days_ago.is_none()
+                    && password_last_used_days_ago.is_none()
+                {
+                    problems.push("nothing to date: give a `*-days-ago` field".to_owned());
+                }
+                if last_used_days_ago.is_some() && access_key_id.is_none() {
+                    problems.push("`last-used-days-ago` needs `access-key-id`".to_owned());
+                }
+                problems
             }
             _ => Vec::new(),
         }
@@ -259,6 +365,144 @@ impl Op {
                     ("arn".to_owned(), json!(role.arn)),
                 ]))
             }
+            Op::CreateUser { name, path } => {
+                let out = m
+                    .iam
+                    .create_user()
+                    .user_name(name)
+                    .set_path(path.clone())
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let Some(user) = out.user else {
+                    return Err(format!("{}: IAM returned no user", self.call()));
+                };
+                Ok(Record::from([
+                    ("name".to_owned(), json!(user.user_name)),
+                    ("arn".to_owned(), json!(user.arn)),
+                ]))
+            }
+            Op::CreateAccessKey { user } => {
+                let out = m
+                    .iam
+                    .create_access_key()
+                    .user_name(user)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let Some(key) = out.access_key else {
+                    return Err(format!("{}: IAM returned no key", self.call()));
+                };
+                Ok(Record::from([("id".to_owned(), json!(key.access_key_id))]))
+            }
+            Op::CreateLoginProfile { user } => {
+                m.iam
+                    .create_login_profile()
+                    .user_name(user)
+                    .password(format!("Hubfix-{}-Aa1!", fastrand::u64(..)))
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                Ok(Record::new())
+            }
+            Op::Backdate {
+                user,
+                access_key_id,
+                created_days_ago,
+                last_used_days_ago,
+                password_last_used_days_ago,
+            } => {
+                let body = json!({
+                    "AccountId": m.account,
+                    "UserName": user,
+                    "AccessKeyId": access_key_id,
+                    "CreatedDaysAgo": created_days_ago,
+                    "LastUsedDaysAgo": last_used_days_ago,
+                    "PasswordLastUsedDaysAgo": password_last_used_days_ago,
+                });
+                emulator_post("/moto-ext/iam/backdate", body.to_string())
+                    .await
+                    .map_err(|e| format!("{}: {e}", self.call()))?;
+                Ok(Record::new())
+            }
+            Op::GetAccessKey { user, id } => {
+                let out = m
+                    .iam
+                    .list_access_keys()
+                    .user_name(user)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let status = out
+                    .access_key_metadata
+                    .iter()
+                    .find(|k| k.access_key_id.as_deref() == Some(id.as_str()))
+                    .map(|k| {
+                        k.status
+                            .as_ref()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default()
+                    });
+                Ok(Record::from([
+                    ("exists".to_owned(), json!(status.is_some())),
+                    ("status".to_owned(), json!(status.unwrap_or_default())),
+                ]))
+            }
+            Op::GetLoginProfile { user } => {
+                let exists = match m.iam.get_login_profile().user_name(user).send().await {
+                    Ok(_) => true,
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_no_such_entity_exception()) =>
+                    {
+                        false
+                    }
+                    Err(e) => return Err(failed(&e)),
+                };
+                Ok(Record::from([("exists".to_owned(), json!(exists))]))
+            }
         }
     }
+}
+
+/// POSTs JSON to the emulator's own endpoint `path` (`AWS_ENDPOINT_URL`, plain HTTP on
+/// loopback): what scenarios use for state AWS has no call for (a key's age).
+async fn emulator_post(path: &str, body: String) -> Result<(), String> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| {
+        "needs the emulator (AWS_ENDPOINT_URL is not set); AWS has no such call".to_owned()
+    })?;
+    let authority = endpoint
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("needs the emulator over plain HTTP, not {endpoint}"))?
+        .trim_end_matches('/')
+        .to_owned();
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&authority)
+            .map_err(|e| format!("connecting to {authority}: {e}"))?;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .map_err(|e| e.to_string())?;
+        let request = format!(
+            "POST {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .map_err(|e| format!("writing to {authority}: {e}"))?;
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .map_err(|e| format!("reading from {authority}: {e}"))?;
+        let status = answer.split_whitespace().nth(1).unwrap_or_default();
+        if status == "200" {
+            Ok(())
+        } else {
+            let detail = answer.split("\r\n\r\n").nth(1).unwrap_or(&answer);
+            Err(format!("the emulator answered {status}: {detail}"))
+        }
+    })
+    .await
+    .map_err(|e| format!("emulator request: {e}"))?
 }

@@ -1,5 +1,6 @@
-//! CloudWatch Logs calls (`logs.*`): log groups.
+//! CloudWatch Logs calls (`logs.*`): log groups and their metric filters.
 
+use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -24,10 +25,39 @@ pub enum Op {
         /// The name prefix (every group when absent).
         prefix: Option<String>,
     },
+    /// `logs:PutMetricFilter` with one metric transformation. Returns `name`.
+    #[serde(rename = "logs.put-metric-filter", rename_all = "kebab-case")]
+    PutMetricFilter {
+        /// The log group it watches.
+        log_group: String,
+        /// The filter's name.
+        name: String,
+        /// The filter pattern.
+        pattern: String,
+        /// The metric's name.
+        metric_name: String,
+        /// The metric's namespace.
+        metric_namespace: String,
+        /// The value per match; `1` when absent.
+        metric_value: Option<String>,
+    },
+    /// `logs:DescribeMetricFilters` of one log group (all pages). Returns `names`, `count`,
+    /// `patterns` (`NAME=PATTERN`) and `metrics` (`NAME=NAMESPACE/METRIC` per
+    /// transformation).
+    #[serde(rename = "logs.describe-metric-filters", rename_all = "kebab-case")]
+    DescribeMetricFilters {
+        /// The log group.
+        log_group: String,
+    },
 }
 
 /// Every CloudWatch Logs call name.
-pub const CALLS: &[&str] = &["logs.create-log-group", "logs.describe-log-groups"];
+pub const CALLS: &[&str] = &[
+    "logs.create-log-group",
+    "logs.describe-log-groups",
+    "logs.put-metric-filter",
+    "logs.describe-metric-filters",
+];
 
 impl Op {
     /// Its `call` name.
@@ -35,6 +65,8 @@ impl Op {
         match self {
             Op::CreateLogGroup { .. } => "logs.create-log-group",
             Op::DescribeLogGroups { .. } => "logs.describe-log-groups",
+            Op::PutMetricFilter { .. } => "logs.put-metric-filter",
+            Op::DescribeMetricFilters { .. } => "logs.describe-metric-filters",
         }
     }
 
@@ -43,12 +75,17 @@ impl Op {
         match self {
             Op::CreateLogGroup { .. } => &["name", "arn"],
             Op::DescribeLogGroups { .. } => &["names", "count", "retention"],
+            Op::PutMetricFilter { .. } => &["name"],
+            Op::DescribeMetricFilters { .. } => &["names", "count", "patterns", "metrics"],
         }
     }
 
     /// Whether it only reads (what checks may call).
     pub fn is_read(&self) -> bool {
-        matches!(self, Op::DescribeLogGroups { .. })
+        matches!(
+            self,
+            Op::DescribeLogGroups { .. } | Op::DescribeMetricFilters { .. }
+        )
     }
 
     /// Problems the call's fields have that their types do not catch.
@@ -61,6 +98,25 @@ impl Op {
                 prefix: Some(prefix),
             } if prefix.trim().is_empty() => {
                 vec!["`prefix` is empty: leave it out to list every group".to_owned()]
+            }
+            Op::PutMetricFilter {
+                log_group,
+                name,
+                metric_name,
+                metric_namespace,
+                ..
+            } => [
+                ("log-group", log_group),
+                ("name", name),
+                ("metric-name", metric_name),
+                ("metric-namespace", metric_namespace),
+            ]
+            .into_iter()
+            .filter(|(_, v)| v.trim().is_empty())
+            .map(|(field, _)| format!("`{field}` is empty"))
+            .collect(),
+            Op::DescribeMetricFilters { log_group } if log_group.trim().is_empty() => {
+                vec!["`log-group` is empty".to_owned()]
             }
             _ => Vec::new(),
         }
@@ -120,6 +176,63 @@ impl Op {
                     ("retention".to_owned(), json!(retention)),
                 ]))
             }
+            Op::PutMetricFilter {
+                log_group,
+                name,
+                pattern,
+                metric_name,
+                metric_namespace,
+                metric_value,
+            } => {
+                let transformation = MetricTransformation::builder()
+                    .metric_name(metric_name)
+                    .metric_namespace(metric_namespace)
+                    .metric_value(metric_value.as_deref().unwrap_or("1"))
+                    .build()
+                    .map_err(|e| failed(&e))?;
+                m.logs
+                    .put_metric_filter()
+                    .log_group_name(log_group)
+                    .filter_name(name)
+                    .filter_pattern(pattern)
+                    .metric_transformations(transformation)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                Ok(Record::from([("name".to_owned(), json!(name))]))
+            }
+            Op::DescribeMetricFilters { log_group } => {
+                let mut names = Vec::new();
+                let mut patterns = Vec::new();
+                let mut metrics = Vec::new();
+                let mut pages = m
+                    .logs
+                    .describe_metric_filters()
+                    .log_group_name(log_group)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| failed(&e))?;
+                    for f in page.metric_filters() {
+                        let name = f.filter_name().unwrap_or_default().to_owned();
+                        patterns.push(format!("{name}={}", f.filter_pattern().unwrap_or_default()));
+                        for t in f.metric_transformations() {
+                            metrics.push(format!(
+                                "{name}={}/{}",
+                                t.metric_namespace(),
+                                t.metric_name()
+                            ));
+                        }
+                        names.push(name);
+                    }
+                }
+                Ok(Record::from([
+                    ("count".to_owned(), json!(names.len())),
+                    ("names".to_owned(), json!(names)),
+                    ("patterns".to_owned(), json!(patterns)),
+                    ("metrics".to_owned(), json!(metrics)),
+                ]))
+            }
         }
     }
 }
@@ -136,5 +249,18 @@ mod tests {
         };
         assert!(op.problems()[0].contains("`prefix`"));
         assert!(Op::DescribeLogGroups { prefix: None }.problems().is_empty());
+        let op = Op::PutMetricFilter {
+            log_group: "g".into(),
+            name: "f".into(),
+            pattern: String::new(),
+            metric_name: " ".into(),
+            metric_namespace: "CISBenchmark".into(),
+            metric_value: None,
+        };
+        assert_eq!(op.problems(), ["`metric-name` is empty"]);
+        let op = Op::DescribeMetricFilters {
+            log_group: String::new(),
+        };
+        assert!(op.problems()[0].contains("`log-group`"));
     }
 }

@@ -17,6 +17,7 @@
 //!   [`Member::assume`].
 
 mod cloudtrail;
+mod cloudwatch;
 mod config;
 mod ec2;
 mod iam;
@@ -24,6 +25,7 @@ mod kms;
 mod logs;
 mod s3;
 mod s3control;
+mod sns;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -125,6 +127,10 @@ services! {
     Kms(kms),
     /// `logs.*`.
     Logs(logs),
+    /// `cloudwatch.*`.
+    Cloudwatch(cloudwatch),
+    /// `sns.*`.
+    Sns(sns),
 }
 
 /// Every call name, for messages: each service's `CALLS`, in the order of `services!`.
@@ -256,6 +262,10 @@ pub struct Member {
     pub kms: aws_sdk_kms::Client,
     /// CloudWatch Logs.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// CloudWatch (metric alarms).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SNS.
+    pub sns: aws_sdk_sns::Client,
     /// AWS Organizations (scenarios in an organization).
     pub organizations: aws_sdk_organizations::Client,
 }
@@ -312,6 +322,8 @@ impl Member {
             config: aws_sdk_config::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
             organizations: aws_sdk_organizations::Client::new(&config),
         })
     }
