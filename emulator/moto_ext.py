@@ -1522,6 +1522,7 @@ import moto_ext_ec2  # noqa: E402,F401 - patches moto on import
 import moto_ext_kms_config  # noqa: E402,F401 - patches moto on import (KMS, IAM, Config)
 import moto_ext_cloudtrail  # noqa: E402,F401 - patches moto on import (CloudTrail)
 import moto_ext_iam; ENDPOINTS.update(moto_ext_iam.ENDPOINTS)  # noqa: E402,E702 - POST /moto-ext/iam/backdate
+import moto_ext_logs  # noqa: E402,F401 - patches moto on import (CloudWatch Logs metric filters)
 
 
 def main(argv):

@@ -98,7 +98,8 @@ pub mod bindings {
         // generated glue through `default_bindings_module`.
         pub_export_macro: true,
         default_bindings_module: "hubfix_plugin_sdk::bindings",
-        // Plugins compare records in their tests (`PasswordPolicy`, `Outcome`, …).
+        // Plugins compare records in their tests (`PasswordPolicy`, `Outcome`, …). Not `Eq`:
+        // `cloudwatch` records carry an `f64` threshold.
         additional_derives: [PartialEq],
     });
 }
