@@ -911,7 +911,7 @@ impl Host for PluginCtx {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use crate::aws::mock_tests::mock_ctx;
 
     use aws_sdk_cloudtrail::operation::create_trail::CreateTrailOutput;
     use aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput;
@@ -926,15 +926,14 @@ mod tests {
     use aws_sdk_cloudtrail::types::error::TrailNotFoundException;
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
-    use hubfix_finding::Finding;
+
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::aws::Session;
+
     use crate::bindings::types::Mode;
-    use crate::functions::Grants;
+
     use crate::outcome::CallResult;
-    use crate::scope::Scope;
 
     const ACCOUNT: &str = "111111111111";
     const TRAIL_ARN: &str = "arn:aws:cloudtrail:us-east-1:111111111111:trail/main";
@@ -951,25 +950,12 @@ mod tests {
     ];
 
     fn ctx(resources: Value, rules: &[&Rule], mode: Mode) -> PluginCtx {
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": ACCOUNT, "Region": "us-east-1",
-            "Resources": resources,
-        }))
-        .unwrap();
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        let clients = AwsClients::from_sdk_config(&config).with_client(mock_client!(
-            aws_sdk_cloudtrail,
-            RuleMode::MatchAny,
-            rules
-        ));
-        PluginCtx::new(
-            Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
-            Arc::new(Grants::new(ALL).unwrap()),
+        mock_ctx(
+            "us-east-1",
+            resources,
+            mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, rules),
+            ALL,
             mode,
-            Session::Ready(clients),
             50,
         )
     }

@@ -348,7 +348,7 @@ impl Host for PluginCtx {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use crate::aws::mock_tests::mock_ctx;
 
     use aws_sdk_config::operation::describe_configuration_recorder_status::DescribeConfigurationRecorderStatusOutput;
     use aws_sdk_config::operation::describe_configuration_recorders::DescribeConfigurationRecordersOutput;
@@ -366,7 +366,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::aws::{AwsClients, Session};
+
     use crate::bindings::types::Mode;
     use crate::functions::Grants;
     use crate::scope::Scope;
@@ -374,34 +374,19 @@ mod tests {
     const SLR: &str = "arn:aws:iam::111111111111:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig";
 
     fn ctx(account: &str, rules: &[&Rule]) -> PluginCtx {
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-            "Resources": [{"Type": "AwsAccount", "Id": format!("AWS::::Account:{account}")}],
-        }))
-        .unwrap();
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        let clients = AwsClients::from_sdk_config(&sdk).with_client(mock_client!(
-            aws_sdk_config,
-            RuleMode::MatchAny,
-            rules
-        ));
-        let grants = Grants::new([
-            "config.describe-configuration-recorders",
-            "config.describe-configuration-recorder-status",
-            "config.describe-delivery-channels",
-            "config.put-configuration-recorder",
-            "config.put-delivery-channel",
-            "config.start-configuration-recorder",
-        ])
-        .unwrap();
-        PluginCtx::new(
-            Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
-            Arc::new(grants),
+        mock_ctx(
+            "us-east-1",
+            json!([{"Type": "AwsAccount", "Id": format!("AWS::::Account:{account}")}]),
+            mock_client!(aws_sdk_config, RuleMode::MatchAny, rules),
+            &[
+                "config.describe-configuration-recorders",
+                "config.describe-configuration-recorder-status",
+                "config.describe-delivery-channels",
+                "config.put-configuration-recorder",
+                "config.put-delivery-channel",
+                "config.start-configuration-recorder",
+            ],
             Mode::Apply,
-            Session::Ready(clients),
             20,
         )
     }

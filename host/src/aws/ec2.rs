@@ -943,7 +943,7 @@ fn checked_acl_entry(f: &HostFunction, entry: NetworkAclEntry) -> Result<AclEntr
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use crate::aws::mock_tests::mock_ctx;
 
     use aws_sdk_ec2::operation::authorize_security_group_ingress::AuthorizeSecurityGroupIngressOutput;
     use aws_sdk_ec2::operation::create_flow_logs::CreateFlowLogsOutput;
@@ -959,13 +959,13 @@ mod tests {
     use aws_sdk_ec2::types as sdk;
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
-    use hubfix_finding::Finding;
+
     use serde_json::json;
 
     use super::*;
-    use crate::aws::Session;
+
     use crate::bindings::types::Mode;
-    use crate::functions::Grants;
+
     use crate::outcome::CallResult;
 
     const SG: &str = "sg-0123456789abcdef0";
@@ -993,30 +993,17 @@ mod tests {
 
     fn ctx_in(rules: &[&Rule], mode: Mode) -> PluginCtx {
         let arn = |kind: &str, id: &str| format!("arn:aws:ec2:us-east-1:111111111111:{kind}/{id}");
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-            "Resources": [
+        mock_ctx(
+            "us-east-1",
+            json!([
                 {"Type": "AwsEc2SecurityGroup", "Id": arn("security-group", SG)},
                 {"Type": "AwsEc2Vpc", "Id": arn("vpc", VPC)},
                 {"Type": "AwsEc2Instance", "Id": arn("instance", INSTANCE)},
                 {"Type": "AwsEc2NetworkAcl", "Id": arn("network-acl", ACL)},
-            ],
-        }))
-        .unwrap();
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        let clients = AwsClients::from_sdk_config(&config).with_client(mock_client!(
-            aws_sdk_ec2,
-            RuleMode::MatchAny,
-            rules
-        ));
-        PluginCtx::new(
-            Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
-            Arc::new(Grants::new(GRANTS).unwrap()),
+            ]),
+            mock_client!(aws_sdk_ec2, RuleMode::MatchAny, rules),
+            GRANTS,
             mode,
-            Session::Ready(clients),
             50,
         )
     }

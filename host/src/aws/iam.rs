@@ -575,7 +575,7 @@ impl Host for PluginCtx {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use crate::aws::mock_tests::mock_ctx;
 
     use aws_sdk_iam::operation::create_role::CreateRoleOutput;
     use aws_sdk_iam::operation::create_service_linked_role::{
@@ -593,50 +593,33 @@ mod tests {
     use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, LoginProfile, StatusType};
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
-    use hubfix_finding::Finding;
+
     use serde_json::json;
 
     use super::*;
-    use crate::aws::{AwsClients, Session};
-    use crate::functions::Grants;
+
     use crate::outcome::CallResult;
-    use crate::scope::Scope;
 
     const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
     fn ctx(resource: serde_json::Value, rules: &[&Rule], mode: Mode) -> PluginCtx {
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-            "Resources": [resource],
-        }))
-        .unwrap();
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        let clients = AwsClients::from_sdk_config(&config).with_client(mock_client!(
-            aws_sdk_iam,
-            RuleMode::MatchAny,
-            rules
-        ));
-        let grants = Grants::new([
-            "iam.get-role",
-            "iam.create-role",
-            "iam.put-role-policy",
-            "iam.create-service-linked-role",
-            "iam.list-users",
-            "iam.list-access-keys",
-            "iam.get-access-key-last-used",
-            "iam.update-access-key",
-            "iam.get-login-profile",
-            "iam.delete-login-profile",
-        ])
-        .unwrap();
-        PluginCtx::new(
-            Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
-            Arc::new(grants),
+        mock_ctx(
+            "us-east-1",
+            json!([resource]),
+            mock_client!(aws_sdk_iam, RuleMode::MatchAny, rules),
+            &[
+                "iam.get-role",
+                "iam.create-role",
+                "iam.put-role-policy",
+                "iam.create-service-linked-role",
+                "iam.list-users",
+                "iam.list-access-keys",
+                "iam.get-access-key-last-used",
+                "iam.update-access-key",
+                "iam.get-login-profile",
+                "iam.delete-login-profile",
+            ],
             mode,
-            Session::Ready(clients),
             20,
         )
     }

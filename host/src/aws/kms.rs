@@ -276,7 +276,7 @@ impl Host for PluginCtx {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use crate::aws::mock_tests::mock_ctx;
 
     use aws_sdk_kms::operation::create_alias::CreateAliasOutput;
     use aws_sdk_kms::operation::create_key::CreateKeyOutput;
@@ -288,14 +288,12 @@ mod tests {
     use aws_sdk_kms::types::{KeyManagerType, KeyState, OriginType};
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
-    use hubfix_finding::Finding;
+
     use serde_json::json;
 
     use super::*;
-    use crate::aws::{AwsClients, Session};
-    use crate::functions::Grants;
+
     use crate::outcome::CallResult;
-    use crate::scope::Scope;
 
     const KEY: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
     const KEY_ARN: &str =
@@ -303,33 +301,18 @@ mod tests {
     const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
 
     fn ctx(resources: serde_json::Value, rules: &[&Rule], mode: Mode) -> PluginCtx {
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-            "Resources": resources,
-        }))
-        .unwrap();
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        let clients = AwsClients::from_sdk_config(&config).with_client(mock_client!(
-            aws_sdk_kms,
-            RuleMode::MatchAny,
-            rules
-        ));
-        let grants = Grants::new([
-            "kms.describe-key",
-            "kms.get-key-rotation-status",
-            "kms.enable-key-rotation",
-            "kms.create-key",
-            "kms.put-key-policy",
-        ])
-        .unwrap();
-        PluginCtx::new(
-            Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
-            Arc::new(grants),
+        mock_ctx(
+            "us-east-1",
+            resources,
+            mock_client!(aws_sdk_kms, RuleMode::MatchAny, rules),
+            &[
+                "kms.describe-key",
+                "kms.get-key-rotation-status",
+                "kms.enable-key-rotation",
+                "kms.create-key",
+                "kms.put-key-policy",
+            ],
             mode,
-            Session::Ready(clients),
             20,
         )
     }

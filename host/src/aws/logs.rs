@@ -282,7 +282,7 @@ impl Host for PluginCtx {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use crate::aws::mock_tests::mock_ctx;
 
     use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupOutput;
     use aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput;
@@ -292,44 +292,27 @@ mod tests {
     use aws_sdk_cloudwatchlogs::types::error::ResourceNotFoundException;
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
-    use hubfix_finding::Finding;
+
     use serde_json::json;
 
     use super::*;
-    use crate::aws::{AwsClients, Session};
+
     use crate::bindings::types::Mode;
-    use crate::functions::Grants;
-    use crate::scope::Scope;
 
     fn ctx(rules: &[&Rule]) -> PluginCtx {
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-            "Resources": [{"Type": "AwsCloudTrailTrail",
-                           "Id": "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"}],
-        }))
-        .unwrap();
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        let clients = AwsClients::from_sdk_config(&config).with_client(mock_client!(
-            aws_sdk_cloudwatchlogs,
-            RuleMode::MatchAny,
-            rules
-        ));
-        let grants = Grants::new([
-            "logs.describe-log-groups",
-            "logs.create-log-group",
-            "logs.put-retention-policy",
-            "logs.describe-metric-filters",
-            "logs.put-metric-filter",
-        ])
-        .unwrap();
-        PluginCtx::new(
-            Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
-            Arc::new(grants),
+        mock_ctx(
+            "us-east-1",
+            json!([{"Type": "AwsCloudTrailTrail",
+                     "Id": "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"}]),
+            mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, rules),
+            &[
+                "logs.describe-log-groups",
+                "logs.create-log-group",
+                "logs.put-retention-policy",
+                "logs.describe-metric-filters",
+                "logs.put-metric-filter",
+            ],
             Mode::Apply,
-            Session::Ready(clients),
             20,
         )
     }

@@ -30,6 +30,35 @@ const ALL: &[&str] = &[
     "iam.update-account-password-policy",
 ];
 
+/// The plugin context the service modules' mock tests run in: a finding of account
+/// 111111111111 in `region` about `resources`, the host's clients with `mock` (one
+/// service's aws-smithy-mocks client) in place of that service's, and `grants`.
+pub(super) fn mock_ctx<C: std::any::Any + Clone + Send + Sync>(
+    region: &str,
+    resources: serde_json::Value,
+    mock: C,
+    grants: &[&str],
+    mode: Mode,
+    max_calls: u32,
+) -> PluginCtx {
+    let finding = Finding::from_value(json!({
+        "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
+        "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": region,
+        "Resources": resources,
+    }))
+    .unwrap();
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    PluginCtx::new(
+        Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
+        Arc::new(Grants::new(grants).unwrap()),
+        mode,
+        Session::Ready(AwsClients::from_sdk_config(&config).with_client(mock)),
+        max_calls,
+    )
+}
+
 fn sg_scope() -> Scope {
     let finding = Finding::from_value(json!({
         "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",

@@ -479,7 +479,7 @@ impl Host for PluginCtx {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use crate::aws::mock_tests::mock_ctx;
 
     use aws_sdk_s3::operation::create_bucket::{CreateBucketError, CreateBucketOutput};
     use aws_sdk_s3::operation::get_bucket_encryption::{
@@ -499,15 +499,14 @@ mod tests {
     use aws_sdk_s3::operation::put_public_access_block::PutPublicAccessBlockOutput;
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
-    use hubfix_finding::Finding;
+
     use serde_json::json;
 
     use super::*;
-    use crate::aws::Session;
+
     use crate::bindings::types::Mode;
-    use crate::functions::Grants;
+
     use crate::outcome::CallResult;
-    use crate::scope::Scope;
 
     const ACCOUNT: &str = "111111111111";
     const ALL: &[&str] = &[
@@ -524,25 +523,12 @@ mod tests {
 
     /// A finding about bucket `findings-bucket` in `region`.
     fn s3_ctx(rules: &[&Rule], region: &str, mode: Mode) -> PluginCtx {
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": ACCOUNT, "Region": region,
-            "Resources": [{"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::findings-bucket"}],
-        }))
-        .unwrap();
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        let clients = AwsClients::from_sdk_config(&config).with_client(mock_client!(
-            aws_sdk_s3,
-            RuleMode::MatchAny,
-            rules
-        ));
-        PluginCtx::new(
-            Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
-            Arc::new(Grants::new(ALL).unwrap()),
+        mock_ctx(
+            region,
+            json!([{"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::findings-bucket"}]),
+            mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules),
+            ALL,
             mode,
-            Session::Ready(clients),
             20,
         )
     }

@@ -227,7 +227,7 @@ impl Host for PluginCtx {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use crate::aws::mock_tests::mock_ctx;
 
     use aws_sdk_sns::operation::create_topic::CreateTopicOutput;
     use aws_sdk_sns::operation::list_subscriptions_by_topic::{
@@ -237,43 +237,26 @@ mod tests {
     use aws_sdk_sns::types::error::NotFoundException;
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
-    use hubfix_finding::Finding;
+
     use serde_json::json;
 
     use super::*;
-    use crate::aws::{AwsClients, Session};
-    use crate::functions::Grants;
+
     use crate::outcome::CallResult;
-    use crate::scope::Scope;
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:111111111111:hubfix-alarms";
 
     fn ctx(rules: &[&Rule], mode: Mode) -> PluginCtx {
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-            "Resources": [{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}],
-        }))
-        .unwrap();
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        let clients = AwsClients::from_sdk_config(&config).with_client(mock_client!(
-            aws_sdk_sns,
-            RuleMode::MatchAny,
-            rules
-        ));
-        let grants = Grants::new([
-            "sns.create-topic",
-            "sns.subscribe",
-            "sns.list-subscriptions-by-topic",
-        ])
-        .unwrap();
-        PluginCtx::new(
-            Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX),
-            Arc::new(grants),
+        mock_ctx(
+            "us-east-1",
+            json!([{"Type": "AwsAccount", "Id": "AWS::::Account:111111111111"}]),
+            mock_client!(aws_sdk_sns, RuleMode::MatchAny, rules),
+            &[
+                "sns.create-topic",
+                "sns.subscribe",
+                "sns.list-subscriptions-by-topic",
+            ],
             mode,
-            Session::Ready(clients),
             50,
         )
     }
