@@ -1523,6 +1523,7 @@ import moto_ext_kms_config  # noqa: E402,F401 - patches moto on import (KMS, IAM
 import moto_ext_cloudtrail  # noqa: E402,F401 - patches moto on import (CloudTrail)
 import moto_ext_iam; ENDPOINTS.update(moto_ext_iam.ENDPOINTS)  # noqa: E402,E702 - POST /moto-ext/iam/backdate
 import moto_ext_logs  # noqa: E402,F401 - patches moto on import (CloudWatch Logs metric filters)
+import moto_ext_cloudwatch; ENDPOINTS.update(moto_ext_cloudwatch.ENDPOINTS)  # noqa: E402,E702 - CloudWatch over RPC v2 CBOR
 
 
 def main(argv):
