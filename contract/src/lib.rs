@@ -121,6 +121,26 @@ pub const IAM_USER: ResourceType = ResourceType {
     arn: "arn:{partition}:iam::{account}:user/{id}",
 };
 
+/// An IAM group, by name (group ARNs carry the group's path, like users').
+pub const IAM_GROUP: ResourceType = ResourceType {
+    asff: "AwsIamGroup",
+    arn: "arn:{partition}:iam::{account}:group/{id}",
+};
+
+/// An IAM managed policy, by name: the customer-managed policies of the account (the
+/// AWS-managed ones live in account `aws`).
+pub const IAM_POLICY: ResourceType = ResourceType {
+    asff: "AwsIamPolicy",
+    arn: "arn:{partition}:iam::{account}:policy/{id}",
+};
+
+/// A server certificate stored in IAM, by name (Config type
+/// `AWS::IAM::ServerCertificate`; its ARN carries the certificate's path).
+pub const IAM_SERVER_CERTIFICATE: ResourceType = ResourceType {
+    asff: "AwsIamServerCertificate",
+    arn: "arn:{partition}:iam::{account}:server-certificate/{id}",
+};
+
 /// An EC2 instance.
 pub const EC2_INSTANCE: ResourceType = ResourceType {
     asff: "AwsEc2Instance",

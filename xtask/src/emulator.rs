@@ -333,6 +333,9 @@ fn spawn(python: &Path, script: &Path, port: u16, log: &Path, detached: bool) ->
         .arg(script)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("PYTHONUNBUFFERED", "1")
+        // AWS-managed policies (`arn:aws:iam::aws:policy/AWSSupportAccess`, ...) exist in
+        // every account, as in AWS: IAM.18 and IAM.27 plugins attach and detach them.
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);

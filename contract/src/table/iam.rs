@@ -1,7 +1,7 @@
 //! `wit/iam.wit`.
 
 use super::{any, any_of, on_target, row};
-use crate::{HostFunction, IAM_ROLE, IAM_USER, Target};
+use crate::{HostFunction, IAM_GROUP, IAM_ROLE, IAM_SERVER_CERTIFICATE, IAM_USER, Target};
 
 pub(super) const FUNCTIONS: &[HostFunction] = &[
     row(
@@ -81,5 +81,54 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "DeleteLoginProfile",
         &[on_target("iam:DeleteLoginProfile")],
         Target::Configure(IAM_USER),
+    ),
+    // Attaching or detaching a managed policy changes the role, user or group (the IAM
+    // action is authorised on it); the policy itself may be AWS-managed (account `aws`),
+    // so it is not a resource of the finding's account.
+    row(
+        "iam.attach-role-policy",
+        "AttachRolePolicy",
+        &[on_target("iam:AttachRolePolicy")],
+        Target::Resource(IAM_ROLE),
+    ),
+    row(
+        "iam.detach-role-policy",
+        "DetachRolePolicy",
+        &[on_target("iam:DetachRolePolicy")],
+        Target::Resource(IAM_ROLE),
+    ),
+    row(
+        "iam.detach-user-policy",
+        "DetachUserPolicy",
+        &[on_target("iam:DetachUserPolicy")],
+        Target::Resource(IAM_USER),
+    ),
+    row(
+        "iam.detach-group-policy",
+        "DetachGroupPolicy",
+        &[on_target("iam:DetachGroupPolicy")],
+        Target::Resource(IAM_GROUP),
+    ),
+    // Listed on customer-managed policies of the account and on AWS-managed ones
+    // (`arn:aws:iam::aws:policy/...`), which no account-scoped ARN covers.
+    row(
+        "iam.list-entities-for-policy",
+        "ListEntitiesForPolicy",
+        &[any("iam:ListEntitiesForPolicy")],
+        Target::Read,
+    ),
+    row(
+        "iam.list-server-certificates",
+        "ListServerCertificates",
+        &[any("iam:ListServerCertificates")],
+        Target::Read,
+    ),
+    // Expired certificates are the account's own housekeeping: the finding's certificate,
+    // or any when the finding names the account.
+    row(
+        "iam.delete-server-certificate",
+        "DeleteServerCertificate",
+        &[on_target("iam:DeleteServerCertificate")],
+        Target::Configure(IAM_SERVER_CERTIFICATE),
     ),
 ];

@@ -10,7 +10,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use hubfix_contract::{HostFunction, IAM_ROLE, function};
 
 use crate::aws::{CallError, PluginCtx, map_sdk_error};
-use crate::bindings::iam::{AccessKey, Host, PasswordPolicy, Role, User};
+use crate::bindings::iam::{
+    AccessKey, Host, PasswordPolicy, PolicyEntities, Role, ServerCertificate, User,
+};
 use crate::bindings::types::{AwsError, Mode};
 
 const GET_PASSWORD_POLICY: &HostFunction = function("iam.get-account-password-policy");
@@ -25,12 +27,25 @@ const GET_ACCESS_KEY_LAST_USED: &HostFunction = function("iam.get-access-key-las
 const UPDATE_ACCESS_KEY: &HostFunction = function("iam.update-access-key");
 const GET_LOGIN_PROFILE: &HostFunction = function("iam.get-login-profile");
 const DELETE_LOGIN_PROFILE: &HostFunction = function("iam.delete-login-profile");
+const ATTACH_ROLE_POLICY: &HostFunction = function("iam.attach-role-policy");
+const DETACH_ROLE_POLICY: &HostFunction = function("iam.detach-role-policy");
+const DETACH_USER_POLICY: &HostFunction = function("iam.detach-user-policy");
+const DETACH_GROUP_POLICY: &HostFunction = function("iam.detach-group-policy");
+const LIST_ENTITIES_FOR_POLICY: &HostFunction = function("iam.list-entities-for-policy");
+const LIST_SERVER_CERTIFICATES: &HostFunction = function("iam.list-server-certificates");
+const DELETE_SERVER_CERTIFICATE: &HostFunction = function("iam.delete-server-certificate");
 
 /// Most users `iam.list-users` returns: an account with more is an error, not a silently
 /// shortened list (a plugin would take the users it never saw for compliant).
 const MAX_USERS: usize = 1000;
 /// Most access keys `iam.list-access-keys` returns (IAM allows two per user).
 const MAX_ACCESS_KEYS: usize = 100;
+/// Most users, groups and roles together `iam.list-entities-for-policy` returns.
+const MAX_POLICY_ENTITIES: usize = 1000;
+/// Most server certificates `iam.list-server-certificates` returns.
+const MAX_SERVER_CERTIFICATES: usize = 1000;
+/// IAM's limit on an ARN passed as `PolicyArn`.
+const MAX_POLICY_ARN: usize = 2048;
 
 /// IAM's limit on an inline role policy (10,240 characters).
 const MAX_INLINE_ROLE_POLICY: usize = 10 * 1024;
@@ -160,6 +175,67 @@ fn url_decode(text: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
+/// A group name: IAM's pattern `[\w+=,.@-]+`, 1 to 128 characters.
+fn group_name(function: &HostFunction, name: &str) -> Result<(), CallError> {
+    if name.is_empty() || name.len() > 128 || !name.bytes().all(iam_name_byte) {
+        return Err(AwsError::InvalidInput(format!(
+            "{}: `group-name` must be a group name of 1 to 128 letters, digits and `+=,.@_-`, not {name:?}",
+            function.name
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// A server certificate name: IAM's pattern `[\w+=,.@-]+`, 1 to 128 characters.
+fn certificate_name(function: &HostFunction, name: &str) -> Result<(), CallError> {
+    if name.is_empty() || name.len() > 128 || !name.bytes().all(iam_name_byte) {
+        return Err(AwsError::InvalidInput(format!(
+            "{}: `name` must be a certificate name of 1 to 128 letters, digits and `+=,.@_-`, not {name:?}",
+            function.name
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// A managed policy ARN in `partition`: `arn:<partition>:iam::<account>:policy/<path>name`
+/// where the account is `account` (a customer-managed policy of the finding's account)
+/// or `aws` (an AWS-managed policy). The path is `/`-separated IAM name characters; the
+/// name 1 to 128 of them.
+fn policy_arn(
+    function: &HostFunction,
+    arn: &str,
+    partition: &str,
+    account: &str,
+) -> Result<(), CallError> {
+    let rest = arn
+        .strip_prefix("arn:")
+        .and_then(|r| r.strip_prefix(partition))
+        .and_then(|r| r.strip_prefix(":iam::"));
+    let valid = arn.len() <= MAX_POLICY_ARN
+        && !partition.is_empty()
+        && rest
+            .and_then(|r| r.split_once(":policy/"))
+            .is_some_and(|(owner, path_name)| {
+                let name = path_name.rsplit('/').next().unwrap_or_default();
+                (owner == account || owner == "aws")
+                    && !name.is_empty()
+                    && name.len() <= 128
+                    && path_name
+                        .split('/')
+                        .all(|seg| !seg.is_empty() && seg.bytes().all(iam_name_byte))
+            });
+    if !valid {
+        return Err(AwsError::InvalidInput(format!(
+            "{}: `policy-arn` must be a managed policy ARN `arn:{partition}:iam::{account}:policy/NAME` or `arn:{partition}:iam::aws:policy/NAME`, not {arn:?}",
+            function.name
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 fn role(r: &aws_sdk_iam::types::Role) -> Role {
     Role {
         name: r.role_name().to_owned(),
@@ -188,6 +264,23 @@ fn to_u32(v: Option<i32>) -> Option<u32> {
 /// any password may be reused), and some endpoints return 0 rather than omitting them.
 fn unset_if_zero(v: Option<i32>) -> Option<u32> {
     to_u32(v).filter(|n| *n > 0)
+}
+
+impl PluginCtx {
+    /// The finding's partition (`aws`, `aws-cn`, `aws-us-gov`).
+    fn partition(&self) -> String {
+        self.scope
+            .all_of(&IAM_ROLE)
+            .split(':')
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Checks `arn` as a policy ARN of the finding's account or AWS-managed.
+    fn check_policy_arn(&self, function: &HostFunction, arn: &str) -> Result<(), CallError> {
+        policy_arn(function, arn, &self.partition(), self.scope.account_id())
+    }
 }
 
 impl Host for PluginCtx {
@@ -571,26 +664,228 @@ impl Host for PluginCtx {
         })
         .await
     }
+
+    async fn attach_role_policy(
+        &mut self,
+        role_name_: String,
+        policy_arn_: String,
+    ) -> Result<(), CallError> {
+        role_name(ATTACH_ROLE_POLICY, "role-name", &role_name_)?;
+        self.check_policy_arn(ATTACH_ROLE_POLICY, &policy_arn_)?;
+        let resource = role_name_.clone();
+        self.call(ATTACH_ROLE_POLICY, Some(&resource), |aws| async move {
+            iam(&aws)
+                .attach_role_policy()
+                .role_name(role_name_)
+                .policy_arn(policy_arn_)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn detach_role_policy(
+        &mut self,
+        role_name_: String,
+        policy_arn_: String,
+    ) -> Result<(), CallError> {
+        role_name(DETACH_ROLE_POLICY, "role-name", &role_name_)?;
+        self.check_policy_arn(DETACH_ROLE_POLICY, &policy_arn_)?;
+        let resource = role_name_.clone();
+        self.call(DETACH_ROLE_POLICY, Some(&resource), |aws| async move {
+            iam(&aws)
+                .detach_role_policy()
+                .role_name(role_name_)
+                .policy_arn(policy_arn_)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn detach_user_policy(
+        &mut self,
+        user_name_: String,
+        policy_arn_: String,
+    ) -> Result<(), CallError> {
+        user_name(DETACH_USER_POLICY, &user_name_)?;
+        self.check_policy_arn(DETACH_USER_POLICY, &policy_arn_)?;
+        let resource = user_name_.clone();
+        self.call(DETACH_USER_POLICY, Some(&resource), |aws| async move {
+            iam(&aws)
+                .detach_user_policy()
+                .user_name(user_name_)
+                .policy_arn(policy_arn_)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn detach_group_policy(
+        &mut self,
+        group_name_: String,
+        policy_arn_: String,
+    ) -> Result<(), CallError> {
+        group_name(DETACH_GROUP_POLICY, &group_name_)?;
+        self.check_policy_arn(DETACH_GROUP_POLICY, &policy_arn_)?;
+        let resource = group_name_.clone();
+        self.call(DETACH_GROUP_POLICY, Some(&resource), |aws| async move {
+            iam(&aws)
+                .detach_group_policy()
+                .group_name(group_name_)
+                .policy_arn(policy_arn_)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn list_entities_for_policy(
+        &mut self,
+        policy_arn_: String,
+    ) -> Result<PolicyEntities, CallError> {
+        self.check_policy_arn(LIST_ENTITIES_FOR_POLICY, &policy_arn_)?;
+        let resource = policy_arn_.clone();
+        let (users, groups, roles) = self
+            .call(LIST_ENTITIES_FOR_POLICY, Some(&resource), |aws| async move {
+            let client = iam(&aws);
+            let mut entities = (Vec::new(), Vec::new(), Vec::new());
+            let mut marker: Option<String> = None;
+            loop {
+                let out = client
+                    .list_entities_for_policy()
+                    .policy_arn(&policy_arn_)
+                    .set_marker(marker.take())
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                entities
+                    .0
+                    .extend(out.policy_users().iter().filter_map(|u| u.user_name.clone()));
+                entities
+                    .1
+                    .extend(out.policy_groups().iter().filter_map(|g| g.group_name.clone()));
+                entities
+                    .2
+                    .extend(out.policy_roles().iter().filter_map(|r| r.role_name.clone()));
+                let n = entities.0.len() + entities.1.len() + entities.2.len();
+                if n > MAX_POLICY_ENTITIES {
+                    return Err(AwsError::Service(format!(
+                        "policy {policy_arn_} is attached to more than {MAX_POLICY_ENTITIES} users, groups and roles"
+                    )));
+                }
+                match out.marker {
+                    Some(next) if out.is_truncated && !next.is_empty() => marker = Some(next),
+                    _ => return Ok(entities),
+                }
+            }
+        })
+        .await?;
+        Ok(PolicyEntities {
+            users,
+            groups,
+            roles,
+        })
+    }
+
+    async fn list_server_certificates(&mut self) -> Result<Vec<ServerCertificate>, CallError> {
+        self.call(LIST_SERVER_CERTIFICATES, None, |aws| async move {
+            let client = iam(&aws);
+            let mut certificates = Vec::new();
+            let mut marker: Option<String> = None;
+            loop {
+                let out = client
+                    .list_server_certificates()
+                    .set_marker(marker.take())
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                certificates.extend(out.server_certificate_metadata_list.iter().map(|c| {
+                    ServerCertificate {
+                        name: c.server_certificate_name.clone(),
+                        arn: c.arn.clone(),
+                        path: c.path.clone(),
+                        expiration: c.expiration.map(|d| d.secs()),
+                    }
+                }));
+                if certificates.len() > MAX_SERVER_CERTIFICATES {
+                    return Err(AwsError::Service(format!(
+                        "the account has more than {MAX_SERVER_CERTIFICATES} server certificates"
+                    )));
+                }
+                match out.marker {
+                    Some(next) if out.is_truncated && !next.is_empty() => marker = Some(next),
+                    _ => return Ok(certificates),
+                }
+            }
+        })
+        .await
+    }
+
+    async fn delete_server_certificate(&mut self, name: String) -> Result<bool, CallError> {
+        certificate_name(DELETE_SERVER_CERTIFICATE, &name)?;
+        let resource = name.clone();
+        let deleted = self
+            .call(
+                DELETE_SERVER_CERTIFICATE,
+                Some(&resource),
+                |aws| async move {
+                    match iam(&aws)
+                        .delete_server_certificate()
+                        .server_certificate_name(name)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => Ok(true),
+                        // Still referenced by a load balancer or distribution: kept, not an error.
+                        Err(e) if e.code() == Some("DeleteConflict") => Ok(false),
+                        Err(e) => Err(map_sdk_error(e)),
+                    }
+                },
+            )
+            .await?;
+        // Plan mode answers the default (`false`) without asking IAM: it would be deleted.
+        Ok(deleted || self.mode == Mode::Plan)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::aws::mock_tests::mock_ctx;
 
+    use aws_sdk_iam::operation::attach_role_policy::AttachRolePolicyOutput;
     use aws_sdk_iam::operation::create_role::CreateRoleOutput;
     use aws_sdk_iam::operation::create_service_linked_role::{
         CreateServiceLinkedRoleError, CreateServiceLinkedRoleOutput,
     };
     use aws_sdk_iam::operation::delete_login_profile::DeleteLoginProfileOutput;
+    use aws_sdk_iam::operation::delete_server_certificate::{
+        DeleteServerCertificateError, DeleteServerCertificateOutput,
+    };
+    use aws_sdk_iam::operation::detach_group_policy::DetachGroupPolicyOutput;
+    use aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyOutput;
+    use aws_sdk_iam::operation::detach_user_policy::DetachUserPolicyOutput;
     use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
     use aws_sdk_iam::operation::get_login_profile::{GetLoginProfileError, GetLoginProfileOutput};
     use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
     use aws_sdk_iam::operation::list_access_keys::{ListAccessKeysError, ListAccessKeysOutput};
+    use aws_sdk_iam::operation::list_entities_for_policy::ListEntitiesForPolicyOutput;
+    use aws_sdk_iam::operation::list_server_certificates::ListServerCertificatesOutput;
     use aws_sdk_iam::operation::list_users::ListUsersOutput;
     use aws_sdk_iam::operation::put_role_policy::PutRolePolicyOutput;
     use aws_sdk_iam::operation::update_access_key::UpdateAccessKeyOutput;
-    use aws_sdk_iam::types::error::NoSuchEntityException;
+    use aws_sdk_iam::types::error::{DeleteConflictException, NoSuchEntityException};
     use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, LoginProfile, StatusType};
+    use aws_sdk_iam::types::{PolicyGroup, PolicyRole, PolicyUser, ServerCertificateMetadata};
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
 
@@ -618,6 +913,13 @@ mod tests {
                 "iam.update-access-key",
                 "iam.get-login-profile",
                 "iam.delete-login-profile",
+                "iam.attach-role-policy",
+                "iam.detach-role-policy",
+                "iam.detach-user-policy",
+                "iam.detach-group-policy",
+                "iam.list-entities-for-policy",
+                "iam.list-server-certificates",
+                "iam.delete-server-certificate",
             ],
             mode,
             20,
@@ -1139,6 +1441,333 @@ mod tests {
         assert_eq!(delete.num_calls(), 1);
         let results: Vec<_> = plan.into_trail().calls.iter().map(|c| c.result).collect();
         assert_eq!(results, [CallResult::Planned]);
+    }
+
+    const SUPPORT: &str = "arn:aws:iam::aws:policy/AWSSupportAccess";
+
+    fn error_meta(code: &str, message: &str) -> ErrorMetadata {
+        ErrorMetadata::builder().code(code).message(message).build()
+    }
+
+    #[tokio::test]
+    async fn managed_policies_attach_to_created_roles_only_and_bad_arns_never_reach_iam() {
+        let create = mock!(aws_sdk_iam::Client::create_role).then_output(|| {
+            CreateRoleOutput::builder()
+                .role(sdk_role("hubfix-support", "/", "%7B%7D"))
+                .build()
+        });
+        let attach = mock!(aws_sdk_iam::Client::attach_role_policy)
+            .match_requests(|r| {
+                r.role_name() == Some("hubfix-support") && r.policy_arn() == Some(SUPPORT)
+            })
+            .then_output(|| AttachRolePolicyOutput::builder().build());
+        let mut ctx = ctx(account(), &[&create, &attach], Mode::Apply);
+        // Not created yet: out of scope even for an account finding.
+        let err = ctx
+            .attach_role_policy("hubfix-support".into(), SUPPORT.into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(_))),
+            "{err:?}"
+        );
+        ctx.create_role("hubfix-support".into(), TRUST.into(), String::new())
+            .await
+            .unwrap();
+        ctx.attach_role_policy("hubfix-support".into(), SUPPORT.into())
+            .await
+            .unwrap();
+        let err = ctx
+            .attach_role_policy("admin".into(), SUPPORT.into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("admin"))
+        );
+        let long = format!("arn:aws:iam::aws:policy/{}", "a".repeat(129));
+        for bad in [
+            "",
+            "AWSSupportAccess",
+            "arn:aws-cn:iam::aws:policy/AWSSupportAccess",
+            "arn:aws:iam::222222222222:policy/Other",
+            "arn:aws:iam::111111111111:role/Other",
+            "arn:aws:iam::aws:policy/",
+            "arn:aws:iam::aws:policy//x",
+            "arn:aws:iam::aws:policy/a b",
+            "arn:aws:iam::aws:policy/a*",
+            long.as_str(),
+        ] {
+            let err = ctx
+                .attach_role_policy("hubfix-support".into(), bad.into())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`policy-arn`")),
+                "{bad:?}: {err:?}"
+            );
+        }
+        // A customer-managed policy of the account, at a path, is fine.
+        let own = mock!(aws_sdk_iam::Client::attach_role_policy)
+            .match_requests(|r| r.policy_arn() == Some("arn:aws:iam::111111111111:policy/team/ops"))
+            .then_output(|| AttachRolePolicyOutput::builder().build());
+        let mut trail_ctx = ctx_with(
+            json!({"Type": "AwsIamRole", "Id": "arn:aws:iam::111111111111:role/ops/runner"}),
+            &own,
+        );
+        trail_ctx
+            .attach_role_policy(
+                "runner".into(),
+                "arn:aws:iam::111111111111:policy/team/ops".into(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (create.num_calls(), attach.num_calls(), own.num_calls()),
+            (1, 1, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn policies_are_detached_only_from_the_findings_user_group_or_role() {
+        const SHELL: &str = "arn:aws:iam::aws:policy/AWSCloudShellFullAccess";
+        let user = mock!(aws_sdk_iam::Client::detach_user_policy)
+            .match_requests(|r| r.user_name() == Some("alice") && r.policy_arn() == Some(SHELL))
+            .then_output(|| DetachUserPolicyOutput::builder().build());
+        let group = mock!(aws_sdk_iam::Client::detach_group_policy)
+            .match_requests(|r| r.group_name() == Some("devs") && r.policy_arn() == Some(SHELL))
+            .then_output(|| DetachGroupPolicyOutput::builder().build());
+        let role = mock!(aws_sdk_iam::Client::detach_role_policy)
+            .match_requests(|r| r.role_name() == Some("runner") && r.policy_arn() == Some(SHELL))
+            .then_output(|| DetachRolePolicyOutput::builder().build());
+        let rules = [&user, &group, &role];
+        let mut u = ctx(user_at_path(), &rules, Mode::Apply);
+        u.detach_user_policy("alice".into(), SHELL.into())
+            .await
+            .unwrap();
+        let err = u
+            .detach_user_policy("bob".into(), SHELL.into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(_))));
+        let err = u
+            .detach_group_policy("alice".into(), SHELL.into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(_))));
+        let err = u
+            .detach_user_policy("alice".into(), "arn:aws:iam::999999999999:policy/x".into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::InvalidInput(_))));
+        let mut g = ctx(
+            json!({"Type": "AwsIamGroup", "Id": "arn:aws:iam::111111111111:group/eng/devs"}),
+            &rules,
+            Mode::Apply,
+        );
+        g.detach_group_policy("devs".into(), SHELL.into())
+            .await
+            .unwrap();
+        let err = g.detach_group_policy("x".repeat(129), SHELL.into()).await;
+        assert!(
+            matches!(err, Err(CallError::Aws(AwsError::InvalidInput(ref m))) if m.contains("`group-name`"))
+        );
+        let mut r = ctx(
+            json!({"Type": "AwsIamRole", "Id": "arn:aws:iam::111111111111:role/runner"}),
+            &rules,
+            Mode::Apply,
+        );
+        r.detach_role_policy("runner".into(), SHELL.into())
+            .await
+            .unwrap();
+        // An account finding names no user: detaching is not account housekeeping.
+        let mut a = ctx(account(), &rules, Mode::Apply);
+        let err = a
+            .detach_user_policy("alice".into(), SHELL.into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(_))));
+        // Plan mode: recorded, not sent.
+        let mut plan = ctx(user_at_path(), &rules, Mode::Plan);
+        plan.detach_user_policy("alice".into(), SHELL.into())
+            .await
+            .unwrap();
+        assert_eq!(
+            (user.num_calls(), group.num_calls(), role.num_calls()),
+            (1, 1, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn entities_for_a_policy_follow_the_markers_and_are_bounded() {
+        let first = mock!(aws_sdk_iam::Client::list_entities_for_policy)
+            .match_requests(|r| r.policy_arn() == Some(SUPPORT) && r.marker().is_none())
+            .then_output(|| {
+                ListEntitiesForPolicyOutput::builder()
+                    .policy_users(PolicyUser::builder().user_name("alice").build())
+                    .policy_roles(PolicyRole::builder().role_name("support").build())
+                    .is_truncated(true)
+                    .marker("m1")
+                    .build()
+            });
+        let second = mock!(aws_sdk_iam::Client::list_entities_for_policy)
+            .match_requests(|r| r.marker() == Some("m1"))
+            .then_output(|| {
+                ListEntitiesForPolicyOutput::builder()
+                    .policy_groups(PolicyGroup::builder().group_name("ops").build())
+                    .is_truncated(false)
+                    .build()
+            });
+        let mut ctx = ctx(account(), &[&first, &second], Mode::Apply);
+        let entities = ctx.list_entities_for_policy(SUPPORT.into()).await.unwrap();
+        assert_eq!(
+            entities,
+            PolicyEntities {
+                users: vec!["alice".into()],
+                groups: vec!["ops".into()],
+                roles: vec!["support".into()],
+            }
+        );
+        assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+
+        let endless = mock!(aws_sdk_iam::Client::list_entities_for_policy).then_output(|| {
+            let mut out = ListEntitiesForPolicyOutput::builder()
+                .is_truncated(true)
+                .marker("again");
+            for i in 0..100 {
+                out = out.policy_users(PolicyUser::builder().user_name(format!("u{i}")).build());
+            }
+            out.build()
+        });
+        let mut big = mock_ctx(
+            "us-east-1",
+            json!([account()]),
+            mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&endless]),
+            &["iam.list-entities-for-policy"],
+            Mode::Apply,
+            50,
+        );
+        let err = big
+            .list_entities_for_policy(SUPPORT.into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::Service(ref m)) if m.contains("more than 1000")),
+            "{err:?}"
+        );
+        assert_eq!(endless.num_calls(), 11);
+    }
+
+    fn sdk_certificate(name: &str, expires: i64) -> ServerCertificateMetadata {
+        ServerCertificateMetadata::builder()
+            .path("/")
+            .server_certificate_name(name)
+            .server_certificate_id("ASCA1")
+            .arn(format!(
+                "arn:aws:iam::111111111111:server-certificate/{name}"
+            ))
+            .expiration(aws_smithy_types::DateTime::from_secs(expires))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn server_certificates_are_listed_and_one_in_use_is_kept() {
+        let first = mock!(aws_sdk_iam::Client::list_server_certificates)
+            .match_requests(|r| r.marker().is_none())
+            .then_output(|| {
+                ListServerCertificatesOutput::builder()
+                    .server_certificate_metadata_list(sdk_certificate("old", 10))
+                    .is_truncated(true)
+                    .marker("m1")
+                    .build()
+                    .unwrap()
+            });
+        let second = mock!(aws_sdk_iam::Client::list_server_certificates)
+            .match_requests(|r| r.marker() == Some("m1"))
+            .then_output(|| {
+                ListServerCertificatesOutput::builder()
+                    .server_certificate_metadata_list(sdk_certificate("used", 20))
+                    .build()
+                    .unwrap()
+            });
+        let delete = mock!(aws_sdk_iam::Client::delete_server_certificate)
+            .match_requests(|r| r.server_certificate_name() == Some("old"))
+            .then_output(|| DeleteServerCertificateOutput::builder().build());
+        let conflict = mock!(aws_sdk_iam::Client::delete_server_certificate)
+            .match_requests(|r| r.server_certificate_name() == Some("used"))
+            .then_error(|| {
+                DeleteServerCertificateError::DeleteConflictException(
+                    DeleteConflictException::builder()
+                        .message("in use")
+                        .meta(error_meta("DeleteConflict", "in use"))
+                        .build(),
+                )
+            });
+        let gone = mock!(aws_sdk_iam::Client::delete_server_certificate)
+            .match_requests(|r| r.server_certificate_name() == Some("gone"))
+            .then_error(|| {
+                DeleteServerCertificateError::NoSuchEntityException(
+                    NoSuchEntityException::builder()
+                        .message("no cert")
+                        .meta(error_meta("NoSuchEntity", "no cert"))
+                        .build(),
+                )
+            });
+        let rules = [&first, &second, &delete, &conflict, &gone];
+        let mut ctx = ctx(account(), &rules, Mode::Apply);
+        let certificates = ctx.list_server_certificates().await.unwrap();
+        assert_eq!(
+            certificates
+                .iter()
+                .map(|c| (c.name.as_str(), c.expiration))
+                .collect::<Vec<_>>(),
+            [("old", Some(10)), ("used", Some(20))]
+        );
+        assert_eq!(
+            certificates[0].arn,
+            "arn:aws:iam::111111111111:server-certificate/old"
+        );
+        assert!(ctx.delete_server_certificate("old".into()).await.unwrap());
+        assert!(!ctx.delete_server_certificate("used".into()).await.unwrap());
+        let err = ctx
+            .delete_server_certificate("gone".into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::NotFound(_))),
+            "{err:?}"
+        );
+        for bad in ["", "a/b", "a b", &"x".repeat(129)] {
+            let err = ctx.delete_server_certificate(bad.into()).await.unwrap_err();
+            assert!(
+                matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`name`")),
+                "{bad:?}"
+            );
+        }
+        // A finding about one certificate reaches that one only.
+        let mut one = ctx_with(
+            json!({"Type": "AwsIamServerCertificate", "Id": "arn:aws:iam::111111111111:server-certificate/web/old"}),
+            &delete,
+        );
+        assert!(one.delete_server_certificate("old".into()).await.unwrap());
+        let err = one
+            .delete_server_certificate("used".into())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(_))));
+        // Plan mode answers that it would be deleted, without asking IAM.
+        let mut plan = ctx_plan(account(), &delete);
+        assert!(plan.delete_server_certificate("old".into()).await.unwrap());
+        assert_eq!(
+            (
+                first.num_calls(),
+                second.num_calls(),
+                delete.num_calls(),
+                conflict.num_calls(),
+                gone.num_calls()
+            ),
+            (1, 1, 2, 1, 1)
+        );
     }
 
     fn ctx_plan(resource: serde_json::Value, rule: &Rule) -> PluginCtx {

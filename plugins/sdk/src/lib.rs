@@ -68,6 +68,8 @@ mod outcome;
 mod params;
 mod resource;
 
+/// IAM users, groups and roles a finding names.
+pub mod iam_entity;
 pub mod log;
 pub mod public_access;
 

@@ -109,6 +109,61 @@ pub enum Op {
         /// The user's name.
         user: String,
     },
+    /// `iam:CreateRole` trusted by the member account's root. Returns `name` and `arn`.
+    #[serde(rename = "iam.create-role", rename_all = "kebab-case")]
+    CreateRole {
+        /// The role's name.
+        name: String,
+        /// Its path (`/ops/`); `/` when left out.
+        path: Option<String>,
+    },
+    /// `iam:CreateGroup`. Returns `name` and `arn`.
+    #[serde(rename = "iam.create-group", rename_all = "kebab-case")]
+    CreateGroup {
+        /// The group's name.
+        name: String,
+        /// Its path (`/eng/`); `/` when left out.
+        path: Option<String>,
+    },
+    /// `iam:AttachUserPolicy`. Returns nothing.
+    #[serde(rename = "iam.attach-user-policy", rename_all = "kebab-case")]
+    AttachUserPolicy {
+        /// The user's name.
+        user: String,
+        /// The managed policy (`arn:aws:iam::aws:policy/...` or the account's own).
+        policy_arn: String,
+    },
+    /// `iam:AttachGroupPolicy`. Returns nothing.
+    #[serde(rename = "iam.attach-group-policy", rename_all = "kebab-case")]
+    AttachGroupPolicy {
+        /// The group's name.
+        group: String,
+        /// The managed policy.
+        policy_arn: String,
+    },
+    /// `iam:AttachRolePolicy`. Returns nothing.
+    #[serde(rename = "iam.attach-role-policy", rename_all = "kebab-case")]
+    AttachRolePolicy {
+        /// The role's name.
+        role: String,
+        /// The managed policy.
+        policy_arn: String,
+    },
+    /// `iam:CreatePolicy`: a customer-managed policy. Returns `name` and `arn`.
+    #[serde(rename = "iam.create-policy", rename_all = "kebab-case")]
+    CreatePolicy {
+        /// The policy's name.
+        name: String,
+        /// The policy document (JSON text).
+        document: String,
+    },
+    /// `iam:ListEntitiesForPolicy` (one page of up to 1,000). Returns `users`, `groups`
+    /// and `roles`: the names the policy is attached to.
+    #[serde(rename = "iam.list-entities-for-policy", rename_all = "kebab-case")]
+    ListEntitiesForPolicy {
+        /// The managed policy.
+        policy_arn: String,
+    },
 }
 
 /// Every IAM call name.
@@ -124,6 +179,13 @@ pub const CALLS: &[&str] = &[
     "iam.backdate",
     "iam.get-access-key",
     "iam.get-login-profile",
+    "iam.create-role",
+    "iam.create-group",
+    "iam.attach-user-policy",
+    "iam.attach-group-policy",
+    "iam.attach-role-policy",
+    "iam.create-policy",
+    "iam.list-entities-for-policy",
 ];
 
 const ROLE_FIELDS: &[&str] = &["exists", "name", "arn", "path"];
@@ -157,6 +219,13 @@ impl Op {
             Op::Backdate { .. } => "iam.backdate",
             Op::GetAccessKey { .. } => "iam.get-access-key",
             Op::GetLoginProfile { .. } => "iam.get-login-profile",
+            Op::CreateRole { .. } => "iam.create-role",
+            Op::CreateGroup { .. } => "iam.create-group",
+            Op::AttachUserPolicy { .. } => "iam.attach-user-policy",
+            Op::AttachGroupPolicy { .. } => "iam.attach-group-policy",
+            Op::AttachRolePolicy { .. } => "iam.attach-role-policy",
+            Op::CreatePolicy { .. } => "iam.create-policy",
+            Op::ListEntitiesForPolicy { .. } => "iam.list-entities-for-policy",
         }
     }
 
@@ -165,13 +234,21 @@ impl Op {
         match self {
             Op::GetAccountPasswordPolicy {} => PASSWORD_POLICY_FIELDS,
             Op::GetRole { .. } => ROLE_FIELDS,
-            Op::CreateServiceLinkedRole { .. } | Op::CreateUser { .. } => &["name", "arn"],
+            Op::CreateServiceLinkedRole { .. }
+            | Op::CreateUser { .. }
+            | Op::CreateRole { .. }
+            | Op::CreateGroup { .. }
+            | Op::CreatePolicy { .. } => &["name", "arn"],
+            Op::ListEntitiesForPolicy { .. } => &["users", "groups", "roles"],
             Op::CreateAccessKey { .. } => &["id"],
             Op::GetAccessKey { .. } => &["exists", "status"],
             Op::GetLoginProfile { .. } => &["exists"],
             Op::UpdateAccountPasswordPolicy { .. }
             | Op::DeleteAccountPasswordPolicy {}
             | Op::CreateLoginProfile { .. }
+            | Op::AttachUserPolicy { .. }
+            | Op::AttachGroupPolicy { .. }
+            | Op::AttachRolePolicy { .. }
             | Op::Backdate { .. } => &[],
         }
     }
@@ -184,6 +261,7 @@ impl Op {
                 | Op::GetRole { .. }
                 | Op::GetAccessKey { .. }
                 | Op::GetLoginProfile { .. }
+                | Op::ListEntitiesForPolicy { .. }
         )
     }
 
@@ -196,8 +274,31 @@ impl Op {
                     "`service` = `{service}`: a service principal such as `config.amazonaws.com`"
                 )]
             }
-            Op::CreateUser { name, .. } if name.trim().is_empty() => {
+            Op::CreateUser { name, .. }
+            | Op::CreateRole { name, .. }
+            | Op::CreateGroup { name, .. }
+            | Op::CreatePolicy { name, .. }
+                if name.trim().is_empty() =>
+            {
                 vec!["`name` is empty".to_owned()]
+            }
+            Op::CreateRole {
+                path: Some(path), ..
+            }
+            | Op::CreateGroup {
+                path: Some(path), ..
+            } if !(path.starts_with('/') && path.ends_with('/')) => {
+                vec![format!(
+                    "`path` = `{path}`: a path starts and ends with `/`"
+                )]
+            }
+            Op::AttachUserPolicy { policy_arn, .. }
+            | Op::AttachGroupPolicy { policy_arn, .. }
+            | Op::AttachRolePolicy { policy_arn, .. }
+            | Op::ListEntitiesForPolicy { policy_arn }
+                if !policy_arn.starts_with("arn:") =>
+            {
+                vec![format!("`policy-arn` = `{policy_arn}`: a policy ARN")]
             }
             Op::CreateUser {
                 path: Some(path), ..
@@ -460,6 +561,126 @@ impl Op {
                     Err(e) => return Err(failed(&e)),
                 };
                 Ok(Record::from([("exists".to_owned(), json!(exists))]))
+            }
+            Op::CreateRole { name, path } => {
+                let trust = json!({
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": {"AWS": format!("arn:aws:iam::{}:root", m.account)},
+                        "Action": "sts:AssumeRole",
+                    }],
+                });
+                let out = m
+                    .iam
+                    .create_role()
+                    .role_name(name)
+                    .set_path(path.clone())
+                    .assume_role_policy_document(trust.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let Some(role) = out.role else {
+                    return Err(format!("{}: IAM returned no role", self.call()));
+                };
+                Ok(Record::from([
+                    ("name".to_owned(), json!(role.role_name)),
+                    ("arn".to_owned(), json!(role.arn)),
+                ]))
+            }
+            Op::CreateGroup { name, path } => {
+                let out = m
+                    .iam
+                    .create_group()
+                    .group_name(name)
+                    .set_path(path.clone())
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let Some(group) = out.group else {
+                    return Err(format!("{}: IAM returned no group", self.call()));
+                };
+                Ok(Record::from([
+                    ("name".to_owned(), json!(group.group_name)),
+                    ("arn".to_owned(), json!(group.arn)),
+                ]))
+            }
+            Op::AttachUserPolicy { user, policy_arn } => {
+                m.iam
+                    .attach_user_policy()
+                    .user_name(user)
+                    .policy_arn(policy_arn)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                Ok(Record::new())
+            }
+            Op::AttachGroupPolicy { group, policy_arn } => {
+                m.iam
+                    .attach_group_policy()
+                    .group_name(group)
+                    .policy_arn(policy_arn)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                Ok(Record::new())
+            }
+            Op::AttachRolePolicy { role, policy_arn } => {
+                m.iam
+                    .attach_role_policy()
+                    .role_name(role)
+                    .policy_arn(policy_arn)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                Ok(Record::new())
+            }
+            Op::CreatePolicy { name, document } => {
+                let out = m
+                    .iam
+                    .create_policy()
+                    .policy_name(name)
+                    .policy_document(document)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let Some(policy) = out.policy else {
+                    return Err(format!("{}: IAM returned no policy", self.call()));
+                };
+                Ok(Record::from([
+                    ("name".to_owned(), json!(policy.policy_name)),
+                    ("arn".to_owned(), json!(policy.arn)),
+                ]))
+            }
+            Op::ListEntitiesForPolicy { policy_arn } => {
+                let out = m
+                    .iam
+                    .list_entities_for_policy()
+                    .policy_arn(policy_arn)
+                    .max_items(1000)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let users: Vec<_> = out
+                    .policy_users()
+                    .iter()
+                    .filter_map(|u| u.user_name.clone())
+                    .collect();
+                let groups: Vec<_> = out
+                    .policy_groups()
+                    .iter()
+                    .filter_map(|g| g.group_name.clone())
+                    .collect();
+                let roles: Vec<_> = out
+                    .policy_roles()
+                    .iter()
+                    .filter_map(|r| r.role_name.clone())
+                    .collect();
+                Ok(Record::from([
+                    ("users".to_owned(), json!(users)),
+                    ("groups".to_owned(), json!(groups)),
+                    ("roles".to_owned(), json!(roles)),
+                ]))
             }
         }
     }
