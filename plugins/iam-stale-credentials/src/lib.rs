@@ -22,6 +22,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hubfix_plugin_sdk::iam::{self, AccessKey, User};
+use hubfix_plugin_sdk::iam_entity::{Kind, entity_name};
 use hubfix_plugin_sdk::{AwsError, Finding, Guest, Mode, Outcome, Params, PluginInfo, Request};
 
 const NAME: &str = "iam-stale-credentials";
@@ -163,7 +164,7 @@ fn rule(request: &Request) -> Result<Rule, Outcome> {
 /// The user the finding names, or the account; or why there is nothing to act on.
 fn target(finding: &Finding) -> Result<Target, String> {
     if let Some(resource) = finding.resource(USER) {
-        return user_name(resource.id.trim(), &finding.account_id).map(Target::User);
+        return entity_name(resource.id.trim(), Kind::User, &finding.account_id).map(Target::User);
     }
     if let Some(resource) = finding.resource(ACCOUNT) {
         let id = resource.id.trim();
@@ -179,43 +180,6 @@ fn target(finding: &Finding) -> Result<Target, String> {
     Err(format!(
         "the finding names no {USER} or {ACCOUNT} resource; this plugin fixes IAM user credentials only"
     ))
-}
-
-/// The user name of an IAM user ARN (`arn:aws:iam::ACCOUNT:user/PATH/NAME`, the path
-/// optional) or of a bare user name.
-fn user_name(id: &str, account_id: &str) -> Result<String, String> {
-    let name = match id.strip_prefix("arn:") {
-        None => id,
-        Some(rest) => {
-            let parts: Vec<&str> = rest.splitn(5, ':').collect();
-            let [_partition, service, region, account, resource] = parts[..] else {
-                return Err(format!("{id:?} is not an IAM user ARN"));
-            };
-            if service != "iam" || !region.is_empty() {
-                return Err(format!("{id:?} is not an IAM user ARN"));
-            }
-            let Some(path_and_name) = resource.strip_prefix("user/") else {
-                return Err(format!("{id:?} is not an IAM user ARN"));
-            };
-            if account != account_id {
-                return Err(format!(
-                    "IAM user {path_and_name} belongs to account {account}, not to the finding's account {account_id}"
-                ));
-            }
-            path_and_name.rsplit('/').next().unwrap_or_default()
-        }
-    };
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if !valid {
-        return Err(format!(
-            "the finding's {USER} id {id:?} is neither an IAM user ARN nor a user name"
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 /// Whole days from `then` to `now` (0 for a time in the future).
