@@ -85,28 +85,56 @@ fn iam_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)
 }
 
-/// A role name: 1 to 64 of letters, digits and `+=,.@_-`.
-fn role_name(function: &HostFunction, field: &str, name: &str) -> Result<(), CallError> {
-    if name.is_empty() || name.len() > 64 || !name.bytes().all(iam_name_byte) {
+/// A kind of IAM name and its longest length (IAM's pattern `[\w+=,.@-]+`).
+#[derive(Clone, Copy)]
+struct NameKind {
+    word: &'static str,
+    max: usize,
+}
+
+const ROLE: NameKind = NameKind {
+    word: "role",
+    max: 64,
+};
+const USER: NameKind = NameKind {
+    word: "user",
+    max: 64,
+};
+const GROUP: NameKind = NameKind {
+    word: "group",
+    max: 128,
+};
+const CERTIFICATE: NameKind = NameKind {
+    word: "certificate",
+    max: 128,
+};
+
+/// Checks `name` (the argument `field`) is an IAM name of `kind`: 1 to `kind.max` of
+/// letters, digits and `+=,.@_-`.
+fn iam_name(
+    function: &HostFunction,
+    field: &str,
+    kind: NameKind,
+    name: &str,
+) -> Result<(), CallError> {
+    if name.is_empty() || name.len() > kind.max || !name.bytes().all(iam_name_byte) {
         return Err(AwsError::InvalidInput(format!(
-            "{}: `{field}` must be a role name of 1 to 64 letters, digits and `+=,.@_-`, not {name:?}",
-            function.name
+            "{}: `{field}` must be a {} name of 1 to {} letters, digits and `+=,.@_-`, not {name:?}",
+            function.name, kind.word, kind.max
         ))
         .into());
     }
     Ok(())
 }
 
-/// A user name: IAM's pattern `[\w+=,.@-]+`, 1 to 64 characters.
+/// A role name (the argument `field`).
+fn role_name(function: &HostFunction, field: &str, name: &str) -> Result<(), CallError> {
+    iam_name(function, field, ROLE, name)
+}
+
+/// A user name (the argument `user-name`).
 fn user_name(function: &HostFunction, name: &str) -> Result<(), CallError> {
-    if name.is_empty() || name.len() > 64 || !name.bytes().all(iam_name_byte) {
-        return Err(AwsError::InvalidInput(format!(
-            "{}: `user-name` must be a user name of 1 to 64 letters, digits and `+=,.@_-`, not {name:?}",
-            function.name
-        ))
-        .into());
-    }
-    Ok(())
+    iam_name(function, "user-name", USER, name)
 }
 
 /// An access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 uppercase letters
@@ -173,30 +201,6 @@ fn url_decode(text: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
-}
-
-/// A group name: IAM's pattern `[\w+=,.@-]+`, 1 to 128 characters.
-fn group_name(function: &HostFunction, name: &str) -> Result<(), CallError> {
-    if name.is_empty() || name.len() > 128 || !name.bytes().all(iam_name_byte) {
-        return Err(AwsError::InvalidInput(format!(
-            "{}: `group-name` must be a group name of 1 to 128 letters, digits and `+=,.@_-`, not {name:?}",
-            function.name
-        ))
-        .into());
-    }
-    Ok(())
-}
-
-/// A server certificate name: IAM's pattern `[\w+=,.@-]+`, 1 to 128 characters.
-fn certificate_name(function: &HostFunction, name: &str) -> Result<(), CallError> {
-    if name.is_empty() || name.len() > 128 || !name.bytes().all(iam_name_byte) {
-        return Err(AwsError::InvalidInput(format!(
-            "{}: `name` must be a certificate name of 1 to 128 letters, digits and `+=,.@_-`, not {name:?}",
-            function.name
-        ))
-        .into());
-    }
-    Ok(())
 }
 
 /// A managed policy ARN in `partition`: `arn:<partition>:iam::<account>:policy/<path>name`
@@ -733,7 +737,7 @@ impl Host for PluginCtx {
         group_name_: String,
         policy_arn_: String,
     ) -> Result<(), CallError> {
-        group_name(DETACH_GROUP_POLICY, &group_name_)?;
+        iam_name(DETACH_GROUP_POLICY, "group-name", GROUP, &group_name_)?;
         self.check_policy_arn(DETACH_GROUP_POLICY, &policy_arn_)?;
         let resource = group_name_.clone();
         self.call(DETACH_GROUP_POLICY, Some(&resource), |aws| async move {
@@ -832,7 +836,7 @@ impl Host for PluginCtx {
     }
 
     async fn delete_server_certificate(&mut self, name: String) -> Result<bool, CallError> {
-        certificate_name(DELETE_SERVER_CERTIFICATE, &name)?;
+        iam_name(DELETE_SERVER_CERTIFICATE, "name", CERTIFICATE, &name)?;
         let resource = name.clone();
         let deleted = self
             .call(

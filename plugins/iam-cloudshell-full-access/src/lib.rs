@@ -12,7 +12,7 @@
 //! not exist (any more) is `skipped` as stale. No parameters.
 
 use hubfix_plugin_sdk::iam;
-use hubfix_plugin_sdk::iam_entity::{Kind, finding_entity};
+use hubfix_plugin_sdk::iam_entity::{Kind, aws_managed_policy_arn, finding_entity};
 use hubfix_plugin_sdk::{AwsError, Guest, Outcome, PluginInfo, Request};
 
 const NAME: &str = "iam-cloudshell-full-access";
@@ -43,7 +43,7 @@ impl Guest for CloudShellFullAccess {
             Ok(entity) => entity,
             Err(reason) => return Outcome::skipped(reason),
         };
-        let arn = policy_arn(&request.finding.partition);
+        let arn = aws_managed_policy_arn(&request.finding.partition, POLICY);
         let entities = match iam::list_entities_for_policy(&arn) {
             Ok(entities) => entities,
             Err(e) => return e.to_outcome(LIST_ENTITIES),
@@ -77,11 +77,6 @@ impl Guest for CloudShellFullAccess {
 
 hubfix_plugin_sdk::export!(CloudShellFullAccess);
 
-/// The AWS-managed policy's ARN in `partition`.
-fn policy_arn(partition: &str) -> String {
-    format!("arn:{partition}:iam::aws:policy/{POLICY}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,7 +84,7 @@ mod tests {
     #[test]
     fn the_policy_is_aws_managed_in_the_findings_partition() {
         assert_eq!(
-            policy_arn("aws-us-gov"),
+            aws_managed_policy_arn("aws-us-gov", POLICY),
             "arn:aws-us-gov:iam::aws:policy/AWSCloudShellFullAccess"
         );
     }

@@ -18,7 +18,7 @@
 //!   root, `arn:<partition>:iam::<account>:root`.
 
 use hubfix_plugin_sdk::iam;
-use hubfix_plugin_sdk::iam_entity::name_byte;
+use hubfix_plugin_sdk::iam_entity::{Kind, aws_managed_policy_arn, name_byte, valid_name};
 use hubfix_plugin_sdk::{AwsError, Finding, Guest, Outcome, Params, PluginInfo, Request};
 
 const NAME: &str = "iam-support-role";
@@ -31,7 +31,6 @@ const ROLE_NAME: &str = "role-name";
 const TRUSTED: &str = "trusted-principal";
 const DEFAULT_ROLE: &str = "hubfix-support";
 const POLICY: &str = "AWSSupportAccess";
-const ACCOUNT: &str = "AwsAccount";
 /// IAM's longest principal ARN we accept (ARNs are at most 2,048 characters).
 const MAX_PRINCIPAL: usize = 2048;
 
@@ -49,8 +48,8 @@ impl Guest for SupportRole {
 
     fn remediate(request: Request) -> Outcome {
         let finding = &request.finding;
-        if let Err(reason) = names_own_account(finding) {
-            return Outcome::skipped(reason);
+        if let Err(skipped) = finding.own_account("the account's support role") {
+            return skipped;
         }
         let params = match Params::new(&request.params, &[ROLE_NAME, TRUSTED]) {
             Ok(params) => params,
@@ -66,7 +65,7 @@ impl Guest for SupportRole {
             Ok(principal) => principal,
             Err(reason) => return Outcome::failed(format!("parameter `{TRUSTED}`: {reason}")),
         };
-        let arn = policy_arn(&finding.partition);
+        let arn = aws_managed_policy_arn(&finding.partition, POLICY);
         let entities = match iam::list_entities_for_policy(&arn) {
             Ok(entities) => entities,
             Err(e) => return e.to_outcome(LIST_ENTITIES),
@@ -103,25 +102,8 @@ impl Guest for SupportRole {
 
 hubfix_plugin_sdk::export!(SupportRole);
 
-/// Whether the finding names its own account.
-fn names_own_account(finding: &Finding) -> Result<(), String> {
-    let Some(resource) = finding.resource(ACCOUNT) else {
-        return Err(format!(
-            "the finding names no {ACCOUNT} resource; IAM.18 is about the account"
-        ));
-    };
-    let id = hubfix_plugin_sdk::short_id(resource.id.trim());
-    if id != finding.account_id {
-        return Err(format!(
-            "the finding's {ACCOUNT} resource is not its account {}",
-            finding.account_id
-        ));
-    }
-    Ok(())
-}
-
 fn valid_role_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 64 && name.bytes().all(name_byte)
+    valid_name(Kind::Role, name)
 }
 
 fn account_id(text: &str) -> bool {
@@ -169,11 +151,6 @@ fn trust_policy(principal: &str) -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
     )
-}
-
-/// The AWS-managed policy's ARN in `partition`.
-fn policy_arn(partition: &str) -> String {
-    format!("arn:{partition}:iam::aws:policy/{POLICY}")
 }
 
 #[cfg(test)]

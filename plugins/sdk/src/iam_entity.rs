@@ -46,6 +46,17 @@ pub fn name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)
 }
 
+/// Whether `name` is a valid IAM name of `kind`: 1 to [`Kind::max_len`] of [`name_byte`]s.
+pub fn valid_name(kind: Kind, name: &str) -> bool {
+    !name.is_empty() && name.len() <= kind.max_len() && name.bytes().all(name_byte)
+}
+
+/// The ARN of the AWS-managed policy `name` in `partition`
+/// (`arn:aws:iam::aws:policy/AWSSupportAccess`).
+pub fn aws_managed_policy_arn(partition: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/{name}")
+}
+
 /// The first IAM user, group or role the finding names (in that order of kinds), by
 /// name: an ARN's path is skipped (`user/contractors/alice` is `alice`). An ARN of
 /// another account or service, or an id that is no valid name, is an error.
@@ -85,7 +96,7 @@ pub fn entity_name(id: &str, kind: Kind, account_id: &str) -> Result<String, Str
             path_and_name.rsplit('/').next().unwrap_or_default()
         }
     };
-    if name.is_empty() || name.len() > kind.max_len() || !name.bytes().all(name_byte) {
+    if !valid_name(kind, name) {
         return Err(format!(
             "the finding's {} id {id:?} is neither an IAM {word} ARN nor a {word} name",
             kind.asff()

@@ -1,6 +1,6 @@
 //! Finding the resource a finding is about.
 
-use crate::{Finding, Resource};
+use crate::{Finding, Outcome, Resource};
 
 /// The short id of a resource id: `sg-1` for
 /// `arn:aws:ec2:us-east-1:111111111111:security-group/sg-1`, `my-bucket` for
@@ -21,6 +21,28 @@ impl Finding {
         self.resource(asff_type)
             .map(|r| short_id(r.id.trim()))
             .filter(|id| !id.is_empty())
+    }
+
+    /// Checks that the finding names its own account (`AwsAccount`, `AWS::::Account:ID`
+    /// or the bare id), for account-level controls; `about` says what the control is
+    /// about ("the account's trails"). Otherwise the `skipped` outcome that says why.
+    pub fn own_account(&self, about: &str) -> Result<(), Outcome> {
+        const ACCOUNT: &str = "AwsAccount";
+        let Some(resource) = self.resource(ACCOUNT) else {
+            return Err(Outcome::skipped(format!(
+                "the finding names no {ACCOUNT} resource; {} is about {about}",
+                self.control_id
+            )));
+        };
+        let id = short_id(resource.id.trim());
+        if id != self.account_id {
+            return Err(Outcome::skipped(format!(
+                "the finding's {ACCOUNT} resource `{}` is not its account {}",
+                id.chars().take(100).collect::<String>(),
+                self.account_id
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -101,21 +101,7 @@ pub fn finding_trail(finding: &Finding) -> Result<&str, Outcome> {
 /// bare id): account-level controls (CloudTrail.1, S3.22, S3.23) act on the account's
 /// trails. Otherwise the `skipped` outcome that says why.
 pub fn finding_account(finding: &Finding) -> Result<(), Outcome> {
-    let Some(resource) = finding.resource(ACCOUNT) else {
-        return Err(Outcome::skipped(format!(
-            "the finding names no {ACCOUNT} resource; {} is about the account's trails",
-            finding.control_id
-        )));
-    };
-    let id = crate::short_id(resource.id.trim());
-    if id != finding.account_id {
-        return Err(Outcome::skipped(format!(
-            "the finding's {ACCOUNT} resource `{}` is not its account {}",
-            id.chars().take(100).collect::<String>(),
-            finding.account_id
-        )));
-    }
-    Ok(())
+    finding.own_account("the account's trails")
 }
 
 /// Whether the finding's account may change `trail` from the finding's region: not an
