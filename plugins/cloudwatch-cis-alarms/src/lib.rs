@@ -468,23 +468,12 @@ fn trail_log_group(finding: &Finding) -> Result<String, Outcome> {
     let trails = cloudtrail::describe_trails().map_err(|e| e.to_outcome(DESCRIBE_TRAILS))?;
     let mut candidates = Vec::new();
     for trail in trails.into_iter().filter(|t| t.is_multi_region_trail) {
-        let status = match cloudtrail::get_trail_status(&trail.trail_arn) {
-            Ok(s) => s,
-            Err(AwsError::NotFound(_)) => continue,
-            Err(e) if trail.is_organization_trail => {
-                log::warn!("cannot read organization trail {}: {e:?}", trail.trail_arn);
-                continue;
-            }
-            Err(e) => return Err(e.to_outcome(TRAIL_STATUS)),
+        let Some(status) = read_trail(&trail, TRAIL_STATUS, cloudtrail::get_trail_status)? else {
+            continue;
         };
-        let selectors = match cloudtrail::get_event_selectors(&trail.trail_arn) {
-            Ok(s) => s,
-            Err(AwsError::NotFound(_)) => continue,
-            Err(e) if trail.is_organization_trail => {
-                log::warn!("cannot read organization trail {}: {e:?}", trail.trail_arn);
-                continue;
-            }
-            Err(e) => return Err(e.to_outcome(GET_SELECTORS)),
+        let Some(selectors) = read_trail(&trail, GET_SELECTORS, cloudtrail::get_event_selectors)?
+        else {
+            continue;
         };
         candidates.push(Candidate {
             trail,
@@ -493,6 +482,24 @@ fn trail_log_group(finding: &Finding) -> Result<String, Outcome> {
         });
     }
     choose(&candidates, finding)
+}
+
+/// `read` of `trail` (by ARN): `None` when the trail is gone, or when it is an
+/// organization trail this account cannot read (logged); other errors are the outcome.
+fn read_trail<T>(
+    trail: &Trail,
+    call: &str,
+    read: impl FnOnce(&str) -> Result<T, AwsError>,
+) -> Result<Option<T>, Outcome> {
+    match read(&trail.trail_arn) {
+        Ok(value) => Ok(Some(value)),
+        Err(AwsError::NotFound(_)) => Ok(None),
+        Err(e) if trail.is_organization_trail => {
+            log::warn!("cannot read organization trail {}: {e:?}", trail.trail_arn);
+            Ok(None)
+        }
+        Err(e) => Err(e.to_outcome(call)),
+    }
 }
 
 /// The parts of a log group ARN, `arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME[:*]`.
