@@ -141,6 +141,12 @@ pub const IAM_SERVER_CERTIFICATE: ResourceType = ResourceType {
     arn: "arn:{partition}:iam::{account}:server-certificate/{id}",
 };
 
+/// An RDS DB instance, by its identifier.
+pub const RDS_DB_INSTANCE: ResourceType = ResourceType {
+    asff: "AwsRdsDbInstance",
+    arn: "arn:{partition}:rds:{region}:{account}:db:{id}",
+};
+
 /// An EC2 instance.
 pub const EC2_INSTANCE: ResourceType = ResourceType {
     asff: "AwsEc2Instance",

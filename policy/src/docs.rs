@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::catalog::{Automatable, CONTROLS, CisId, CisVersion, Control, Membership};
-use crate::model::{Action, Policy};
+use crate::model::{Action, ControlPolicy, Policy};
 use crate::raw::PolicyFile;
 
 /// The JSON Schema of a policy file, pretty-printed with a final newline (the content of
@@ -258,6 +258,9 @@ pub struct CisCoverage {
     pub controls: usize,
     /// Of those, the ones the policy remediates.
     pub remediated: usize,
+    /// `remediate` with a plugin granted only reads: it changes nothing and reports (the
+    /// finding ends NOTIFIED with what the plugin found in its note).
+    pub reported: usize,
     /// `notify` although a shipped plugin fixes it: opt-in through an override.
     pub opt_in: usize,
     /// `notify`, automatable, no plugin yet.
@@ -280,6 +283,7 @@ impl CisCoverage {
             version,
             controls: 0,
             remediated: 0,
+            reported: 0,
             opt_in: 0,
             no_plugin: 0,
             person: 0,
@@ -291,7 +295,11 @@ impl CisCoverage {
             let n = control.cis_ids(version).len();
             cov.controls += 1;
             cov.ids += n;
-            match policy.control(control.id).map(|e| e.action) {
+            let entry = policy.control(control.id);
+            match entry.map(|e| e.action) {
+                Some(Action::Remediate) if entry.is_some_and(|e| reports_only(policy, e)) => {
+                    cov.reported += 1;
+                }
                 Some(Action::Remediate) => {
                     cov.remediated += 1;
                     cov.ids_remediated += n;
@@ -314,6 +322,17 @@ impl CisCoverage {
     }
 }
 
+/// Whether the entry's plugin is granted only reads, so running it can change nothing.
+fn reports_only(policy: &Policy, entry: &ControlPolicy) -> bool {
+    let Some(plugin) = entry.plugin.as_deref().and_then(|p| policy.plugin(p)) else {
+        return false;
+    };
+    plugin
+        .grants
+        .iter()
+        .all(|g| hubfix_contract::lookup(g).is_some_and(|f| !f.is_mutating()))
+}
+
 /// Coverage per CIS version ([`CisCoverage`]): how many controls the policy remediates, and
 /// why the others notify: a shipped plugin the policy leaves opt-in, automatable without a
 /// plugin, or in need of a person.
@@ -323,7 +342,9 @@ fn coverage_table(out: &mut String, policy: &Policy) {
     let _ = writeln!(
         out,
         "Controls (current and retired) with a requirement of each version, and the CIS ids \
-         they carry (a control can carry two), by what the shipped policy does. *Opt-in*: a \
+         they carry (a control can carry two), by what the shipped policy does. *Reported*: \
+         the policy runs a plugin granted only reads, which changes nothing and puts what it \
+         found (who uses a full-admin policy, say) in the finding's note. *Opt-in*: a \
          shipped plugin fixes it, but the policy notifies until an organization turns it on \
          with an override (the reason says why). *No plugin*: automatable, not yet covered. \
          *Needs a person*: no API fix without root credentials, a device or a decision."
@@ -331,16 +352,17 @@ fn coverage_table(out: &mut String, policy: &Policy) {
     out.push('\n');
     let _ = writeln!(
         out,
-        "| Version | Controls | Remediated | Opt-in | No plugin | Needs a person | Other | CIS ids remediated |"
+        "| Version | Controls | Remediated | Reported | Opt-in | No plugin | Needs a person | Other | CIS ids remediated |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for c in CisCoverage::all(policy) {
         let _ = writeln!(
             out,
-            "| v{} | {} | {} | {} | {} | {} | {} | {} of {} |",
+            "| v{} | {} | {} | {} | {} | {} | {} | {} | {} of {} |",
             c.version,
             c.controls,
             c.remediated,
+            c.reported,
             c.opt_in,
             c.no_plugin,
             c.person,

@@ -9,6 +9,7 @@
 
 use crate::{HostFunction, IamAction, On, ResourceType, Service, Target};
 
+mod account;
 mod cloudtrail;
 mod cloudwatch;
 mod config;
@@ -16,6 +17,7 @@ mod ec2;
 mod iam;
 mod kms;
 mod logs;
+mod rds;
 mod s3;
 mod s3control;
 mod sns;
@@ -42,6 +44,8 @@ pub const SERVICES: &[Service] = &[
         cloudwatch::FUNCTIONS,
     ),
     service("sns", "aws-sdk-sns", "1.121", sns::FUNCTIONS),
+    service("account", "aws-sdk-account", "1.126", account::FUNCTIONS),
+    service("rds", "aws-sdk-rds", "1.159", rds::FUNCTIONS),
 ];
 
 /// Every AWS host function, service by service in [`SERVICES`] order, each in WIT order.

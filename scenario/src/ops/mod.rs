@@ -16,6 +16,7 @@
 //!   `services!` list; a client it needs is a field of [`Member`], built in
 //!   [`Member::assume`].
 
+mod account;
 mod cloudtrail;
 mod cloudwatch;
 mod config;
@@ -23,6 +24,7 @@ mod ec2;
 mod iam;
 mod kms;
 mod logs;
+mod rds;
 mod s3;
 mod s3control;
 mod sns;
@@ -131,6 +133,10 @@ services! {
     Cloudwatch(cloudwatch),
     /// `sns.*`.
     Sns(sns),
+    /// `account.*`.
+    Account(account),
+    /// `rds.*`.
+    Rds(rds),
 }
 
 /// Every call name, for messages: each service's `CALLS`, in the order of `services!`.
@@ -266,6 +272,10 @@ pub struct Member {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// SNS.
     pub sns: aws_sdk_sns::Client,
+    /// AWS Account Management (alternate contacts).
+    pub account_api: aws_sdk_account::Client,
+    /// RDS.
+    pub rds: aws_sdk_rds::Client,
     /// AWS Organizations (scenarios in an organization).
     pub organizations: aws_sdk_organizations::Client,
 }
@@ -324,6 +334,8 @@ impl Member {
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
+            account_api: aws_sdk_account::Client::new(&config),
+            rds: aws_sdk_rds::Client::new(&config),
             organizations: aws_sdk_organizations::Client::new(&config),
         })
     }
