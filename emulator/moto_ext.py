@@ -25,6 +25,7 @@ EventBridge
     they are invoked / started through moto, and recorded: GET/DELETE /moto-ext/deliveries.
 Lambda (simple backend)
   * A queued result with "__function_error__" comes back as a function error.
+IAM Access Analyzer (moto has none): moto_ext_accessanalyzer.py.
 HTTP middleware
   * Fault injection: POST/GET/DELETE /moto-ext/faults.
   * Request statistics: GET/DELETE /moto-ext/requests.
@@ -1433,6 +1434,12 @@ def _list_endpoint(name):
     return endpoint
 
 
+# Services moto lacks, by SigV4 service name: WSGI handlers the middleware calls instead
+# of moto (after fault injection, counted like the rest), and what POST /moto-api/reset
+# calls to clear them. Filled by the modules imported at the end.
+SERVICE_APPS = {}
+RESET_HOOKS = []
+
 ENDPOINTS = {
     "/moto-ext/faults": _faults_endpoint,
     "/moto-ext/events": _list_endpoint("events"),
@@ -1491,13 +1498,15 @@ def extension_middleware(app):
             return start_response(status, headers, exc_info)
 
         try:
-            result = app(environ, capture)
+            result = SERVICE_APPS.get(service, app)(environ, capture)
         except Exception:
             STATE.count_request(key, "500")
             raise
         STATE.count_request(key, seen.get("status", "500"))
         if path == "/moto-api/reset" and environ["REQUEST_METHOD"] == "POST":
             STATE.clear()
+            for hook in RESET_HOOKS:
+                hook()
         return result
 
     return middleware
@@ -1524,6 +1533,9 @@ import moto_ext_cloudtrail  # noqa: E402,F401 - patches moto on import (CloudTra
 import moto_ext_iam; ENDPOINTS.update(moto_ext_iam.ENDPOINTS)  # noqa: E402,E702 - POST /moto-ext/iam/backdate
 import moto_ext_logs  # noqa: E402,F401 - patches moto on import (CloudWatch Logs metric filters)
 import moto_ext_cloudwatch; ENDPOINTS.update(moto_ext_cloudwatch.ENDPOINTS)  # noqa: E402,E702 - CloudWatch over RPC v2 CBOR
+import moto_ext_accessanalyzer  # noqa: E402 - IAM Access Analyzer, which moto lacks
+SERVICE_APPS[moto_ext_accessanalyzer.SERVICE] = moto_ext_accessanalyzer.application
+RESET_HOOKS.append(moto_ext_accessanalyzer.reset)
 
 
 def main(argv):

@@ -141,6 +141,12 @@ pub const IAM_SERVER_CERTIFICATE: ResourceType = ResourceType {
     arn: "arn:{partition}:iam::{account}:server-certificate/{id}",
 };
 
+/// An IAM Access Analyzer analyzer, by name.
+pub const ACCESS_ANALYZER: ResourceType = ResourceType {
+    asff: "AwsAccessAnalyzerAnalyzer",
+    arn: "arn:{partition}:access-analyzer:{region}:{account}:analyzer/{id}",
+};
+
 /// An RDS DB instance, by its identifier.
 pub const RDS_DB_INSTANCE: ResourceType = ResourceType {
     asff: "AwsRdsDbInstance",

@@ -9,6 +9,7 @@
 
 use crate::{HostFunction, IamAction, On, ResourceType, Service, Target};
 
+mod accessanalyzer;
 mod account;
 mod cloudtrail;
 mod cloudwatch;
@@ -46,6 +47,12 @@ pub const SERVICES: &[Service] = &[
     service("sns", "aws-sdk-sns", "1.121", sns::FUNCTIONS),
     service("account", "aws-sdk-account", "1.126", account::FUNCTIONS),
     service("rds", "aws-sdk-rds", "1.159", rds::FUNCTIONS),
+    service(
+        "accessanalyzer",
+        "aws-sdk-accessanalyzer",
+        "1.128",
+        accessanalyzer::FUNCTIONS,
+    ),
 ];
 
 /// Every AWS host function, service by service in [`SERVICES`] order, each in WIT order.

@@ -16,6 +16,7 @@
 //!   `services!` list; a client it needs is a field of [`Member`], built in
 //!   [`Member::assume`].
 
+mod accessanalyzer;
 mod account;
 mod cloudtrail;
 mod cloudwatch;
@@ -137,6 +138,8 @@ services! {
     Account(account),
     /// `rds.*`.
     Rds(rds),
+    /// `accessanalyzer.*`.
+    Accessanalyzer(accessanalyzer),
 }
 
 /// Every call name, for messages: each service's `CALLS`, in the order of `services!`.
@@ -276,6 +279,8 @@ pub struct Member {
     pub account_api: aws_sdk_account::Client,
     /// RDS.
     pub rds: aws_sdk_rds::Client,
+    /// IAM Access Analyzer.
+    pub accessanalyzer: aws_sdk_accessanalyzer::Client,
     /// AWS Organizations (scenarios in an organization).
     pub organizations: aws_sdk_organizations::Client,
 }
@@ -336,6 +341,7 @@ impl Member {
             sns: aws_sdk_sns::Client::new(&config),
             account_api: aws_sdk_account::Client::new(&config),
             rds: aws_sdk_rds::Client::new(&config),
+            accessanalyzer: aws_sdk_accessanalyzer::Client::new(&config),
             organizations: aws_sdk_organizations::Client::new(&config),
         })
     }
