@@ -26,6 +26,7 @@ EventBridge
 Lambda (simple backend)
   * A queued result with "__function_error__" comes back as a function error.
 IAM Access Analyzer (moto has none): moto_ext_accessanalyzer.py.
+IAM server certificates (real expiry, DeleteConflict while in use): moto_ext_iam_certificates.py.
 HTTP middleware
   * Fault injection: POST/GET/DELETE /moto-ext/faults.
   * Request statistics: GET/DELETE /moto-ext/requests.
@@ -1531,6 +1532,7 @@ import moto_ext_ec2  # noqa: E402,F401 - patches moto on import
 import moto_ext_kms_config  # noqa: E402,F401 - patches moto on import (KMS, IAM, Config)
 import moto_ext_cloudtrail  # noqa: E402,F401 - patches moto on import (CloudTrail)
 import moto_ext_iam; ENDPOINTS.update(moto_ext_iam.ENDPOINTS)  # noqa: E402,E702 - POST /moto-ext/iam/backdate
+import moto_ext_iam_certificates  # noqa: E402,F401 - patches moto on import (IAM server certificates)
 import moto_ext_logs  # noqa: E402,F401 - patches moto on import (CloudWatch Logs metric filters)
 import moto_ext_cloudwatch; ENDPOINTS.update(moto_ext_cloudwatch.ENDPOINTS)  # noqa: E402,E702 - CloudWatch over RPC v2 CBOR
 import moto_ext_accessanalyzer  # noqa: E402 - IAM Access Analyzer, which moto lacks

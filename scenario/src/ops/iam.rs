@@ -164,6 +164,21 @@ pub enum Op {
         /// The managed policy.
         policy_arn: String,
     },
+    /// `iam:UploadServerCertificate`. Returns `name` and `arn`.
+    #[serde(rename = "iam.upload-server-certificate", rename_all = "kebab-case")]
+    UploadServerCertificate {
+        /// The certificate's name.
+        name: String,
+        /// Its path (default `/`).
+        path: Option<String>,
+        /// The PEM certificate.
+        body: String,
+        /// The PEM private key.
+        private_key: String,
+    },
+    /// `iam:ListServerCertificates` (one page of up to 1,000). Returns `names` and `count`.
+    #[serde(rename = "iam.list-server-certificates")]
+    ListServerCertificates {},
 }
 
 /// Every IAM call name.
@@ -186,6 +201,8 @@ pub const CALLS: &[&str] = &[
     "iam.attach-role-policy",
     "iam.create-policy",
     "iam.list-entities-for-policy",
+    "iam.upload-server-certificate",
+    "iam.list-server-certificates",
 ];
 
 const ROLE_FIELDS: &[&str] = &["exists", "name", "arn", "path"];
@@ -226,6 +243,8 @@ impl Op {
             Op::AttachRolePolicy { .. } => "iam.attach-role-policy",
             Op::CreatePolicy { .. } => "iam.create-policy",
             Op::ListEntitiesForPolicy { .. } => "iam.list-entities-for-policy",
+            Op::UploadServerCertificate { .. } => "iam.upload-server-certificate",
+            Op::ListServerCertificates {} => "iam.list-server-certificates",
         }
     }
 
@@ -238,7 +257,9 @@ impl Op {
             | Op::CreateUser { .. }
             | Op::CreateRole { .. }
             | Op::CreateGroup { .. }
-            | Op::CreatePolicy { .. } => &["name", "arn"],
+            | Op::CreatePolicy { .. }
+            | Op::UploadServerCertificate { .. } => &["name", "arn"],
+            Op::ListServerCertificates {} => &["names", "count"],
             Op::ListEntitiesForPolicy { .. } => &["users", "groups", "roles"],
             Op::CreateAccessKey { .. } => &["id"],
             Op::GetAccessKey { .. } => &["exists", "status"],
@@ -262,6 +283,7 @@ impl Op {
                 | Op::GetAccessKey { .. }
                 | Op::GetLoginProfile { .. }
                 | Op::ListEntitiesForPolicy { .. }
+                | Op::ListServerCertificates {}
         )
     }
 
@@ -278,6 +300,7 @@ impl Op {
             | Op::CreateRole { name, .. }
             | Op::CreateGroup { name, .. }
             | Op::CreatePolicy { name, .. }
+            | Op::UploadServerCertificate { name, .. }
                 if name.trim().is_empty() =>
             {
                 vec!["`name` is empty".to_owned()]
@@ -325,6 +348,11 @@ impl Op {
                     problems.push("`last-used-days-ago` needs `access-key-id`".to_owned());
                 }
                 problems
+            }
+            Op::UploadServerCertificate { body, .. }
+                if !body.contains("-----BEGIN CERTIFICATE-----") =>
+            {
+                vec!["`body` is not a PEM certificate".to_owned()]
             }
             _ => Vec::new(),
         }
@@ -680,6 +708,48 @@ impl Op {
                     ("users".to_owned(), json!(users)),
                     ("groups".to_owned(), json!(groups)),
                     ("roles".to_owned(), json!(roles)),
+                ]))
+            }
+            Op::UploadServerCertificate {
+                name,
+                path,
+                body,
+                private_key,
+            } => {
+                let out = m
+                    .iam
+                    .upload_server_certificate()
+                    .server_certificate_name(name)
+                    .set_path(path.clone())
+                    .certificate_body(body)
+                    .private_key(private_key)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let Some(meta) = out.server_certificate_metadata else {
+                    return Err(format!("{}: IAM returned no metadata", self.call()));
+                };
+                Ok(Record::from([
+                    ("name".to_owned(), json!(meta.server_certificate_name)),
+                    ("arn".to_owned(), json!(meta.arn)),
+                ]))
+            }
+            Op::ListServerCertificates {} => {
+                let out = m
+                    .iam
+                    .list_server_certificates()
+                    .max_items(1000)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let names: Vec<_> = out
+                    .server_certificate_metadata_list()
+                    .iter()
+                    .map(|c| c.server_certificate_name.clone())
+                    .collect();
+                Ok(Record::from([
+                    ("count".to_owned(), json!(names.len())),
+                    ("names".to_owned(), json!(names)),
                 ]))
             }
         }
