@@ -554,3 +554,41 @@ fn cell(text: &str) -> String {
         .join(" ")
         .replace('|', "\\|")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A policy that remediates IAM.1 with a plugin granted `grants`.
+    fn iam1_with(grants: &str) -> Policy {
+        let text = format!(
+            r#"
+[plugins.p]
+version = "0.1.0"
+controls = ["IAM.1"]
+grants = [{grants}]
+
+[controls."IAM.1"]
+action = "remediate"
+plugin = "p"
+reason = "test"
+"#
+        );
+        Policy::from_toml("test.toml", &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_remediating_plugin_that_only_reads_is_counted_as_reported() {
+        let reads = CisCoverage::of(
+            &iam1_with(r#""iam.list-entities-for-policy""#),
+            CisVersion::V1_2_0,
+        );
+        assert_eq!((reads.reported, reads.remediated), (1, 0));
+        assert_eq!(reads.ids_remediated, 0);
+        let writes = CisCoverage::of(
+            &iam1_with(r#""iam.list-entities-for-policy", "iam.detach-user-policy""#),
+            CisVersion::V1_2_0,
+        );
+        assert_eq!((writes.reported, writes.remediated), (0, 1));
+    }
+}

@@ -11,7 +11,7 @@
 use aws_sdk_accessanalyzer::types::Type;
 use hubfix_contract::{ACCESS_ANALYZER, HostFunction, function};
 
-use crate::aws::{AwsClients, CallError, PluginCtx, map_sdk_error};
+use crate::aws::{AwsClients, CallError, PluginCtx, map_sdk_error, read_pages};
 use crate::bindings::accessanalyzer::{Analyzer, Host};
 use crate::bindings::types::{AwsError, Mode};
 
@@ -51,26 +51,19 @@ impl Host for PluginCtx {
     async fn list_analyzers(&mut self) -> Result<Vec<Analyzer>, CallError> {
         self.call(LIST, None, |aws| async move {
             let mut analyzers = Vec::new();
-            let mut pages = accessanalyzer(&aws)
+            let pages = accessanalyzer(&aws)
                 .list_analyzers()
                 .into_paginator()
                 .send();
-            let mut read = 0;
-            while let Some(page) = pages.next().await {
-                if read == MAX_PAGES {
-                    return Err(AwsError::Service(format!(
-                        "more than {MAX_PAGES} pages of analyzers"
-                    )));
-                }
-                read += 1;
-                let page = page.map_err(map_sdk_error)?;
+            read_pages(pages, MAX_PAGES, "analyzers", map_sdk_error, |page| {
                 analyzers.extend(page.analyzers().iter().map(|a| Analyzer {
                     name: a.name().to_owned(),
                     arn: a.arn().to_owned(),
                     type_: a.r#type().as_str().to_owned(),
                     status: a.status().as_str().to_owned(),
-                }));
-            }
+                }))
+            })
+            .await?;
             Ok(analyzers)
         })
         .await

@@ -11,7 +11,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use hubfix_contract::{HostFunction, function};
 
-use crate::aws::{AwsClients, CallError, PluginCtx, map_sdk_error};
+use crate::aws::{AwsClients, CallError, PluginCtx, map_sdk_error, read_pages};
 use crate::bindings::cloudwatch::{Host, Metric, MetricAlarm, NewAlarm};
 use crate::bindings::types::AwsError;
 
@@ -202,23 +202,17 @@ impl Host for PluginCtx {
                     .collect());
             }
             let mut alarms = Vec::new();
-            let mut pages = client
+            let pages = client
                 .describe_alarms()
                 .alarm_types(AlarmType::MetricAlarm)
                 .set_alarm_name_prefix((!name_prefix.is_empty()).then_some(name_prefix))
                 .into_paginator()
                 .send();
-            let mut read = 0;
-            while let Some(page) = pages.next().await {
-                if read == MAX_PAGES {
-                    return Err(AwsError::Service(format!(
-                        "more than {MAX_PAGES} pages of alarms: narrow the name prefix"
-                    )));
-                }
-                read += 1;
-                let page = page.map_err(cloudwatch_error)?;
-                alarms.extend(page.metric_alarms().iter().map(alarm_of));
-            }
+            let what = "alarms: narrow the name prefix";
+            read_pages(pages, MAX_PAGES, what, cloudwatch_error, |page| {
+                alarms.extend(page.metric_alarms().iter().map(alarm_of))
+            })
+            .await?;
             Ok(alarms)
         })
         .await

@@ -5,7 +5,7 @@
 
 use hubfix_contract::{HostFunction, function};
 
-use crate::aws::{AwsClients, CallError, PluginCtx, map_sdk_error};
+use crate::aws::{AwsClients, CallError, PluginCtx, map_sdk_error, read_pages};
 use crate::bindings::logs::{Host, LogGroup, MetricFilter, MetricTransformation, NewMetricFilter};
 use crate::bindings::types::AwsError;
 
@@ -201,20 +201,12 @@ impl Host for PluginCtx {
         let resource = log_group.clone();
         self.call(DESCRIBE_FILTERS, Some(&resource), |aws| async move {
             let mut filters = Vec::new();
-            let mut pages = logs(&aws)
+            let pages = logs(&aws)
                 .describe_metric_filters()
                 .log_group_name(log_group)
                 .into_paginator()
                 .send();
-            let mut read = 0;
-            while let Some(page) = pages.next().await {
-                if read == MAX_PAGES {
-                    return Err(AwsError::Service(format!(
-                        "more than {MAX_PAGES} pages of metric filters"
-                    )));
-                }
-                read += 1;
-                let page = page.map_err(map_sdk_error)?;
+            read_pages(pages, MAX_PAGES, "metric filters", map_sdk_error, |page| {
                 filters.extend(page.metric_filters().iter().map(|f| {
                     MetricFilter {
                         name: f.filter_name().unwrap_or_default().to_owned(),
@@ -230,8 +222,9 @@ impl Host for PluginCtx {
                             })
                             .collect(),
                     }
-                }));
-            }
+                }))
+            })
+            .await?;
             Ok(filters)
         })
         .await

@@ -28,6 +28,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -379,6 +380,29 @@ where
         _ => DisplayErrorContext(&err).to_string(),
     };
     classify(code.as_deref(), text)
+}
+
+/// Reads at most `max_pages` pages of an SDK paginator's `pages`, handing each to `each`;
+/// a page past that is a `service` error ("more than N pages of `what`"): what one host
+/// call may read is bounded, whatever the account holds.
+pub(crate) async fn read_pages<O, E>(
+    mut pages: PaginationStream<Result<O, E>>,
+    max_pages: usize,
+    what: &str,
+    map_err: impl Fn(E) -> AwsError,
+    mut each: impl FnMut(O),
+) -> Result<(), AwsError> {
+    let mut read = 0;
+    while let Some(page) = pages.next().await {
+        if read == max_pages {
+            return Err(AwsError::Service(format!(
+                "more than {max_pages} pages of {what}"
+            )));
+        }
+        read += 1;
+        each(page.map_err(&map_err)?);
+    }
+    Ok(())
 }
 
 /// `error` with its text prefixed by `operation`.

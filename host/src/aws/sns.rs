@@ -12,7 +12,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use hubfix_contract::{HostFunction, SNS_TOPIC, function};
 
-use crate::aws::{AwsClients, CallError, PluginCtx, map_sdk_error};
+use crate::aws::{AwsClients, CallError, PluginCtx, map_sdk_error, read_pages};
 use crate::bindings::sns::{Host, Subscription};
 use crate::bindings::types::{AwsError, Mode};
 
@@ -198,27 +198,20 @@ impl Host for PluginCtx {
         let resource = topic_arn.clone();
         self.call(LIST, Some(&resource), |aws| async move {
             let mut subscriptions = Vec::new();
-            let mut pages = sns(&aws)
+            let pages = sns(&aws)
                 .list_subscriptions_by_topic()
                 .topic_arn(topic_arn)
                 .into_paginator()
                 .send();
-            let mut read = 0;
-            while let Some(page) = pages.next().await {
-                if read == MAX_PAGES {
-                    return Err(AwsError::Service(format!(
-                        "more than {MAX_PAGES} pages of subscriptions"
-                    )));
-                }
-                read += 1;
-                let page = page.map_err(sns_error)?;
+            read_pages(pages, MAX_PAGES, "subscriptions", sns_error, |page| {
                 subscriptions.extend(page.subscriptions().iter().map(|s| Subscription {
                     arn: s.subscription_arn().unwrap_or_default().to_owned(),
                     protocol: s.protocol().unwrap_or_default().to_owned(),
                     endpoint: s.endpoint().unwrap_or_default().to_owned(),
                     owner: s.owner().unwrap_or_default().to_owned(),
-                }));
-            }
+                }))
+            })
+            .await?;
             Ok(subscriptions)
         })
         .await
