@@ -12,8 +12,9 @@ still used. As the IAM API reference describes `UploadServerCertificate`,
     `ServerCertificateId` a fresh `ASCA…` id;
   * a name already used is `EntityAlreadyExists` (409);
   * `DeleteServerCertificate` of a certificate an Elastic Load Balancing listener (v2
-    `Certificates`, or a classic `SSLCertificateId`) in any Region of the account still
-    uses is `DeleteConflict` (409), and the certificate stays.
+    `Certificates`, or a classic `SSLCertificateId`) in any Region of the account, or a
+    CloudFront distribution (`ViewerCertificate.IAMCertificateId`), still uses is
+    `DeleteConflict` (409), and the certificate stays.
 """
 
 import datetime
@@ -21,6 +22,7 @@ import secrets
 
 from cryptography import x509
 from moto.core.responses import ActionResult
+from moto.cloudfront.models import cloudfront_backends
 from moto.elb.models import elb_backends
 from moto.elbv2.models import elbv2_backends
 from moto.iam import models as iam_models
@@ -64,9 +66,15 @@ def upload_server_certificate(self, cert_name, cert_body, private_key, cert_chai
     return cert
 
 
-def _users_of(account_id, arn):
-    """The ARNs of the load balancer listeners (any Region) that use certificate `arn`."""
+def _users_of(account_id, arn, certificate_id):
+    """What uses the certificate (`arn`, `certificate_id`): the load balancer listeners of
+    any Region (by ARN) and the CloudFront distributions (by `IAMCertificateId`)."""
     users = []
+    for backend in cloudfront_backends[account_id].values():
+        for dist in backend.distributions.values():
+            viewer = getattr(dist.distribution_config, "ViewerCertificate", None)
+            if getattr(viewer, "iam_certificate_id", "") == certificate_id:
+                users.append(dist.arn)
     for backend in elbv2_backends[account_id].values():
         for lb in backend.load_balancers.values():
             for listener in lb.listeners.values():
@@ -88,7 +96,8 @@ def delete_server_certificate(self, name):
     cert = next((c for c in self.certificates.values() if c.cert_name == name), None)
     if cert is None:
         raise NotFoundException(f"The Server Certificate with name {name} cannot be found.")
-    users = _users_of(self.account_id, cert.arn)
+    _metadata(cert)  # gives a certificate made another way its id
+    users = _users_of(self.account_id, cert.arn, cert.hubfix_id)
     if users:
         raise DeleteConflictException(f"Certificate: {cert.hubfix_id} is currently in use by {users[0]}. "
                                       "Please remove it first before deleting it from IAM.")

@@ -138,6 +138,31 @@ class ServerCertificateTest(unittest.TestCase):
             self.iam.delete_server_certificate(ServerCertificateName="classic")
         self.assertEqual(code(ctx), "DeleteConflict")
 
+    def test_a_cloudfront_distribution_counts_too(self):
+        cert = self.upload("cdn", EXPIRED)
+        cloudfront = base.client("cloudfront")
+        dist = cloudfront.create_distribution(DistributionConfig={
+            "CallerReference": "hubfix-test",
+            "Comment": "uses the certificate",
+            "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{
+                "Id": "site", "DomainName": "example.com",
+                "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
+                                       "OriginProtocolPolicy": "https-only"},
+            }]},
+            "DefaultCacheBehavior": {"TargetOriginId": "site",
+                                     "ViewerProtocolPolicy": "redirect-to-https"},
+            "ViewerCertificate": {"IAMCertificateId": cert["ServerCertificateId"],
+                                  "SSLSupportMethod": "sni-only"},
+        })["Distribution"]
+        with self.assertRaises(ClientError) as ctx:
+            self.iam.delete_server_certificate(ServerCertificateName="cdn")
+        self.assertEqual(code(ctx), "DeleteConflict")
+        self.assertIn(dist["ARN"], ctx.exception.response["Error"]["Message"])
+        # Another certificate of the account is not held by it.
+        self.upload("other", EXPIRED)
+        self.iam.delete_server_certificate(ServerCertificateName="other")
+
 
 if __name__ == "__main__":
     unittest.main()
