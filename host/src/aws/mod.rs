@@ -435,7 +435,9 @@ pub(crate) fn classify(code: Option<&str>, text: String) -> AwsError {
         | "AuthFailure"
         | "InvalidClientTokenId"
         | "ExpiredToken" => AwsError::AccessDenied(text),
-        "NoSuchEntity" | "ResourceNotFoundException" => AwsError::NotFound(text),
+        "NoSuchEntity" | "ResourceNotFoundException" | "DBInstanceNotFound" => {
+            AwsError::NotFound(text)
+        }
         c if c.ends_with(".NotFound") => AwsError::NotFound(text),
         "InvalidParameterValue"
         | "InvalidParameter"

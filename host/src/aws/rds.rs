@@ -2,10 +2,9 @@
 //!
 //! Instances are named by identifier, checked against RDS's rules before anything is
 //! sent. `modify-db-instance` takes only the settings the CIS fixes change, and applies
-//! them immediately. RDS answers a missing instance with `DBInstanceNotFound`, which is
-//! `not-found` here.
+//! them immediately. RDS answers a missing instance with `DBInstanceNotFound`: `none` when
+//! describing, `not-found` when modifying.
 
-use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use hubfix_contract::{HostFunction, function};
 
@@ -25,21 +24,6 @@ fn rds(aws: &AwsClients) -> aws_sdk_rds::Client {
 
 fn invalid(function: &HostFunction, message: String) -> CallError {
     AwsError::InvalidInput(format!("{}: {message}", function.name)).into()
-}
-
-/// `DBInstanceNotFound` is `not-found`; the rest as every service's.
-fn rds_error<E, R>(err: SdkError<E, R>) -> AwsError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    match err.code() {
-        Some(code @ "DBInstanceNotFound") => AwsError::NotFound(match err.message() {
-            Some(message) => format!("{code}: {message}"),
-            None => code.to_owned(),
-        }),
-        _ => map_sdk_error(err),
-    }
 }
 
 /// A DB instance identifier: 1 to 63 ASCII letters, digits and hyphens, starting with a
@@ -79,7 +63,7 @@ impl Host for PluginCtx {
             {
                 Ok(out) => out,
                 Err(e) if e.code() == Some("DBInstanceNotFound") => return Ok(None),
-                Err(e) => return Err(rds_error(e)),
+                Err(e) => return Err(map_sdk_error(e)),
             };
             // One identifier names at most one instance; anything else is not an answer
             // about the instance asked for.
@@ -127,7 +111,7 @@ impl Host for PluginCtx {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(rds_error)
+                .map_err(map_sdk_error)
         })
         .await
     }
