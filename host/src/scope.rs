@@ -176,6 +176,17 @@ impl Scope {
         arns
     }
 
+    /// The finding's partition (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn partition(&self) -> &str {
+        &self.partition
+    }
+
+    /// The ARN of the resource `id` of type `ty` in the finding's account and region (what
+    /// a planned create answers, say).
+    pub fn arn_of(&self, ty: &ResourceType, id: &str) -> String {
+        ty.arn_of(&self.partition, &self.region, &self.account_id, id)
+    }
+
     /// Every resource of type `ty` in the finding's account and region.
     pub fn all_of(&self, ty: &ResourceType) -> String {
         ty.arn_of(&self.partition, &self.region, &self.account_id, "*")

@@ -88,8 +88,7 @@ impl Host for PluginCtx {
             .await?;
         if arn.is_empty() && self.mode == Mode::Plan {
             // Nothing was created: the ARN the analyzer would have.
-            let all = self.scope.all_of(&ACCESS_ANALYZER);
-            return Ok(format!("{}{resource}", all.trim_end_matches('*')));
+            return Ok(self.scope.arn_of(&ACCESS_ANALYZER, &resource));
         }
         Ok(arn)
     }

@@ -164,12 +164,12 @@ fn plain_text(value: &str, max: usize) -> bool {
 }
 
 impl PluginCtx {
-    /// `arn:{partition}:{service}:{region}:{account}:` pieces of the finding, taken from
-    /// the scope's ARN templates: `(partition, account)`.
+    /// The finding's `(partition, account)`.
     fn own_partition_and_account(&self) -> (String, String) {
-        let all = self.scope.all_of(&IAM_ROLE);
-        let partition = all.split(':').nth(1).unwrap_or_default().to_owned();
-        (partition, self.scope.account_id().to_owned())
+        (
+            self.scope.partition().to_owned(),
+            self.scope.account_id().to_owned(),
+        )
     }
 
     /// Checks a trail name or ARN; for a mutating call, an ARN must name the finding's
@@ -308,8 +308,7 @@ impl PluginCtx {
         if name.starts_with("arn:") {
             return name.to_owned();
         }
-        let all = self.scope.all_of(&CLOUDTRAIL_TRAIL);
-        format!("{}{name}", all.strip_suffix('*').unwrap_or(&all))
+        self.scope.arn_of(&CLOUDTRAIL_TRAIL, name)
     }
 }
 

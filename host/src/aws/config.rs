@@ -262,14 +262,7 @@ impl Host for PluginCtx {
         &mut self,
         r: ConfigurationRecorder,
     ) -> Result<(), CallError> {
-        let partition = self
-            .scope
-            .all_of(&hubfix_contract::IAM_ROLE)
-            .split(':')
-            .nth(1)
-            .unwrap_or("aws")
-            .to_owned();
-        check_recorder(&r, &partition, self.scope.account_id())?;
+        check_recorder(&r, self.scope.partition(), self.scope.account_id())?;
         let resource = r.name.clone();
         self.call(PUT_RECORDER, Some(&resource), |aws| async move {
             let group = r.recording_group.map(|g| {
@@ -302,14 +295,7 @@ impl Host for PluginCtx {
     }
 
     async fn put_delivery_channel(&mut self, c: DeliveryChannel) -> Result<(), CallError> {
-        let partition = self
-            .scope
-            .all_of(&hubfix_contract::IAM_ROLE)
-            .split(':')
-            .nth(1)
-            .unwrap_or("aws")
-            .to_owned();
-        check_channel(&c, &partition, self.scope.account_id())?;
+        check_channel(&c, self.scope.partition(), self.scope.account_id())?;
         let resource = c.name.clone();
         self.call(PUT_CHANNEL, Some(&resource), |aws| async move {
             config(&aws)

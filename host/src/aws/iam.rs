@@ -271,19 +271,14 @@ fn unset_if_zero(v: Option<i32>) -> Option<u32> {
 }
 
 impl PluginCtx {
-    /// The finding's partition (`aws`, `aws-cn`, `aws-us-gov`).
-    fn partition(&self) -> String {
-        self.scope
-            .all_of(&IAM_ROLE)
-            .split(':')
-            .nth(1)
-            .unwrap_or_default()
-            .to_owned()
-    }
-
     /// Checks `arn` as a policy ARN of the finding's account or AWS-managed.
     fn check_policy_arn(&self, function: &HostFunction, arn: &str) -> Result<(), CallError> {
-        policy_arn(function, arn, &self.partition(), self.scope.account_id())
+        policy_arn(
+            function,
+            arn,
+            self.scope.partition(),
+            self.scope.account_id(),
+        )
     }
 }
 
@@ -395,12 +390,7 @@ impl Host for PluginCtx {
             Some(created) => Ok(created),
             // Plan mode: the role would be created at path `/` with the trust policy given.
             None if self.mode == Mode::Plan => Ok(Role {
-                arn: self
-                    .scope
-                    .all_of(&IAM_ROLE)
-                    .strip_suffix('*')
-                    .map(|base| format!("{base}{resource}"))
-                    .unwrap_or_default(),
+                arn: self.scope.arn_of(&IAM_ROLE, &resource),
                 name: resource,
                 path: "/".into(),
                 assume_role_policy_document: trust,

@@ -235,12 +235,7 @@ impl Host for PluginCtx {
             None if self.mode == Mode::Plan => {
                 let alias_id = format!("alias/{alias}");
                 self.scope.created_as(&KMS_KEY, &alias_id);
-                let arn = self
-                    .scope
-                    .all_of(&KMS_ALIAS)
-                    .strip_suffix('*')
-                    .map(|base| format!("{base}{alias}"))
-                    .unwrap_or_default();
+                let arn = self.scope.arn_of(&KMS_ALIAS, &alias);
                 Ok(KeyMetadata {
                     key_id: alias_id,
                     arn,

@@ -139,8 +139,7 @@ impl Host for PluginCtx {
             .await?;
         if arn.is_empty() && self.mode == Mode::Plan {
             // Nothing was created: the ARN the topic would have (in scope already).
-            let all = self.scope.all_of(&SNS_TOPIC);
-            return Ok(format!("{}{resource}", all.trim_end_matches('*')));
+            return Ok(self.scope.arn_of(&SNS_TOPIC, &resource));
         }
         Ok(arn)
     }
