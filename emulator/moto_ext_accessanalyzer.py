@@ -21,13 +21,14 @@ model says. Analyzers live per account (the one moto maps the access key to) and
 (the signature's); POST /moto-api/reset clears them.
 """
 
-import datetime
 import json
 import re
 import threading
 from urllib.parse import parse_qs, unquote
 
+from moto.core.utils import iso_8601_datetime_with_milliseconds
 from moto.iam.models import get_account_id_from
+from moto.utilities.utils import get_partition
 
 SERVICE = "access-analyzer"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[0-9]{8}/([^/]+)/([^/]+)/aws4_request")
@@ -88,11 +89,6 @@ def _where(environ):
     return get_account_id_from(access_key), region
 
 
-def _now():
-    now = datetime.datetime.now(datetime.UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-
-
 def _name(value, field="analyzerName"):
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise _validation(f"{field} must be 1 to 255 characters matching [A-Za-z][A-Za-z0-9_.-]*", field)
@@ -126,8 +122,8 @@ def create_analyzer(where, body, _query):
             raise ClientError(402, "ServiceQuotaExceededException",
                               "You can create only one analyzer per account per Region",
                               resourceId=name, resourceType="Analyzer")
-        arn = f"arn:{_partition(region)}:access-analyzer:{region}:{account}:analyzer/{name}"
-        analyzer = {"arn": arn, "name": name, "type": kind, "createdAt": _now(),
+        arn = f"arn:{get_partition(region)}:access-analyzer:{region}:{account}:analyzer/{name}"
+        analyzer = {"arn": arn, "name": name, "type": kind, "createdAt": iso_8601_datetime_with_milliseconds(),
                     "status": "ACTIVE", "tags": dict(tags)}
         if body.get("configuration") is not None:
             analyzer["configuration"] = body["configuration"]
@@ -135,14 +131,6 @@ def create_analyzer(where, body, _query):
         if token is not None:
             _tokens[(account, region, token)] = name
     return {"arn": arn}
-
-
-def _partition(region):
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def list_analyzers(where, _body, query):

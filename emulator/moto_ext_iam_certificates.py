@@ -22,6 +22,7 @@ import secrets
 
 from cryptography import x509
 from moto.core.responses import ActionResult
+from moto.core.utils import iso_8601_datetime_with_milliseconds
 from moto.cloudfront.models import cloudfront_backends
 from moto.elb.models import elb_backends
 from moto.elbv2.models import elbv2_backends
@@ -35,11 +36,6 @@ from moto.iam.exceptions import (
 from moto.iam.responses import IamResponse
 
 _ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-
-def _iso(moment):
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{moment.microsecond // 1000:03d}Z"
 
 
 def _not_after(body):
@@ -116,9 +112,9 @@ def _metadata(cert):
         "ServerCertificateName": cert.cert_name,
         "Path": cert.path,
         "Arn": cert.arn,
-        "UploadDate": _iso(cert.hubfix_upload_date),
+        "UploadDate": iso_8601_datetime_with_milliseconds(cert.hubfix_upload_date),
         "ServerCertificateId": cert.hubfix_id,
-        "Expiration": _iso(cert.hubfix_expiration),
+        "Expiration": iso_8601_datetime_with_milliseconds(cert.hubfix_expiration),
     }
 
 
