@@ -12,8 +12,6 @@
 //! expiry for is `skipped`, and an ARN of another account is `skipped` without a call.
 //! No parameters.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use hubfix_plugin_sdk::iam::{self, ServerCertificate};
 use hubfix_plugin_sdk::{Finding, Guest, Mode, Outcome, PluginInfo, Request};
 
@@ -75,9 +73,9 @@ impl Guest for ExpiredCertificates {
             Ok(about) => about,
             Err(skipped) => return skipped,
         };
-        let now = match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            Err(_) => return Outcome::failed("the clock is before 1970".to_owned()),
+        let now = match hubfix_plugin_sdk::now_secs() {
+            Ok(now) => now,
+            Err(failed) => return failed,
         };
         let all = match iam::list_server_certificates() {
             Ok(all) => all,

@@ -19,8 +19,6 @@
 //! (`AwsAccount`), and then every user of the account is checked. A user that does not
 //! exist (any more) is `skipped` as not found; any other resource type is `skipped`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use hubfix_plugin_sdk::iam::{self, AccessKey, User};
 use hubfix_plugin_sdk::iam_entity::{Kind, entity_name};
 use hubfix_plugin_sdk::{AwsError, Finding, Guest, Mode, Outcome, Params, PluginInfo, Request};
@@ -76,9 +74,9 @@ impl Guest for StaleCredentials {
             Ok(target) => target,
             Err(reason) => return Outcome::skipped(reason),
         };
-        let now = match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            Err(_) => return Outcome::failed("the host clock is before 1970"),
+        let now = match hubfix_plugin_sdk::now_secs() {
+            Ok(now) => now,
+            Err(failed) => return failed,
         };
         let users = match iam::list_users() {
             Ok(users) => users,

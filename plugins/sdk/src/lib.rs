@@ -86,6 +86,15 @@ pub use outcome::{outcome, plugin_info};
 pub use params::{ParamError, Params};
 pub use resource::short_id;
 
+/// Now, in whole seconds since the Unix epoch (the WASI wall clock); the `failed` outcome
+/// to return when the host's clock reads before 1970.
+pub fn now_secs() -> Result<i64, Outcome> {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => Ok(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        Err(_) => Err(Outcome::failed("the host clock is before 1970")),
+    }
+}
+
 /// The generated bindings of the `control` world. Use the re-exports instead; this
 /// module is public only because [`export!`] expands to paths inside it.
 #[doc(hidden)]
