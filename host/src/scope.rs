@@ -131,6 +131,14 @@ impl Scope {
         }
     }
 
+    /// Whether the finding itself names a resource of type `ty` with id `id` (its full id
+    /// or short id): what it created does not count.
+    pub fn names(&self, ty: &ResourceType, id: &str) -> bool {
+        self.resources
+            .iter()
+            .any(|(t, full, short)| t == ty.asff && (id == full || id == short))
+    }
+
     /// Records that `function` created `name` (after the scope check let it), so the
     /// rest of the remediation may configure it.
     pub fn created(&mut self, function: &HostFunction, name: &str) {

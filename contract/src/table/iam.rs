@@ -131,4 +131,76 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         &[on_target("iam:DeleteServerCertificate")],
         Target::Configure(IAM_SERVER_CERTIFICATE),
     ),
+    // A user's directly attached and inline policies are read on any user of the account
+    // (IAM.2 moves them to a group); deleting an inline policy changes that user.
+    row(
+        "iam.list-attached-user-policies",
+        "ListAttachedUserPolicies",
+        &[any_of("iam:ListAttachedUserPolicies", IAM_USER)],
+        Target::Read,
+    ),
+    row(
+        "iam.list-user-policies",
+        "ListUserPolicies",
+        &[any_of("iam:ListUserPolicies", IAM_USER)],
+        Target::Read,
+    ),
+    row(
+        "iam.get-user-policy",
+        "GetUserPolicy",
+        &[any_of("iam:GetUserPolicy", IAM_USER)],
+        Target::Read,
+    ),
+    row(
+        "iam.delete-user-policy",
+        "DeleteUserPolicy",
+        &[on_target("iam:DeleteUserPolicy")],
+        Target::Resource(IAM_USER),
+    ),
+    row(
+        "iam.get-group",
+        "GetGroup",
+        &[on_target("iam:GetGroup")],
+        Target::Read,
+    ),
+    row(
+        "iam.create-group",
+        "CreateGroup",
+        &[on_target("iam:CreateGroup")],
+        Target::Create(IAM_GROUP),
+    ),
+    // Group policies and membership are authorised on the group; the host also requires
+    // the user added to be the finding's.
+    row(
+        "iam.attach-group-policy",
+        "AttachGroupPolicy",
+        &[on_target("iam:AttachGroupPolicy")],
+        Target::Resource(IAM_GROUP),
+    ),
+    row(
+        "iam.put-group-policy",
+        "PutGroupPolicy",
+        &[on_target("iam:PutGroupPolicy")],
+        Target::Resource(IAM_GROUP),
+    ),
+    row(
+        "iam.add-user-to-group",
+        "AddUserToGroup",
+        &[on_target("iam:AddUserToGroup")],
+        Target::Resource(IAM_GROUP),
+    ),
+    // The credential report is account-wide and read-only (generating one changes no
+    // security setting).
+    row(
+        "iam.generate-credential-report",
+        "GenerateCredentialReport",
+        &[any("iam:GenerateCredentialReport")],
+        Target::Read,
+    ),
+    row(
+        "iam.get-credential-report",
+        "GetCredentialReport",
+        &[any("iam:GetCredentialReport")],
+        Target::Read,
+    ),
 ];

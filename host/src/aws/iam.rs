@@ -7,11 +7,13 @@
 use aws_sdk_iam::operation::get_account_password_policy::GetAccountPasswordPolicyError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use hubfix_contract::{HostFunction, IAM_ROLE, function};
+use aws_sdk_iam::types::ReportStateType;
+use hubfix_contract::{HostFunction, IAM_GROUP, IAM_ROLE, IAM_USER, function};
 
-use crate::aws::{CallError, PluginCtx, map_sdk_error};
+use crate::aws::{CallError, PluginCtx, map_sdk_error, read_pages};
 use crate::bindings::iam::{
-    AccessKey, Host, PasswordPolicy, PolicyEntities, Role, ServerCertificate, User,
+    AccessKey, CredentialReportRow, Group, Host, PasswordPolicy, PolicyEntities, ReportKey, Role,
+    ServerCertificate, User,
 };
 use crate::bindings::types::{AwsError, Mode};
 
@@ -34,6 +36,17 @@ const DETACH_GROUP_POLICY: &HostFunction = function("iam.detach-group-policy");
 const LIST_ENTITIES_FOR_POLICY: &HostFunction = function("iam.list-entities-for-policy");
 const LIST_SERVER_CERTIFICATES: &HostFunction = function("iam.list-server-certificates");
 const DELETE_SERVER_CERTIFICATE: &HostFunction = function("iam.delete-server-certificate");
+const LIST_ATTACHED_USER_POLICIES: &HostFunction = function("iam.list-attached-user-policies");
+const LIST_USER_POLICIES: &HostFunction = function("iam.list-user-policies");
+const GET_USER_POLICY: &HostFunction = function("iam.get-user-policy");
+const DELETE_USER_POLICY: &HostFunction = function("iam.delete-user-policy");
+const GET_GROUP: &HostFunction = function("iam.get-group");
+const CREATE_GROUP: &HostFunction = function("iam.create-group");
+const ATTACH_GROUP_POLICY: &HostFunction = function("iam.attach-group-policy");
+const PUT_GROUP_POLICY: &HostFunction = function("iam.put-group-policy");
+const ADD_USER_TO_GROUP: &HostFunction = function("iam.add-user-to-group");
+const GENERATE_CREDENTIAL_REPORT: &HostFunction = function("iam.generate-credential-report");
+const GET_CREDENTIAL_REPORT: &HostFunction = function("iam.get-credential-report");
 
 /// Most users `iam.list-users` returns: an account with more is an error, not a silently
 /// shortened list (a plugin would take the users it never saw for compliant).
@@ -44,11 +57,20 @@ const MAX_ACCESS_KEYS: usize = 100;
 const MAX_POLICY_ENTITIES: usize = 1000;
 /// Most server certificates `iam.list-server-certificates` returns.
 const MAX_SERVER_CERTIFICATES: usize = 1000;
+/// Most pages of a user's attached or inline policies read (100 per page).
+const MAX_USER_POLICY_PAGES: usize = 10;
+/// Most rows of a credential report: the account's users (at most 1,000 read elsewhere)
+/// and `<root_account>`.
+const MAX_REPORT_ROWS: usize = 1001;
+/// Largest credential report accepted (1,001 rows of a few hundred bytes fit easily).
+const MAX_REPORT_BYTES: usize = 4 * 1024 * 1024;
 /// IAM's limit on an ARN passed as `PolicyArn`.
 const MAX_POLICY_ARN: usize = 2048;
 
 /// IAM's limit on an inline role policy (10,240 characters).
 const MAX_INLINE_ROLE_POLICY: usize = 10 * 1024;
+/// IAM's limit on an inline group policy (5,120 characters).
+const MAX_INLINE_GROUP_POLICY: usize = 5 * 1024;
 /// IAM's largest trust policy (the quota, 2,048 by default, can be raised to 4,096).
 const MAX_TRUST_POLICY: usize = 4096;
 /// IAM's limit on a role description.
@@ -104,6 +126,10 @@ const GROUP: NameKind = NameKind {
     word: "group",
     max: 128,
 };
+const POLICY: NameKind = NameKind {
+    word: "policy",
+    max: 128,
+};
 const CERTIFICATE: NameKind = NameKind {
     word: "certificate",
     max: 128,
@@ -125,6 +151,16 @@ fn iam_name(
         .into());
     }
     Ok(())
+}
+
+/// An inline policy name (the argument `policy-name`).
+fn inline_policy_name(function: &HostFunction, name: &str) -> Result<(), CallError> {
+    iam_name(function, "policy-name", POLICY, name)
+}
+
+/// A group name (the argument `field`).
+fn group_name(function: &HostFunction, field: &str, name: &str) -> Result<(), CallError> {
+    iam_name(function, field, GROUP, name)
 }
 
 /// A role name (the argument `field`).
@@ -250,6 +286,138 @@ fn role(r: &aws_sdk_iam::types::Role) -> Role {
             .map(url_decode)
             .unwrap_or_default(),
     }
+}
+
+fn group(g: &aws_sdk_iam::types::Group) -> Group {
+    Group {
+        name: g.group_name().to_owned(),
+        arn: g.arn().to_owned(),
+        path: g.path().to_owned(),
+    }
+}
+
+/// A credential-report time: RFC 3339 (`2024-05-01T10:00:00+00:00`), or `none` for the
+/// report's `N/A`, `no_information` and `not_supported`.
+fn report_time(column: &str, text: &str) -> Result<Option<i64>, AwsError> {
+    match text {
+        "N/A" | "no_information" | "not_supported" | "" => Ok(None),
+        // IAM writes UTC as `+00:00`, which the RFC 3339 parser here accepts only as `Z`.
+        _ => aws_smithy_types::DateTime::from_str(
+            &match text.strip_suffix("+00:00") {
+                Some(utc) => format!("{utc}Z"),
+                None => text.to_owned(),
+            },
+            aws_smithy_types::date_time::Format::DateTime,
+        )
+        .map(|t| Some(t.secs()))
+        .map_err(|_| {
+            AwsError::Service(format!(
+                "GetCredentialReport: `{column}` is not a time: {:?}",
+                text.chars().take(40).collect::<String>()
+            ))
+        }),
+    }
+}
+
+/// Parses IAM's credential report (CSV with a header row; no field is quoted). The
+/// columns are found by name, so IAM adding columns changes nothing.
+fn parse_credential_report(content: &[u8]) -> Result<Vec<CredentialReportRow>, AwsError> {
+    let bad = |what: String| AwsError::Service(format!("GetCredentialReport: {what}"));
+    if content.len() > MAX_REPORT_BYTES {
+        return Err(bad(format!(
+            "the report is {} bytes, more than {MAX_REPORT_BYTES}",
+            content.len()
+        )));
+    }
+    let text = std::str::from_utf8(content).map_err(|_| bad("the report is not UTF-8".into()))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| bad("the report is empty".into()))?
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .ok_or_else(|| bad(format!("the report has no `{name}` column")))
+    };
+    let [
+        user,
+        arn,
+        created,
+        password,
+        password_used,
+        password_changed,
+        mfa,
+    ] = [
+        "user",
+        "arn",
+        "user_creation_time",
+        "password_enabled",
+        "password_last_used",
+        "password_last_changed",
+        "mfa_active",
+    ]
+    .map(column);
+    let (user, arn, created, password, password_used, password_changed, mfa) = (
+        user?,
+        arn?,
+        created?,
+        password?,
+        password_used?,
+        password_changed?,
+        mfa?,
+    );
+    let mut keys = Vec::new();
+    for n in 1..=2 {
+        keys.push((
+            column(&format!("access_key_{n}_active"))?,
+            format!("access_key_{n}_last_rotated"),
+            column(&format!("access_key_{n}_last_rotated"))?,
+            format!("access_key_{n}_last_used_date"),
+            column(&format!("access_key_{n}_last_used_date"))?,
+        ));
+    }
+    let mut rows = Vec::new();
+    for (i, line) in lines.enumerate() {
+        if rows.len() == MAX_REPORT_ROWS {
+            return Err(bad(format!(
+                "the report has more than {MAX_REPORT_ROWS} rows"
+            )));
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if fields.len() != header.len() {
+            return Err(bad(format!(
+                "row {} has {} fields, the header {}",
+                i + 1,
+                fields.len(),
+                header.len()
+            )));
+        }
+        let access_keys = keys
+            .iter()
+            .map(|(active, rotated_name, rotated, used_name, used)| {
+                Ok(ReportKey {
+                    active: fields[*active] == "true",
+                    last_rotated: report_time(rotated_name, fields[*rotated])?,
+                    last_used: report_time(used_name, fields[*used])?,
+                })
+            })
+            .collect::<Result<_, AwsError>>()?;
+        rows.push(CredentialReportRow {
+            user: fields[user].to_owned(),
+            arn: fields[arn].to_owned(),
+            created: report_time("user_creation_time", fields[created])?,
+            password_enabled: fields[password] == "true",
+            password_last_used: report_time("password_last_used", fields[password_used])?,
+            password_last_changed: report_time("password_last_changed", fields[password_changed])?,
+            mfa_active: fields[mfa] == "true",
+            access_keys,
+        });
+    }
+    Ok(rows)
 }
 
 fn iam(aws: &crate::aws::AwsClients) -> aws_sdk_iam::Client {
@@ -406,16 +574,7 @@ impl Host for PluginCtx {
         policy: String,
     ) -> Result<(), CallError> {
         role_name(PUT_ROLE_POLICY, "role-name", &role_name_)?;
-        if policy_name.is_empty()
-            || policy_name.len() > 128
-            || !policy_name.bytes().all(iam_name_byte)
-        {
-            return Err(AwsError::InvalidInput(format!(
-                "{}: `policy-name` must be 1 to 128 of letters, digits and `+=,.@_-`, not {policy_name:?}",
-                PUT_ROLE_POLICY.name
-            ))
-            .into());
-        }
+        inline_policy_name(PUT_ROLE_POLICY, &policy_name)?;
         json_document(PUT_ROLE_POLICY, "policy", &policy, MAX_INLINE_ROLE_POLICY)?;
         let resource = role_name_.clone();
         self.call(PUT_ROLE_POLICY, Some(&resource), |aws| async move {
@@ -850,13 +1009,285 @@ impl Host for PluginCtx {
         // Plan mode answers the default (`false`) without asking IAM: it would be deleted.
         Ok(deleted || self.mode == Mode::Plan)
     }
+
+    async fn list_attached_user_policies(
+        &mut self,
+        user_name_: String,
+    ) -> Result<Vec<String>, CallError> {
+        user_name(LIST_ATTACHED_USER_POLICIES, &user_name_)?;
+        let resource = user_name_.clone();
+        self.call(
+            LIST_ATTACHED_USER_POLICIES,
+            Some(&resource),
+            |aws| async move {
+                let pages = iam(&aws)
+                    .list_attached_user_policies()
+                    .user_name(user_name_)
+                    .into_paginator()
+                    .send();
+                let mut arns = Vec::new();
+                read_pages(
+                    pages,
+                    MAX_USER_POLICY_PAGES,
+                    "attached policies",
+                    map_sdk_error,
+                    |page| {
+                        arns.extend(
+                            page.attached_policies()
+                                .iter()
+                                .filter_map(|p| p.policy_arn.clone()),
+                        )
+                    },
+                )
+                .await?;
+                Ok(arns)
+            },
+        )
+        .await
+    }
+
+    async fn list_user_policies(&mut self, user_name_: String) -> Result<Vec<String>, CallError> {
+        user_name(LIST_USER_POLICIES, &user_name_)?;
+        let resource = user_name_.clone();
+        self.call(LIST_USER_POLICIES, Some(&resource), |aws| async move {
+            let pages = iam(&aws)
+                .list_user_policies()
+                .user_name(user_name_)
+                .into_paginator()
+                .send();
+            let mut names = Vec::new();
+            read_pages(
+                pages,
+                MAX_USER_POLICY_PAGES,
+                "inline policies",
+                map_sdk_error,
+                |page| names.extend(page.policy_names),
+            )
+            .await?;
+            Ok(names)
+        })
+        .await
+    }
+
+    async fn get_user_policy(
+        &mut self,
+        user_name_: String,
+        policy_name: String,
+    ) -> Result<String, CallError> {
+        user_name(GET_USER_POLICY, &user_name_)?;
+        inline_policy_name(GET_USER_POLICY, &policy_name)?;
+        let resource = user_name_.clone();
+        let document = self
+            .call(GET_USER_POLICY, Some(&resource), |aws| async move {
+                let out = iam(&aws)
+                    .get_user_policy()
+                    .user_name(user_name_)
+                    .policy_name(policy_name)
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                Ok(url_decode(&out.policy_document))
+            })
+            .await?;
+        // What IAM answers is bounded like what a plugin sends: an oversized document is
+        // an error, never a large string handed on.
+        if document.len() > MAX_INLINE_ROLE_POLICY {
+            return Err(AwsError::Service(format!(
+                "GetUserPolicy: the policy document is {} bytes, more than {MAX_INLINE_ROLE_POLICY}",
+                document.len()
+            ))
+            .into());
+        }
+        Ok(document)
+    }
+
+    async fn delete_user_policy(
+        &mut self,
+        user_name_: String,
+        policy_name: String,
+    ) -> Result<(), CallError> {
+        user_name(DELETE_USER_POLICY, &user_name_)?;
+        inline_policy_name(DELETE_USER_POLICY, &policy_name)?;
+        let resource = user_name_.clone();
+        self.call(DELETE_USER_POLICY, Some(&resource), |aws| async move {
+            iam(&aws)
+                .delete_user_policy()
+                .user_name(user_name_)
+                .policy_name(policy_name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn get_group(&mut self, name: String) -> Result<Group, CallError> {
+        group_name(GET_GROUP, "name", &name)?;
+        let resource = name.clone();
+        let found: Option<Group> = self
+            .call(GET_GROUP, Some(&resource), |aws| async move {
+                let out = iam(&aws)
+                    .get_group()
+                    .group_name(name)
+                    .max_items(1)
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                Ok(out.group().map(group))
+            })
+            .await?;
+        found.ok_or_else(|| {
+            AwsError::Service(format!("GetGroup: no group in the answer for {resource}")).into()
+        })
+    }
+
+    async fn create_group(&mut self, name: String) -> Result<Group, CallError> {
+        group_name(CREATE_GROUP, "name", &name)?;
+        let resource = name.clone();
+        let created: Option<Group> = self
+            .call(CREATE_GROUP, Some(&resource), |aws| async move {
+                let out = iam(&aws)
+                    .create_group()
+                    .group_name(name)
+                    .path("/")
+                    .send()
+                    .await
+                    .map_err(map_sdk_error)?;
+                Ok(out.group().map(group))
+            })
+            .await?;
+        match created {
+            Some(created) => Ok(created),
+            // Plan mode: the group would be created at path `/`.
+            None if self.mode == Mode::Plan => Ok(Group {
+                arn: self.scope.arn_of(&IAM_GROUP, &resource),
+                name: resource,
+                path: "/".into(),
+            }),
+            None => Err(AwsError::Service("CreateGroup returned no group".into()).into()),
+        }
+    }
+
+    async fn attach_group_policy(
+        &mut self,
+        group_name_: String,
+        policy_arn_: String,
+    ) -> Result<(), CallError> {
+        group_name(ATTACH_GROUP_POLICY, "group-name", &group_name_)?;
+        self.check_policy_arn(ATTACH_GROUP_POLICY, &policy_arn_)?;
+        let resource = group_name_.clone();
+        self.call(ATTACH_GROUP_POLICY, Some(&resource), |aws| async move {
+            iam(&aws)
+                .attach_group_policy()
+                .group_name(group_name_)
+                .policy_arn(policy_arn_)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn put_group_policy(
+        &mut self,
+        group_name_: String,
+        policy_name: String,
+        policy: String,
+    ) -> Result<(), CallError> {
+        group_name(PUT_GROUP_POLICY, "group-name", &group_name_)?;
+        inline_policy_name(PUT_GROUP_POLICY, &policy_name)?;
+        json_document(PUT_GROUP_POLICY, "policy", &policy, MAX_INLINE_GROUP_POLICY)?;
+        let resource = group_name_.clone();
+        self.call(PUT_GROUP_POLICY, Some(&resource), |aws| async move {
+            iam(&aws)
+                .put_group_policy()
+                .group_name(group_name_)
+                .policy_name(policy_name)
+                .policy_document(policy)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn add_user_to_group(
+        &mut self,
+        group_name_: String,
+        user_name_: String,
+    ) -> Result<(), CallError> {
+        group_name(ADD_USER_TO_GROUP, "group-name", &group_name_)?;
+        user_name(ADD_USER_TO_GROUP, &user_name_)?;
+        // The group is the call's target (checked by `call`); the member must be the
+        // finding's own user, so no other user gains the group's permissions.
+        if !self.scope.names(&IAM_USER, &user_name_) {
+            let reason = format!(
+                "{} may add only a user the finding names, not {user_name_}",
+                ADD_USER_TO_GROUP.name
+            );
+            return Err(self.deny(ADD_USER_TO_GROUP, Some(&group_name_), reason));
+        }
+        let resource = group_name_.clone();
+        self.call(ADD_USER_TO_GROUP, Some(&resource), |aws| async move {
+            iam(&aws)
+                .add_user_to_group()
+                .group_name(group_name_)
+                .user_name(user_name_)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(map_sdk_error)
+        })
+        .await
+    }
+
+    async fn generate_credential_report(&mut self) -> Result<bool, CallError> {
+        self.call(GENERATE_CREDENTIAL_REPORT, None, |aws| async move {
+            let out = iam(&aws)
+                .generate_credential_report()
+                .send()
+                .await
+                .map_err(map_sdk_error)?;
+            Ok(out.state == Some(ReportStateType::Complete))
+        })
+        .await
+    }
+
+    async fn get_credential_report(
+        &mut self,
+    ) -> Result<Option<Vec<CredentialReportRow>>, CallError> {
+        self.call(GET_CREDENTIAL_REPORT, None, |aws| async move {
+            let out = match iam(&aws).get_credential_report().send().await {
+                Ok(out) => out,
+                // No current report: not generated yet, expired, or being generated.
+                Err(e)
+                    if matches!(
+                        e.code(),
+                        Some("ReportNotPresent" | "ReportExpired" | "ReportInProgress")
+                    ) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => return Err(map_sdk_error(e)),
+            };
+            let content = out.content.map(|b| b.into_inner()).unwrap_or_default();
+            parse_credential_report(&content).map(Some)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::aws::mock_tests::mock_ctx;
 
+    use aws_sdk_iam::operation::add_user_to_group::AddUserToGroupOutput;
+    use aws_sdk_iam::operation::attach_group_policy::AttachGroupPolicyOutput;
     use aws_sdk_iam::operation::attach_role_policy::AttachRolePolicyOutput;
+    use aws_sdk_iam::operation::create_group::CreateGroupOutput;
     use aws_sdk_iam::operation::create_role::CreateRoleOutput;
     use aws_sdk_iam::operation::create_service_linked_role::{
         CreateServiceLinkedRoleError, CreateServiceLinkedRoleOutput,
@@ -865,20 +1296,31 @@ mod tests {
     use aws_sdk_iam::operation::delete_server_certificate::{
         DeleteServerCertificateError, DeleteServerCertificateOutput,
     };
+    use aws_sdk_iam::operation::delete_user_policy::DeleteUserPolicyOutput;
     use aws_sdk_iam::operation::detach_group_policy::DetachGroupPolicyOutput;
     use aws_sdk_iam::operation::detach_role_policy::DetachRolePolicyOutput;
     use aws_sdk_iam::operation::detach_user_policy::DetachUserPolicyOutput;
+    use aws_sdk_iam::operation::generate_credential_report::GenerateCredentialReportOutput;
     use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
+    use aws_sdk_iam::operation::get_credential_report::{
+        GetCredentialReportError, GetCredentialReportOutput,
+    };
+    use aws_sdk_iam::operation::get_group::GetGroupError;
     use aws_sdk_iam::operation::get_login_profile::{GetLoginProfileError, GetLoginProfileOutput};
     use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
+    use aws_sdk_iam::operation::get_user_policy::GetUserPolicyOutput;
     use aws_sdk_iam::operation::list_access_keys::{ListAccessKeysError, ListAccessKeysOutput};
+    use aws_sdk_iam::operation::list_attached_user_policies::ListAttachedUserPoliciesOutput;
     use aws_sdk_iam::operation::list_entities_for_policy::ListEntitiesForPolicyOutput;
     use aws_sdk_iam::operation::list_server_certificates::ListServerCertificatesOutput;
+    use aws_sdk_iam::operation::list_user_policies::ListUserPoliciesOutput;
     use aws_sdk_iam::operation::list_users::ListUsersOutput;
+    use aws_sdk_iam::operation::put_group_policy::PutGroupPolicyOutput;
     use aws_sdk_iam::operation::put_role_policy::PutRolePolicyOutput;
     use aws_sdk_iam::operation::update_access_key::UpdateAccessKeyOutput;
     use aws_sdk_iam::types::error::{DeleteConflictException, NoSuchEntityException};
     use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, LoginProfile, StatusType};
+    use aws_sdk_iam::types::{AttachedPolicy, ReportFormatType};
     use aws_sdk_iam::types::{PolicyGroup, PolicyRole, PolicyUser, ServerCertificateMetadata};
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
@@ -914,9 +1356,20 @@ mod tests {
                 "iam.list-entities-for-policy",
                 "iam.list-server-certificates",
                 "iam.delete-server-certificate",
+                "iam.list-attached-user-policies",
+                "iam.list-user-policies",
+                "iam.get-user-policy",
+                "iam.delete-user-policy",
+                "iam.get-group",
+                "iam.create-group",
+                "iam.attach-group-policy",
+                "iam.put-group-policy",
+                "iam.add-user-to-group",
+                "iam.generate-credential-report",
+                "iam.get-credential-report",
             ],
             mode,
-            20,
+            30,
         )
     }
 
@@ -1762,6 +2215,343 @@ mod tests {
             ),
             (1, 1, 2, 1, 1)
         );
+    }
+
+    #[tokio::test]
+    async fn a_users_policies_are_read_and_move_only_to_a_created_group_it_joins() {
+        const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+        const DOC: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        let attached = mock!(aws_sdk_iam::Client::list_attached_user_policies)
+            .match_requests(|r| r.user_name() == Some("alice"))
+            .then_output(|| {
+                ListAttachedUserPoliciesOutput::builder()
+                    .attached_policies(
+                        AttachedPolicy::builder()
+                            .policy_name("ReadOnlyAccess")
+                            .policy_arn(READ_ONLY)
+                            .build(),
+                    )
+                    .build()
+            });
+        let inline = mock!(aws_sdk_iam::Client::list_user_policies)
+            .match_requests(|r| r.user_name() == Some("alice"))
+            .then_output(|| {
+                ListUserPoliciesOutput::builder()
+                    .policy_names("s3-logs")
+                    .build()
+                    .unwrap()
+            });
+        let document = mock!(aws_sdk_iam::Client::get_user_policy)
+            .match_requests(|r| r.policy_name() == Some("s3-logs"))
+            .then_output(|| {
+                GetUserPolicyOutput::builder()
+                    .user_name("alice")
+                    .policy_name("s3-logs")
+                    .policy_document(
+                        "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D",
+                    )
+                    .build()
+                    .unwrap()
+            });
+        let huge = mock!(aws_sdk_iam::Client::get_user_policy)
+            .match_requests(|r| r.policy_name() == Some("huge"))
+            .then_output(|| {
+                GetUserPolicyOutput::builder()
+                    .user_name("alice")
+                    .policy_name("huge")
+                    .policy_document("a".repeat(MAX_INLINE_ROLE_POLICY + 1))
+                    .build()
+                    .unwrap()
+            });
+        let create = mock!(aws_sdk_iam::Client::create_group)
+            .match_requests(|r| {
+                r.group_name() == Some("hubfix-user-alice") && r.path() == Some("/")
+            })
+            .then_output(|| {
+                CreateGroupOutput::builder()
+                    .group(sdk_group("hubfix-user-alice"))
+                    .build()
+            });
+        let attach = mock!(aws_sdk_iam::Client::attach_group_policy)
+            .match_requests(|r| r.policy_arn() == Some(READ_ONLY))
+            .then_output(|| AttachGroupPolicyOutput::builder().build());
+        let put = mock!(aws_sdk_iam::Client::put_group_policy)
+            .match_requests(|r| r.policy_document() == Some(DOC))
+            .then_output(|| PutGroupPolicyOutput::builder().build());
+        let add = mock!(aws_sdk_iam::Client::add_user_to_group)
+            .match_requests(|r| {
+                r.group_name() == Some("hubfix-user-alice") && r.user_name() == Some("alice")
+            })
+            .then_output(|| AddUserToGroupOutput::builder().build());
+        let delete = mock!(aws_sdk_iam::Client::delete_user_policy)
+            .match_requests(|r| {
+                r.user_name() == Some("alice") && r.policy_name() == Some("s3-logs")
+            })
+            .then_output(|| DeleteUserPolicyOutput::builder().build());
+        let mut ctx = ctx(
+            user_at_path(),
+            &[
+                &attached, &inline, &document, &huge, &create, &attach, &put, &add, &delete,
+            ],
+            Mode::Apply,
+        );
+        assert_eq!(
+            ctx.list_attached_user_policies("alice".into())
+                .await
+                .unwrap(),
+            [READ_ONLY]
+        );
+        assert_eq!(
+            ctx.list_user_policies("alice".into()).await.unwrap(),
+            ["s3-logs"]
+        );
+        let doc = ctx
+            .get_user_policy("alice".into(), "s3-logs".into())
+            .await
+            .unwrap();
+        assert_eq!(doc, DOC);
+        // An oversized answer is an error, not a string handed on.
+        let err = ctx
+            .get_user_policy("alice".into(), "huge".into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::Service(ref m)) if m.contains("bytes")),
+            "{err:?}"
+        );
+        // Not created yet: out of scope.
+        let err = ctx
+            .attach_group_policy("hubfix-user-alice".into(), READ_ONLY.into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(_))),
+            "{err:?}"
+        );
+        // Creates need the prefix.
+        let err = ctx.create_group("Admins".into()).await.unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(_))),
+            "{err:?}"
+        );
+        let group = ctx.create_group("hubfix-user-alice".into()).await.unwrap();
+        assert_eq!(
+            group.arn,
+            "arn:aws:iam::111111111111:group/hubfix-user-alice"
+        );
+        ctx.attach_group_policy("hubfix-user-alice".into(), READ_ONLY.into())
+            .await
+            .unwrap();
+        for (bad, field) in [("[]", "`policy`"), ("{", "`policy`")] {
+            let err = ctx
+                .put_group_policy("hubfix-user-alice".into(), "s3-logs".into(), bad.into())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains(field)),
+                "{bad:?}: {err:?}"
+            );
+        }
+        let big = format!(r#"{{"x":"{}"}}"#, "a".repeat(MAX_INLINE_GROUP_POLICY));
+        let err = ctx
+            .put_group_policy("hubfix-user-alice".into(), "s3-logs".into(), big)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::InvalidInput(_))),
+            "{err:?}"
+        );
+        let err = ctx
+            .put_group_policy("hubfix-user-alice".into(), "a b".into(), DOC.into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::InvalidInput(ref m)) if m.contains("`policy-name`")),
+            "{err:?}"
+        );
+        ctx.put_group_policy("hubfix-user-alice".into(), "s3-logs".into(), DOC.into())
+            .await
+            .unwrap();
+        // Only the finding's user may join, and only a group in scope.
+        let err = ctx
+            .add_user_to_group("hubfix-user-alice".into(), "bob".into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("bob")),
+            "{err:?}"
+        );
+        let err = ctx
+            .add_user_to_group("Admins".into(), "alice".into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(_))),
+            "{err:?}"
+        );
+        ctx.add_user_to_group("hubfix-user-alice".into(), "alice".into())
+            .await
+            .unwrap();
+        let err = ctx
+            .delete_user_policy("bob".into(), "s3-logs".into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::AccessDenied(_))),
+            "{err:?}"
+        );
+        ctx.delete_user_policy("alice".into(), "s3-logs".into())
+            .await
+            .unwrap();
+        assert_eq!(
+            [&create, &attach, &put, &add, &delete].map(|r| r.num_calls()),
+            [1, 1, 1, 1, 1]
+        );
+    }
+
+    fn sdk_group(name: &str) -> aws_sdk_iam::types::Group {
+        aws_sdk_iam::types::Group::builder()
+            .group_name(name)
+            .group_id("AGPA1")
+            .path("/")
+            .arn(format!("arn:aws:iam::111111111111:group/{name}"))
+            .create_date(aws_smithy_types::DateTime::from_secs(0))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_missing_group_is_not_found_and_a_planned_one_is_answered() {
+        let missing = mock!(aws_sdk_iam::Client::get_group).then_error(|| {
+            GetGroupError::NoSuchEntityException(
+                NoSuchEntityException::builder()
+                    .meta(error_meta(
+                        "NoSuchEntity",
+                        "The group with name g cannot be found.",
+                    ))
+                    .build(),
+            )
+        });
+        let mut ctx = ctx_plan(user_at_path(), &missing);
+        let err = ctx.get_group("hubfix-user-alice".into()).await.unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::NotFound(_))),
+            "{err:?}"
+        );
+        let err = ctx.get_group("a/b".into()).await.unwrap_err();
+        assert!(
+            matches!(err, CallError::Aws(AwsError::InvalidInput(_))),
+            "{err:?}"
+        );
+        let planned = ctx.create_group("hubfix-user-alice".into()).await.unwrap();
+        assert_eq!(
+            (
+                planned.name.as_str(),
+                planned.path.as_str(),
+                planned.arn.as_str()
+            ),
+            (
+                "hubfix-user-alice",
+                "/",
+                "arn:aws:iam::111111111111:group/hubfix-user-alice"
+            )
+        );
+        // What was planned is in scope for the rest of the plan.
+        ctx.add_user_to_group("hubfix-user-alice".into(), "alice".into())
+            .await
+            .unwrap();
+        assert_eq!(missing.num_calls(), 1);
+    }
+
+    const REPORT: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated
+<root_account>,arn:aws:iam::111111111111:root,2020-01-01T00:00:00+00:00,not_supported,2024-05-01T10:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+alice,arn:aws:iam::111111111111:user/contractors/alice,2021-02-03T04:05:06+00:00,true,no_information,2021-02-03T04:05:06+00:00,N/A,false,true,2021-02-03T04:05:06Z,2024-01-01T00:00:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+";
+
+    #[test]
+    fn the_credential_report_is_parsed_by_column_name_and_bounded() {
+        let rows = parse_credential_report(REPORT.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        let root = &rows[0];
+        assert_eq!(
+            (root.user.as_str(), root.password_enabled, root.mfa_active),
+            ("<root_account>", false, true)
+        );
+        assert_eq!(root.password_last_used, Some(1_714_557_600));
+        assert_eq!(root.password_last_changed, None);
+        let alice = &rows[1];
+        assert_eq!(
+            alice.arn,
+            "arn:aws:iam::111111111111:user/contractors/alice"
+        );
+        assert_eq!(alice.created, Some(1_612_325_106));
+        assert!(alice.password_enabled && !alice.mfa_active);
+        assert_eq!(alice.password_last_used, None);
+        assert_eq!(alice.access_keys.len(), 2);
+        let key = &alice.access_keys[0];
+        assert!(key.active);
+        assert_eq!(
+            (key.last_rotated, key.last_used),
+            (Some(1_612_325_106), Some(1_704_067_200))
+        );
+        assert!(!alice.access_keys[1].active);
+        for (bad, why) in [
+            ("", "empty"),
+            ("user,arn\nalice,x\n", "no `user_creation_time` column"),
+            (
+                &REPORT.replace("2021-02-03T04:05:06+00:00,true", "yesterday,true"),
+                "not a time",
+            ),
+            (&format!("{REPORT}bob,only,three\n"), "fields"),
+        ] {
+            let bad = bad.replace("\\n", "\n");
+            let err = parse_credential_report(bad.as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, AwsError::Service(ref m) if m.contains(why)),
+                "{why}: {err:?}"
+            );
+        }
+        let alice_line = REPORT.lines().nth(2).unwrap();
+        let many = std::iter::once(REPORT.lines().next().unwrap())
+            .chain(std::iter::repeat_n(alice_line, MAX_REPORT_ROWS + 1))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let err = parse_credential_report(many.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, AwsError::Service(ref m) if m.contains("rows")),
+            "{err:?}"
+        );
+        let err = parse_credential_report(&vec![b'a'; MAX_REPORT_BYTES + 1]).unwrap_err();
+        assert!(
+            matches!(err, AwsError::Service(ref m) if m.contains("bytes")),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_credential_report_is_none_until_generated() {
+        let report = mock!(aws_sdk_iam::Client::get_credential_report)
+            .sequence()
+            .error(|| {
+                GetCredentialReportError::generic(error_meta("ReportNotPresent", "no report"))
+            })
+            .output(|| {
+                GetCredentialReportOutput::builder()
+                    .content(aws_smithy_types::Blob::new(REPORT))
+                    .report_format(ReportFormatType::TextCsv)
+                    .build()
+            })
+            .build();
+        let generate = mock!(aws_sdk_iam::Client::generate_credential_report).then_output(|| {
+            GenerateCredentialReportOutput::builder()
+                .state(ReportStateType::Complete)
+                .build()
+        });
+        let mut ctx = ctx(account(), &[&report, &generate], Mode::Apply);
+        assert_eq!(ctx.get_credential_report().await.unwrap(), None);
+        assert!(ctx.generate_credential_report().await.unwrap());
+        let rows = ctx.get_credential_report().await.unwrap().unwrap();
+        assert_eq!(rows[1].user, "alice");
     }
 
     fn ctx_plan(resource: serde_json::Value, rule: &Rule) -> PluginCtx {

@@ -179,6 +179,36 @@ pub enum Op {
     /// `iam:ListServerCertificates` (one page of up to 1,000). Returns `names` and `count`.
     #[serde(rename = "iam.list-server-certificates")]
     ListServerCertificates {},
+    /// `iam:PutUserPolicy`: an inline policy on the user. Returns nothing.
+    #[serde(rename = "iam.put-user-policy", rename_all = "kebab-case")]
+    PutUserPolicy {
+        /// The user's name.
+        user: String,
+        /// The inline policy's name.
+        name: String,
+        /// The policy document (JSON text).
+        document: String,
+    },
+    /// `iam:ListAttachedUserPolicies` and `iam:ListUserPolicies` (one page of up to 1,000
+    /// each). Returns `attached` (policy ARNs) and `inline` (policy names).
+    #[serde(rename = "iam.list-user-policies", rename_all = "kebab-case")]
+    ListUserPolicies {
+        /// The user's name.
+        user: String,
+    },
+    /// `iam:ListAttachedGroupPolicies` and `iam:ListGroupPolicies` (one page of up to
+    /// 1,000 each). Returns `exists`, `attached` (policy ARNs) and `inline` (policy names).
+    #[serde(rename = "iam.list-group-policies", rename_all = "kebab-case")]
+    ListGroupPolicies {
+        /// The group's name.
+        group: String,
+    },
+    /// `iam:ListGroupsForUser` (one page of up to 1,000). Returns `groups` (names).
+    #[serde(rename = "iam.list-groups-for-user", rename_all = "kebab-case")]
+    ListGroupsForUser {
+        /// The user's name.
+        user: String,
+    },
 }
 
 /// Every IAM call name.
@@ -203,6 +233,10 @@ pub const CALLS: &[&str] = &[
     "iam.list-entities-for-policy",
     "iam.upload-server-certificate",
     "iam.list-server-certificates",
+    "iam.put-user-policy",
+    "iam.list-user-policies",
+    "iam.list-group-policies",
+    "iam.list-groups-for-user",
 ];
 
 const ROLE_FIELDS: &[&str] = &["exists", "name", "arn", "path"];
@@ -245,6 +279,10 @@ impl Op {
             Op::ListEntitiesForPolicy { .. } => "iam.list-entities-for-policy",
             Op::UploadServerCertificate { .. } => "iam.upload-server-certificate",
             Op::ListServerCertificates {} => "iam.list-server-certificates",
+            Op::PutUserPolicy { .. } => "iam.put-user-policy",
+            Op::ListUserPolicies { .. } => "iam.list-user-policies",
+            Op::ListGroupPolicies { .. } => "iam.list-group-policies",
+            Op::ListGroupsForUser { .. } => "iam.list-groups-for-user",
         }
     }
 
@@ -261,6 +299,9 @@ impl Op {
             | Op::UploadServerCertificate { .. } => &["name", "arn"],
             Op::ListServerCertificates {} => &["names", "count"],
             Op::ListEntitiesForPolicy { .. } => &["users", "groups", "roles"],
+            Op::ListUserPolicies { .. } => &["attached", "inline"],
+            Op::ListGroupPolicies { .. } => &["exists", "attached", "inline"],
+            Op::ListGroupsForUser { .. } => &["groups"],
             Op::CreateAccessKey { .. } => &["id"],
             Op::GetAccessKey { .. } => &["exists", "status"],
             Op::GetLoginProfile { .. } => &["exists"],
@@ -270,6 +311,7 @@ impl Op {
             | Op::AttachUserPolicy { .. }
             | Op::AttachGroupPolicy { .. }
             | Op::AttachRolePolicy { .. }
+            | Op::PutUserPolicy { .. }
             | Op::Backdate { .. } => &[],
         }
     }
@@ -284,6 +326,9 @@ impl Op {
                 | Op::GetLoginProfile { .. }
                 | Op::ListEntitiesForPolicy { .. }
                 | Op::ListServerCertificates {}
+                | Op::ListUserPolicies { .. }
+                | Op::ListGroupPolicies { .. }
+                | Op::ListGroupsForUser { .. }
         )
     }
 
@@ -348,6 +393,11 @@ impl Op {
                     problems.push("`last-used-days-ago` needs `access-key-id`".to_owned());
                 }
                 problems
+            }
+            Op::PutUserPolicy { document, .. }
+                if !serde_json::from_str::<Value>(document).is_ok_and(|v| v.is_object()) =>
+            {
+                vec!["`document` is not a JSON object".to_owned()]
             }
             Op::UploadServerCertificate { body, .. }
                 if !body.contains("-----BEGIN CERTIFICATE-----") =>
@@ -679,6 +729,101 @@ impl Op {
                     ("name".to_owned(), json!(policy.policy_name)),
                     ("arn".to_owned(), json!(policy.arn)),
                 ]))
+            }
+            Op::PutUserPolicy {
+                user,
+                name,
+                document,
+            } => {
+                m.iam
+                    .put_user_policy()
+                    .user_name(user)
+                    .policy_name(name)
+                    .policy_document(document)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                Ok(Record::new())
+            }
+            Op::ListUserPolicies { user } => {
+                let attached = m
+                    .iam
+                    .list_attached_user_policies()
+                    .user_name(user)
+                    .max_items(1000)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let inline = m
+                    .iam
+                    .list_user_policies()
+                    .user_name(user)
+                    .max_items(1000)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let arns: Vec<_> = attached
+                    .attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn.clone())
+                    .collect();
+                Ok(Record::from([
+                    ("attached".to_owned(), json!(arns)),
+                    ("inline".to_owned(), json!(inline.policy_names)),
+                ]))
+            }
+            Op::ListGroupPolicies { group } => {
+                let attached = match m
+                    .iam
+                    .list_attached_group_policies()
+                    .group_name(group)
+                    .max_items(1000)
+                    .send()
+                    .await
+                {
+                    Ok(out) => out,
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_no_such_entity_exception()) =>
+                    {
+                        return Ok(Record::from([
+                            ("exists".to_owned(), json!(false)),
+                            ("attached".to_owned(), json!([])),
+                            ("inline".to_owned(), json!([])),
+                        ]));
+                    }
+                    Err(e) => return Err(failed(&e)),
+                };
+                let inline = m
+                    .iam
+                    .list_group_policies()
+                    .group_name(group)
+                    .max_items(1000)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let arns: Vec<_> = attached
+                    .attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn.clone())
+                    .collect();
+                Ok(Record::from([
+                    ("exists".to_owned(), json!(true)),
+                    ("attached".to_owned(), json!(arns)),
+                    ("inline".to_owned(), json!(inline.policy_names)),
+                ]))
+            }
+            Op::ListGroupsForUser { user } => {
+                let out = m
+                    .iam
+                    .list_groups_for_user()
+                    .user_name(user)
+                    .max_items(1000)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let groups: Vec<_> = out.groups.iter().map(|g| g.group_name.clone()).collect();
+                Ok(Record::from([("groups".to_owned(), json!(groups))]))
             }
             Op::ListEntitiesForPolicy { policy_arn } => {
                 let out = m
