@@ -118,7 +118,7 @@ pub async fn assume(
 mod tests {
     use super::*;
     use aws_sdk_sts::operation::assume_role::AssumeRoleOutput;
-    use aws_smithy_mocks::{mock, mock_client};
+    use hubfix_mocks::{mock, mock_client};
 
     #[tokio::test]
     async fn assume_role_carries_the_session_policy_of_exactly_the_grants() {

@@ -498,10 +498,10 @@ mod tests {
         use aws_sdk_securityhub::operation::batch_update_findings::BatchUpdateFindingsOutput;
         use aws_sdk_securityhub::types::BatchUpdateFindingsUnprocessedFinding;
         use aws_sdk_securityhub::types::error::InternalException;
-        use aws_smithy_mocks::{RuleMode, mock, mock_client};
         use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
         use aws_smithy_runtime_api::http::StatusCode;
         use aws_smithy_types::body::SdkBody;
+        use hubfix_mocks::{RuleMode, mock, mock_client};
 
         fn archiver(client: aws_sdk_securityhub::Client) -> Archiver {
             Archiver::with_client(
@@ -657,7 +657,7 @@ mod tests {
             assert_eq!(report.failed, ["m0", "m1"]);
         }
 
-        fn archiver_refused(rule: &aws_smithy_mocks::Rule) -> Archiver {
+        fn archiver_refused(rule: &hubfix_mocks::Rule) -> Archiver {
             archiver(mock_client!(
                 aws_sdk_securityhub,
                 RuleMode::MatchAny,

@@ -263,7 +263,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn pages_are_read_at_most_three_per_second() {
         use aws_sdk_securityhub::operation::get_findings::GetFindingsOutput;
-        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+        use hubfix_mocks::{RuleMode, mock, mock_client};
 
         let pages = mock!(aws_sdk_securityhub::Client::get_findings)
             .sequence()

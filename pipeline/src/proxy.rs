@@ -136,7 +136,7 @@ mod tests {
     use super::*;
     use aws_sdk_lambda::operation::invoke::InvokeOutput;
     use aws_sdk_lambda::types::error::TooManyRequestsException;
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use hubfix_mocks::{RuleMode, mock, mock_client};
     use serde_json::json;
 
     fn request() -> Value {

@@ -204,10 +204,10 @@ mod tests {
     use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
     use aws_sdk_s3::primitives::ByteStream;
     use aws_sdk_s3::types::Object;
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
     use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
+    use hubfix_mocks::{RuleMode, mock, mock_client};
 
     const GOOD: &str = r#"
         [controls."IAM.6"]
@@ -215,7 +215,7 @@ mod tests {
         reason = "needs a person"
     "#;
 
-    fn listing(etag: &'static str) -> aws_smithy_mocks::Rule {
+    fn listing(etag: &'static str) -> hubfix_mocks::Rule {
         mock!(aws_sdk_s3::Client::list_objects_v2).then_output(move || {
             ListObjectsV2Output::builder()
                 .contents(Object::builder().key("policy/p.toml").e_tag(etag).build())
@@ -224,7 +224,7 @@ mod tests {
         })
     }
 
-    fn object(text: &'static str) -> aws_smithy_mocks::Rule {
+    fn object(text: &'static str) -> hubfix_mocks::Rule {
         mock!(aws_sdk_s3::Client::get_object)
             .match_requests(|r| r.key() == Some("policy/p.toml"))
             .then_output(move || {
@@ -304,7 +304,7 @@ mod tests {
         assert!(err.message.contains("policy/p.toml"), "{}", err.message);
     }
 
-    fn s3_error(status: u16, code: &'static str) -> aws_smithy_mocks::Rule {
+    fn s3_error(status: u16, code: &'static str) -> hubfix_mocks::Rule {
         mock!(aws_sdk_s3::Client::list_objects_v2).then_http_response(move || {
             HttpResponse::new(
                 StatusCode::try_from(status).unwrap(),

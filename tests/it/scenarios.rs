@@ -13,53 +13,95 @@ fn plugins_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins")
 }
 
+/// How many plugins' scenarios run at once (`HUBFIX_SCENARIO_CONCURRENCY`, default 4).
+/// Every scenario works in fresh accounts of its own, so they are independent; the
+/// emulator, not this process, sets the pace.
+fn scenario_concurrency() -> usize {
+    std::env::var("HUBFIX_SCENARIO_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(4)
+}
+
+/// What one plugin's scenarios came to.
+struct PluginRun {
+    name: String,
+    ran: usize,
+    failures: Vec<String>,
+}
+
+/// Runs every scenario of the plugin in `dir`, one after the other.
+async fn run_plugin_scenarios(
+    dir: std::path::PathBuf,
+    policy: Policy,
+    base: aws_config::SdkConfig,
+) -> Result<PluginRun> {
+    let name = package_name(&dir)?;
+    let scenarios = load_dir(&dir)?;
+    let bytes = plugin_bytes(&name)?;
+    let runner = Runner::with_config(&bytes, policy, base)
+        .await
+        .with_context(|| format!("plugin {name}"))?;
+    let mut failures = Vec::new();
+    for scenario in &scenarios {
+        let report = Box::pin(runner.run(scenario, &mut |step| {
+            eprintln!(
+                "{name}/{}: {} {} {}: {}",
+                scenario.name,
+                step.account,
+                step.phase,
+                if step.passed { "ok" } else { "FAILED" },
+                step.detail
+            );
+        }))
+        .await;
+        assert_eq!(report.accounts.len(), 2, "{}", scenario.name);
+        assert_ne!(report.accounts[0], report.accounts[1]);
+        if let Some(error) = &report.error {
+            failures.push(format!("{}: {error}", report.file));
+        }
+        failures.extend(report.failures().map(|s| {
+            format!(
+                "{} (account {}, {}): {}",
+                report.file, s.account, s.phase, s.detail
+            )
+        }));
+        if !report.passed() && report.error.is_none() && report.failures().next().is_none() {
+            failures.push(format!("{}: did not reach every step", report.file));
+        }
+    }
+    Ok(PluginRun {
+        name,
+        ran: scenarios.len(),
+        failures,
+    })
+}
+
 /// Every plugin with a `scenarios/` directory passes all of them, each in two fresh
 /// accounts, with the grants and parameters of the shipped policy and the component
-/// `cargo xtask plugins` built.
+/// `cargo xtask plugins` built. Plugins run concurrently (bounded), each plugin's
+/// scenarios in order.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_plugin_passes_its_scenarios() -> Result<()> {
+    use futures::StreamExt;
+
     require_emulator!();
     let policy = Policy::shipped().map_err(|e| anyhow::anyhow!("{e}"))?;
     let base = hubfix_host::load_aws_config().await;
+    let runs: Vec<Result<PluginRun>> = futures::stream::iter(plugin_dirs(&plugins_dir())?)
+        .map(|dir| Box::pin(run_plugin_scenarios(dir, policy.clone(), base.clone())))
+        .buffer_unordered(scenario_concurrency())
+        .collect()
+        .await;
     let mut plugins = Vec::new();
     let mut failures = Vec::new();
     let mut ran = 0;
-    for dir in plugin_dirs(&plugins_dir())? {
-        let name = package_name(&dir)?;
-        let scenarios = load_dir(&dir)?;
-        let bytes = plugin_bytes(&name)?;
-        let runner = Runner::with_config(&bytes, policy.clone(), base.clone())
-            .await
-            .with_context(|| format!("plugin {name}"))?;
-        for scenario in &scenarios {
-            let report = Box::pin(runner.run(scenario, &mut |step| {
-                eprintln!(
-                    "{name}/{}: {} {} {}: {}",
-                    scenario.name,
-                    step.account,
-                    step.phase,
-                    if step.passed { "ok" } else { "FAILED" },
-                    step.detail
-                );
-            }))
-            .await;
-            assert_eq!(report.accounts.len(), 2, "{}", scenario.name);
-            assert_ne!(report.accounts[0], report.accounts[1]);
-            if let Some(error) = &report.error {
-                failures.push(format!("{}: {error}", report.file));
-            }
-            failures.extend(report.failures().map(|s| {
-                format!(
-                    "{} (account {}, {}): {}",
-                    report.file, s.account, s.phase, s.detail
-                )
-            }));
-            if !report.passed() && report.error.is_none() && report.failures().next().is_none() {
-                failures.push(format!("{}: did not reach every step", report.file));
-            }
-            ran += 1;
-        }
-        plugins.push(name);
+    for run in runs {
+        let run = run?;
+        ran += run.ran;
+        failures.extend(run.failures);
+        plugins.push(run.name);
     }
     for shipped in [
         "iam-password-policy",
@@ -73,6 +115,7 @@ async fn every_plugin_passes_its_scenarios() -> Result<()> {
         );
     }
     assert!(ran >= 8, "only {ran} scenarios ran");
+    failures.sort();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     Ok(())
 }

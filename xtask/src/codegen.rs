@@ -1,5 +1,6 @@
 //! `cargo xtask codegen [--check]`: rewrites every file derived from the contract table
-//! (`contract/src/table/`) and from the shipped policy. `--check` (run by CI, and by
+//! (`contract/src/table/`), from the shipped policy and from the dependency graph (the
+//! workspace hack, see `hack.rs`). `--check` (run by CI, and by
 //! this module's test) fails naming each stale file instead.
 //!
 //! A generated file is either whole (the policy schema, `docs/controls.md`) or a region of
@@ -21,11 +22,25 @@ struct Generated {
     content: String,
 }
 
-fn generated() -> Result<Vec<Generated>> {
+fn generated(root: &Path) -> Result<Vec<Generated>> {
     let policy = hubfix_policy::Policy::shipped()
         .map_err(|e| anyhow::anyhow!("the shipped policy does not validate:\n{e}"))?;
     let sdk_features = r#"default-features = false, features = ["default-https-client", "rt-tokio", "behavior-version-latest"]"#;
+    let (hack_manifest, not_depending) = crate::hack::generate(root)?;
+    if !not_depending.is_empty() {
+        bail!(
+            "these workspace members do not depend on {}: {} (add `{}.workspace = true` to their [dependencies])",
+            crate::hack::PACKAGE,
+            not_depending.join(", "),
+            crate::hack::PACKAGE
+        );
+    }
     Ok(vec![
+        Generated {
+            path: crate::hack::MANIFEST,
+            region: false,
+            content: hack_manifest,
+        },
         Generated {
             path: "wit/world.wit",
             region: true,
@@ -83,7 +98,7 @@ fn generated() -> Result<Vec<Generated>> {
 /// Rewrites (or, with `check`, compares) every generated file under `root`.
 pub fn run(root: &Path, check: bool) -> Result<()> {
     let mut stale = Vec::new();
-    for g in generated()? {
+    for g in generated(root)? {
         let path = root.join(g.path);
         let current =
             fs::read_to_string(&path).with_context(|| format!("cannot read {}", g.path))?;

@@ -11,9 +11,11 @@ mod codegen;
 mod demo;
 mod deploy;
 mod emulator;
+mod hack;
 mod lambdas;
 mod paths;
 mod plugins;
+mod prune;
 mod steps;
 mod test;
 mod venv;
@@ -47,6 +49,9 @@ Tasks:
                               and the shipped policy (world imports, host services,
                               member role, policy schema, docs); --check fails on
                               stale ones instead
+  prune                       delete from <target>/debug the dependency builds that no
+                              build of the workspace uses any more (an old lockfile
+                              or feature set left them); builds what is missing first
   bench                       the numbers of docs/performance.md: criterion warm-path
                               bench, whole-process cold starts against the emulator's
                               S3 registry, plugin and binary sizes (release build)
@@ -70,6 +75,7 @@ enum Task {
     /// Arguments for the demo binary.
     Demo(Vec<String>),
     Bench,
+    Prune,
     Validate,
     Codegen {
         check: bool,
@@ -99,6 +105,7 @@ fn parse_args(args: &[String]) -> Result<Task> {
         "test" => Ok(Task::Test(rest.to_vec())),
         "ci" => Ok(Task::Ci(rest.to_vec())),
         "bench" => no_args(Task::Bench),
+        "prune" => no_args(Task::Prune),
         "validate" => no_args(Task::Validate),
         "codegen" => match rest {
             [] => Ok(Task::Codegen { check: false }),
@@ -174,6 +181,7 @@ fn run(task: Task) -> Result<()> {
         Task::Ci(args) => ci::run(&paths, &args),
         Task::Demo(args) => demo::run(&paths, &args),
         Task::Bench => bench::run(&paths),
+        Task::Prune => prune::run(&paths),
         Task::Validate => deploy::validate(&paths),
         Task::Codegen { check } => codegen::run(&paths.root, check),
     }

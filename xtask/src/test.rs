@@ -171,7 +171,8 @@ fn root_test_args(extra: &[String]) -> Vec<String> {
     let picks_packages = own_args.iter().any(|arg| {
         arg == "-p" || arg.starts_with("--package") || (arg.starts_with("-p") && arg.len() > 2)
     });
-    let mut args = vec!["test".to_owned()];
+    // Every test binary runs even when an earlier one fails, so one run shows every failure.
+    let mut args = vec!["test".to_owned(), "--no-fail-fast".to_owned()];
     if !picks_packages {
         args.push("--workspace".to_owned());
     }
@@ -226,14 +227,24 @@ mod tests {
 
     #[test]
     fn whole_workspace_by_default() {
-        assert_eq!(root_test_args(&[]), strings(&["test", "--workspace"]));
+        assert_eq!(
+            root_test_args(&[]),
+            strings(&["test", "--no-fail-fast", "--workspace"])
+        );
         assert_eq!(
             root_test_args(&strings(&["--", "--nocapture"])),
-            strings(&["test", "--workspace", "--", "--nocapture"])
+            strings(&["test", "--no-fail-fast", "--workspace", "--", "--nocapture"])
         );
         assert_eq!(
             root_test_args(&strings(&["--test", "it", "emulator::"])),
-            strings(&["test", "--workspace", "--test", "it", "emulator::"])
+            strings(&[
+                "test",
+                "--no-fail-fast",
+                "--workspace",
+                "--test",
+                "it",
+                "emulator::"
+            ])
         );
     }
 
@@ -245,14 +256,14 @@ mod tests {
             &["--package=hubfix-host"],
         ] {
             let picked = strings(picked);
-            let mut expected = strings(&["test"]);
+            let mut expected = strings(&["test", "--no-fail-fast"]);
             expected.extend(picked.clone());
             assert_eq!(root_test_args(&picked), expected);
         }
         // After `--` the arguments belong to the test binaries.
         assert_eq!(
             root_test_args(&strings(&["--", "-p"])),
-            strings(&["test", "--workspace", "--", "-p"])
+            strings(&["test", "--no-fail-fast", "--workspace", "--", "-p"])
         );
     }
 

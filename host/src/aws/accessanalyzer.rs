@@ -104,9 +104,9 @@ mod tests {
     use aws_sdk_accessanalyzer::operation::list_analyzers::ListAnalyzersOutput;
     use aws_sdk_accessanalyzer::types::error::ConflictException;
     use aws_sdk_accessanalyzer::types::{AnalyzerStatus, AnalyzerSummary};
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::DateTime;
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
     use serde_json::json;
 
     use super::*;

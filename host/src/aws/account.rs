@@ -157,8 +157,8 @@ mod tests {
     };
     use aws_sdk_account::operation::put_alternate_contact::PutAlternateContactOutput;
     use aws_sdk_account::types::error::ResourceNotFoundException;
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
     use serde_json::json;
 
     use super::*;

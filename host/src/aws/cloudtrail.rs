@@ -923,8 +923,8 @@ mod tests {
     use aws_sdk_cloudtrail::operation::start_logging::StartLoggingOutput;
     use aws_sdk_cloudtrail::operation::update_trail::{UpdateTrailError, UpdateTrailOutput};
     use aws_sdk_cloudtrail::types::error::TrailNotFoundException;
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
 
     use serde_json::{Value, json};
 

@@ -318,8 +318,8 @@ mod tests {
     };
     use aws_sdk_cloudwatch::types::StateValue;
     use aws_sdk_cloudwatch::types::error::LimitExceededFault;
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
 
     use serde_json::json;
 

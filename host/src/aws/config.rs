@@ -346,9 +346,9 @@ mod tests {
     };
     use aws_sdk_config::types::error::NoSuchConfigurationRecorderException;
     use aws_sdk_config::types::{ConfigurationRecorderStatus, RecorderStatus as SdkStatus};
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
     use hubfix_finding::Finding;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
     use serde_json::json;
 
     use super::*;

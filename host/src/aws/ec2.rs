@@ -957,8 +957,8 @@ mod tests {
     use aws_sdk_ec2::operation::modify_instance_metadata_options::ModifyInstanceMetadataOptionsOutput;
     use aws_sdk_ec2::operation::replace_network_acl_entry::ReplaceNetworkAclEntryError;
     use aws_sdk_ec2::types as sdk;
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
 
     use serde_json::json;
 

@@ -1322,8 +1322,8 @@ mod tests {
     use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, LoginProfile, StatusType};
     use aws_sdk_iam::types::{AttachedPolicy, ReportFormatType};
     use aws_sdk_iam::types::{PolicyGroup, PolicyRole, PolicyUser, ServerCertificateMetadata};
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
 
     use serde_json::json;
 

@@ -281,8 +281,8 @@ mod tests {
     use aws_sdk_kms::operation::put_key_policy::PutKeyPolicyOutput;
     use aws_sdk_kms::types::error::NotFoundException;
     use aws_sdk_kms::types::{KeyManagerType, KeyState, OriginType};
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
 
     use serde_json::json;
 

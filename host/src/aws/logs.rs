@@ -283,8 +283,8 @@ mod tests {
         PutRetentionPolicyError, PutRetentionPolicyOutput,
     };
     use aws_sdk_cloudwatchlogs::types::error::ResourceNotFoundException;
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
 
     use serde_json::json;
 

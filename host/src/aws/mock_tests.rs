@@ -10,9 +10,9 @@ use aws_sdk_ec2::operation::revoke_security_group_ingress::{
 use aws_sdk_iam::operation::get_account_password_policy::GetAccountPasswordPolicyError;
 use aws_sdk_iam::operation::update_account_password_policy::UpdateAccountPasswordPolicyOutput;
 use aws_sdk_iam::types::error::NoSuchEntityException;
-use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use hubfix_finding::Finding;
+use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
 use serde_json::json;
 
 use super::{AwsClients, CallError, LimitExceeded, PluginCtx, Session};

@@ -126,8 +126,8 @@ mod tests {
     };
     use aws_sdk_rds::operation::modify_db_instance::ModifyDbInstanceOutput;
     use aws_sdk_rds::types::error::DbInstanceNotFoundFault;
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
     use serde_json::json;
 
     use super::*;

@@ -497,8 +497,8 @@ mod tests {
     use aws_sdk_s3::operation::put_bucket_logging::PutBucketLoggingOutput;
     use aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyOutput;
     use aws_sdk_s3::operation::put_public_access_block::PutPublicAccessBlockOutput;
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
 
     use serde_json::json;
 

@@ -227,8 +227,8 @@ mod tests {
     };
     use aws_sdk_sns::operation::subscribe::SubscribeOutput;
     use aws_sdk_sns::types::error::NotFoundException;
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
 
     use serde_json::json;
 
