@@ -233,6 +233,8 @@ fn manifest(production: &Tree, all: &Tree, mocks: &Tree) -> String {
                 continue;
             }
             let (name, version) = pkg;
+            // Build metadata (`1.2.2+spec-1.1.0`) means nothing in a requirement.
+            let version = version.split('+').next().unwrap_or(version);
             let key = if versions.get(name.as_str()).copied().unwrap_or(0) > 1 {
                 format!("{name}-{}", compat(version))
             } else {
@@ -370,6 +372,13 @@ hubfix-host v0.1.0 (/r/host)|
         );
         // Only in dev builds: not a dependency of the hack.
         assert!(!text.contains("serde_json"), "{text}");
+    }
+
+    #[test]
+    fn build_metadata_is_left_out_of_requirements() {
+        let production = parse_tree("a v0.1.0 (/r/a)|\n└── toml v1.2.2+spec-1.1.0|std\n").unwrap();
+        let text = manifest(&production, &Tree::default(), &Tree::default());
+        assert!(text.contains(r#"version = "1.2.2", "#), "{text}");
     }
 
     #[test]
