@@ -117,7 +117,7 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
             cache_dir: args
                 .cache_dir
                 .clone()
-                .unwrap_or_else(|| std::env::temp_dir().join("hubfix-compiled")),
+                .unwrap_or_else(hubfix_host::default_cache_dir),
             deadline: Duration::from_secs(30),
         };
         Some(Remediator::Local(Box::new(

@@ -502,10 +502,14 @@ async fn publish_list_run_from_the_registry_and_rollback() {
     let result: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(result["outcome"]["status"], "remediated");
     assert!(member.ebs_default_encryption().await.unwrap());
-    assert!(
-        std::fs::read_dir(&cache).unwrap().count() == 1,
-        "compiled code cached on disk"
-    );
+    let cached = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".cwasm"))
+        })
+        .count();
+    assert_eq!(cached, 1, "compiled code cached on disk");
 
     let rollback = with_env(&[
         "registry",

@@ -26,6 +26,7 @@
 mod aws;
 mod bindings;
 mod credentials;
+mod disk_cache;
 mod error;
 mod functions;
 mod loader;
@@ -38,6 +39,7 @@ mod sdk;
 
 pub use aws::{AwsClients, LimitExceeded};
 pub use credentials::{CredentialsError, role_arn, session_name};
+pub use disk_cache::default_cache_dir;
 pub use error::{LoadError, SetupError};
 pub use functions::{
     Grants, HOST_FUNCTIONS, HostFunction, MAX_SESSION_POLICY, Target, UnknownGrant, lookup,

@@ -3,18 +3,20 @@
 //! components are cached in memory by digest and on local disk by digest and engine.
 //!
 //! Nothing precompiled ever comes from S3: the disk cache holds only this host's own
-//! compiler output for bytes whose digest it verified.
+//! compiler output for bytes whose digest it verified, sealed so that no other file is
+//! ever run in its place (`disk_cache`).
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use hubfix_registry::{Index, IndexRead, Pinned, Registry, RegistryError};
 use tokio::sync::Mutex;
 use wasmtime::component::Component;
 
+use crate::disk_cache::{DiskCache, default_cache_dir};
 use crate::error::LoadError;
 use crate::functions::Grants;
 use crate::outcome::PluginRef;
@@ -26,8 +28,10 @@ pub struct LoaderConfig {
     /// How long a read of the index is trusted before it is checked again (with the
     /// ETag, so an unchanged index costs one small 304 response).
     pub index_ttl: Duration,
-    /// Where compiled components are cached on local disk (Lambda: under `/tmp`);
-    /// `None` disables the disk cache.
+    /// Where compiled components are cached on local disk (default: a per-user
+    /// directory under the temporary directory; Lambda: under `/tmp`). It must be this
+    /// user's own and private (created `0700`); otherwise the disk cache is off, with a
+    /// warning. `None` disables the disk cache.
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -35,7 +39,7 @@ impl Default for LoaderConfig {
     fn default() -> Self {
         Self {
             index_ttl: Duration::from_secs(5),
-            cache_dir: Some(std::env::temp_dir().join("hubfix-compiled")),
+            cache_dir: Some(default_cache_dir()),
         }
     }
 }
@@ -66,6 +70,8 @@ pub struct Loader {
     plugins: Mutex<HashMap<(String, String), Arc<Plugin>>>,
     /// Compiled components by digest.
     components: Mutex<HashMap<String, Component>>,
+    /// The disk cache, opened on first use; `None` when off or refused.
+    disk: OnceLock<Option<DiskCache>>,
 }
 
 impl Loader {
@@ -81,6 +87,7 @@ impl Loader {
             }),
             plugins: Mutex::new(HashMap::new()),
             components: Mutex::new(HashMap::new()),
+            disk: OnceLock::new(),
         }
     }
 
@@ -214,9 +221,10 @@ impl Loader {
         if let Some(component) = self.components.lock().await.get(&pinned.sha256) {
             return Ok((component.clone(), LoadedFrom::Memory));
         }
-        let cached = self.cache_path(runtime, &pinned.sha256);
-        if let Some(path) = &cached
-            && let Some(component) = read_compiled(runtime, path)
+        let disk = self.disk();
+        let name = cache_name(runtime, &pinned.sha256);
+        if let Some(disk) = disk
+            && let Some(component) = disk.read(runtime.engine(), &name)
         {
             self.components
                 .lock()
@@ -226,8 +234,8 @@ impl Loader {
         }
         let bytes = self.registry.fetch(pinned).await?;
         let component = runtime.compile(&bytes)?;
-        if let Some(path) = &cached {
-            write_compiled(&component, path);
+        if let Some(disk) = disk {
+            disk.write(&component, &name);
         }
         self.components
             .lock()
@@ -236,55 +244,36 @@ impl Loader {
         Ok((component, LoadedFrom::Fetched))
     }
 
-    /// `<cache_dir>/<sha256>-<engine hash>.cwasm`: the engine's compatibility hash keeps
-    /// output of another wasmtime version or configuration from ever being loaded.
-    fn cache_path(&self, runtime: &Runtime, sha256: &str) -> Option<PathBuf> {
-        let dir = self.config.cache_dir.as_ref()?;
-        let mut hasher = DefaultHasher::new();
-        runtime
-            .engine()
-            .precompile_compatibility_hash()
-            .hash(&mut hasher);
-        Some(dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish())))
+    /// The disk cache, opened (once) on first use. A directory that cannot be trusted
+    /// turns the cache off, with a warning naming why.
+    fn disk(&self) -> Option<&DiskCache> {
+        self.disk
+            .get_or_init(|| {
+                let dir = self.config.cache_dir.as_ref()?;
+                DiskCache::open(dir)
+                    .inspect_err(|reason| {
+                        tracing::warn!(%reason, "compiled-code cache refused; compiling every plugin from its verified bytes");
+                    })
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Whether the disk cache is in use (configured, and its directory trusted).
+    pub fn disk_cache_enabled(&self) -> bool {
+        self.disk().is_some()
     }
 }
 
-/// Reads this host's own compiled output; any failure is a cache miss.
-#[allow(unsafe_code)]
-fn read_compiled(runtime: &Runtime, path: &Path) -> Option<Component> {
-    if !path.is_file() {
-        return None;
-    }
-    // SAFETY: the file is this host's own `Component::serialize` output, written (via a
-    // temporary file and an atomic rename) only after the source bytes matched the digest
-    // in its name, into a directory only this host writes; the engine hash in the name
-    // keeps another engine's output out, and wasmtime checks the header again.
-    match unsafe { Component::deserialize_file(runtime.engine(), path) } {
-        Ok(component) => Some(component),
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-code cache entry");
-            let _ = std::fs::remove_file(path);
-            None
-        }
-    }
-}
-
-/// Writes compiled output atomically; failures only cost a recompile next time.
-fn write_compiled(component: &Component, path: &Path) {
-    let result = (|| -> std::io::Result<()> {
-        let bytes = component
-            .serialize()
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        tracing::warn!(path = %path.display(), error = %e, "cannot write the compiled-code cache");
-    }
+/// `<sha256>-<engine hash>.cwasm`: the engine's compatibility hash keeps output of
+/// another wasmtime version or configuration from ever being loaded.
+fn cache_name(runtime: &Runtime, sha256: &str) -> String {
+    let mut hasher = DefaultHasher::new();
+    runtime
+        .engine()
+        .precompile_compatibility_hash()
+        .hash(&mut hasher);
+    format!("{sha256}-{:016x}.cwasm", hasher.finish())
 }
 
 impl From<RegistryError> for LoadError {

@@ -49,10 +49,8 @@ impl HostSettings {
         Ok(Self {
             registry,
             role_name: var("HUBFIX_ROLE_NAME").unwrap_or_else(|| HostConfig::default().role_name),
-            cache_dir: var("HUBFIX_CACHE_DIR").map_or_else(
-                || std::env::temp_dir().join("hubfix-compiled"),
-                PathBuf::from,
-            ),
+            cache_dir: var("HUBFIX_CACHE_DIR")
+                .map_or_else(hubfix_host::default_cache_dir, PathBuf::from),
             deadline,
         })
     }

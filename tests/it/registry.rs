@@ -240,6 +240,80 @@ async fn a_new_process_loads_from_the_disk_cache_without_fetching() -> Result<()
     Ok(())
 }
 
+/// A compiled file copied onto another digest's name (what a local user could do to a
+/// shared cache) fails its seal: the host deletes it, recompiles the pinned plugin from
+/// its verified bytes and runs that, never the other code. A cache directory others
+/// may write is not used at all.
+#[tokio::test]
+async fn a_swapped_compiled_file_is_detected_and_not_run() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+
+    require_emulator!();
+    let base = base_config().await;
+    let s3 = s3_client(&base, None);
+    let bucket = fresh_bucket(&s3, "hubfix-cache-swap").await?;
+    let registry = Registry::new(s3.clone(), &bucket, "");
+    let dir = cache_dir("swap");
+    let config = LoaderConfig {
+        index_ttl: Duration::ZERO,
+        cache_dir: Some(dir.clone()),
+    };
+    let grants = Grants::new(MISBEHAVE_GRANTS)?;
+    let rt = runtime().await?;
+    let v1 = plugin_bytes("misbehave")?;
+    let v2 = plugin_bytes("misbehave-v2")?;
+    let first = Loader::new(registry.clone(), config.clone());
+    assert!(first.disk_cache_enabled());
+    publish(&rt, &registry, &v1, &grants, false).await?;
+    assert_eq!(noop(&rt, &first).await?.1, LoadedFrom::Fetched);
+    publish(&rt, &registry, &v2, &grants, false).await?;
+    assert_eq!(noop(&rt, &first).await?.1, LoadedFrom::Fetched);
+    registry.rollback("misbehave").await?;
+
+    // v2's compiled file under v1's name.
+    let named = |digest: &str| -> Result<std::path::PathBuf> {
+        std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(digest))
+            })
+            .ok_or_else(|| anyhow::anyhow!("no cache file for {digest}"))
+    };
+    let v1_file = named(&hubfix_host::sha256_hex(&v1))?;
+    let v2_file = named(&hubfix_host::sha256_hex(&v2))?;
+    std::fs::copy(&v2_file, &v1_file)?;
+
+    let rt2 = runtime().await?;
+    let second = Loader::new(registry.clone(), config.clone());
+    let (message, source) = noop(&rt2, &second).await?;
+    assert!(message.contains("misbehave 0.1.0"), "{message}");
+    assert_eq!(source, LoadedFrom::Fetched, "the swapped file was not used");
+    // Rewritten with a good seal: a third process loads it from disk.
+    let rt3 = runtime().await?;
+    let third = Loader::new(registry.clone(), config);
+    assert_eq!(noop(&rt3, &third).await?.1, LoadedFrom::Disk);
+
+    // A directory others may write is refused: nothing is read from or written to it.
+    let open = cache_dir("swap-open");
+    std::fs::create_dir_all(&open)?;
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777))?;
+    let refused = Loader::new(
+        registry,
+        LoaderConfig {
+            index_ttl: Duration::ZERO,
+            cache_dir: Some(open.clone()),
+        },
+    );
+    assert!(!refused.disk_cache_enabled());
+    let rt4 = runtime().await?;
+    assert_eq!(noop(&rt4, &refused).await?.1, LoadedFrom::Fetched);
+    assert_eq!(std::fs::read_dir(&open)?.count(), 0, "nothing written");
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(open);
+    Ok(())
+}
+
 /// A TCP proxy in front of the emulator that the test can cut off.
 async fn proxy(upstream: String) -> Result<(String, JoinSet<()>)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
