@@ -657,7 +657,7 @@ fn classify_trap(
         .or(memory_hit)
     {
         let failure = match limit {
-            LimitExceeded::Calls(_) => Failure::CallLimit,
+            LimitExceeded::Calls(_) | LimitExceeded::Logs(_) => Failure::CallLimit,
             LimitExceeded::Memory { .. } => Failure::MemoryLimit,
         };
         return (failure, limit.to_string());

@@ -32,6 +32,7 @@ async fn misbehaving_guests_end_typed_and_the_host_keeps_serving() -> Result<()>
         ("memory-bomb", Failure::MemoryLimit),
         ("panic", Failure::Trap),
         ("call-storm", Failure::CallLimit),
+        ("log-storm", Failure::CallLimit),
     ];
     for (behavior, failure) in cases {
         let bad = run(
@@ -51,6 +52,15 @@ async fn misbehaving_guests_end_typed_and_the_host_keeps_serving() -> Result<()>
         if behavior == "call-storm" {
             assert_eq!(bad.calls.len(), 25);
             assert!(bad.calls.iter().all(|c| c.result == CallResult::Ok));
+        }
+        if behavior == "log-storm" {
+            // 2,000 calls of a 64 KiB line: the 1,001st ends it; 256 lines of at most
+            // 4 KiB are kept, their escape characters escaped.
+            assert!(bad.message.contains("1000 log calls"), "{}", bad.message);
+            assert_eq!(bad.logs.len(), 256);
+            assert!(bad.logs.iter().all(|l| l.message.len() <= 4096 + 3
+                && l.message.starts_with("\\u{1b}")
+                && !l.message.contains('\u{1b}')));
         }
 
         member.disable_ebs_default_encryption().await?;

@@ -416,3 +416,29 @@ async fn s3control_acts_on_the_findings_account_and_reads_no_configuration_as_no
         })
     );
 }
+
+#[tokio::test]
+async fn log_calls_have_their_own_budget_and_keep_few_small_lines() {
+    use crate::bindings::log::{Host as _, Level};
+
+    let mut ctx = ctx(&[], &[], ALL, Mode::Apply, 10);
+    let huge = "x".repeat(1024 * 1024);
+    for _ in 0..1_000 {
+        ctx.log(Level::Info, huge.clone()).unwrap();
+    }
+    let err = ctx.log(Level::Info, "one more".into()).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<LimitExceeded>(),
+        Some(&LimitExceeded::Logs(1_000))
+    );
+    let trail = ctx.into_trail();
+    assert_eq!(trail.logs.len(), 256, "lines kept");
+    assert!(
+        trail
+            .logs
+            .iter()
+            .all(|l| l.message.len() <= 4096 + 3 && l.message.capacity() <= 4096 + 3),
+        "each kept line is a small copy, not the guest's 1 MiB string"
+    );
+    assert!(trail.calls.is_empty(), "logs are not AWS calls");
+}

@@ -134,6 +134,9 @@ pub enum LimitExceeded {
     /// More host calls than the budget.
     #[error("the plugin exceeded its budget of {0} host calls")]
     Calls(u32),
+    /// More `log` calls than their own budget.
+    #[error("the plugin exceeded its budget of {0} log calls")]
+    Logs(u32),
     /// Memory growth past the limit.
     #[error("the plugin tried to grow its memory to {desired} bytes, over the limit of {limit}")]
     Memory {
@@ -171,6 +174,8 @@ pub struct PluginCtx {
     max_calls: u32,
     calls: Vec<AwsCall>,
     logs: Vec<LogLine>,
+    /// `log` calls made, kept or not.
+    log_calls: u32,
     denials: Vec<String>,
 }
 
@@ -199,14 +204,27 @@ impl PluginCtx {
             max_calls,
             calls: Vec::new(),
             logs: Vec::new(),
+            log_calls: 0,
             denials: Vec::new(),
         }
     }
 
-    pub(crate) fn push_log(&mut self, line: LogLine, max_lines: usize) {
-        if self.logs.len() < max_lines {
-            self.logs.push(line);
+    /// Charges one `log` call to the log budget (`max_calls` of them), then keeps
+    /// `line` if fewer than `max_lines` are kept.
+    pub(crate) fn push_log(
+        &mut self,
+        line: impl FnOnce() -> LogLine,
+        max_lines: usize,
+        max_calls: u32,
+    ) -> Result<(), LimitExceeded> {
+        if self.log_calls >= max_calls {
+            return Err(LimitExceeded::Logs(max_calls));
         }
+        self.log_calls += 1;
+        if self.logs.len() < max_lines {
+            self.logs.push(line());
+        }
+        Ok(())
     }
 
     pub(crate) fn into_trail(self) -> Trail {
