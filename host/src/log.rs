@@ -26,22 +26,10 @@ impl Host for PluginCtx {
             Level::Warn => "warn",
             Level::Error => "error",
         };
-        let mut kept = None;
-        self.push_log(
-            || {
-                let line = LogLine {
-                    level,
-                    message: kept_text(&message),
-                };
-                kept = Some(line.message.clone());
-                line
-            },
-            MAX_LINES,
-            MAX_LOG_CALLS,
-        )?;
-        if let Some(message) = kept {
-            tracing::debug!(target: "hubfix::plugin", level, %message);
-        }
+        self.charge_log(MAX_LOG_CALLS)?;
+        let message = kept_text(&message);
+        tracing::debug!(target: "hubfix::plugin", level, %message);
+        self.push_log(LogLine { level, message }, MAX_LINES);
         Ok(())
     }
 }

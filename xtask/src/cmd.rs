@@ -13,12 +13,19 @@ use crate::paths::Paths;
 /// A `cargo` command run from the repository root, with the same cargo binary (and
 /// so the same toolchain) that runs xtask, and `$CARGO_TARGET_DIR` made absolute.
 pub fn cargo(paths: &Paths) -> Command {
-    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(program);
-    cmd.current_dir(&paths.root);
+    let mut cmd = cargo_at(&paths.root);
     if let Some(target) = &paths.explicit_target {
         cmd.env("CARGO_TARGET_DIR", target);
     }
+    cmd
+}
+
+/// A `cargo` command (the cargo that runs xtask) run from `root`, for tasks that need no
+/// target directory (`cargo tree`, `cargo metadata`).
+pub fn cargo_at(root: &std::path::Path) -> Command {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(program);
+    cmd.current_dir(root);
     cmd
 }
 

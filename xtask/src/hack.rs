@@ -23,7 +23,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
@@ -149,24 +148,12 @@ fn parse_tree(text: &str) -> Result<Tree> {
 
 /// Runs `cargo tree ARGS` over the workspace at `root` with the hack switched off.
 fn cargo_tree(root: &Path, args: &[&str]) -> Result<Tree> {
-    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(program);
-    cmd.current_dir(root)
-        .args(["tree", "--locked", "--target", TARGET, "-f", "{p}|{f}"])
+    let mut cmd = crate::cmd::cargo_at(root);
+    cmd.args(["tree", "--locked", "--target", TARGET, "-f", "{p}|{f}"])
         .args(args)
         .env("RUSTFLAGS", format!("--cfg {OFF}"))
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    let description = crate::cmd::describe(&cmd);
-    let output = cmd
-        .output()
-        .with_context(|| format!("could not start `{description}`"))?;
-    if !output.status.success() {
-        bail!(
-            "`{description}` failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    parse_tree(&String::from_utf8(output.stdout).context("cargo tree printed non-UTF-8")?)
+    parse_tree(&crate::cmd::output(&mut cmd)?)
 }
 
 /// The hack's whole manifest, and the members that do not depend on it yet.

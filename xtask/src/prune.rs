@@ -5,11 +5,12 @@
 //! (the workspace hack did that), every dependency compiled before stays in
 //! `<target>/debug` next to its new copy. `prune` asks cargo which units the workspace's
 //! own builds use now — production (`cargo build`), tests (`cargo test --no-run`),
-//! lints (`cargo clippy --all-targets`) and xtask itself, each reported with
-//! `--message-format=json`, building whatever is missing — and deletes every other
-//! third-party unit from `deps/`, `build/` and `.fingerprint/`. Workspace members are
-//! left alone (they are small, and rebuilt by the next build that needs them), and so
-//! is everything outside `debug/` (release builds, the plugins' wasm target).
+//! lints (`cargo clippy --all-targets`), xtask itself and the plugins' native tests,
+//! each reported with `--message-format=json`, building whatever is missing — and
+//! deletes every other third-party unit from `deps/`, `build/` and `.fingerprint/`.
+//! Packages of both workspaces are left alone (they are small, and rebuilt by the next
+//! build that needs them), and so is everything outside `debug/` (release builds, the
+//! plugins' wasm target).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -30,20 +31,34 @@ const BUILDS: &[&[&str]] = &[
 ];
 
 pub fn run(paths: &Paths) -> Result<()> {
+    let plugins = paths.require_plugin_manifest()?;
+    // The plugins' native tests build on the host target, in the same `debug/` when
+    // both workspaces share `CARGO_TARGET_DIR` (as CI does).
+    let mut builds: Vec<Vec<std::ffi::OsString>> = BUILDS
+        .iter()
+        .map(|b| b.iter().map(Into::into).collect())
+        .collect();
+    builds.push(vec![
+        "test".into(),
+        "--no-run".into(),
+        "--manifest-path".into(),
+        plugins.clone().into(),
+    ]);
     let mut keep = BTreeSet::new();
-    for build in BUILDS {
+    for build in &builds {
         let mut cargo = cmd::cargo(paths);
-        cargo.args(*build).arg("--message-format=json");
+        cargo.args(build).arg("--message-format=json");
         eprintln!(
-            "xtask: prune: listing the units of `cargo {}`…",
-            build.join(" ")
+            "xtask: prune: listing the units of `{}`…",
+            cmd::describe(&cargo)
         );
         let output = cmd::output(&mut cargo)?;
         let before = keep.len();
         keep.extend(used_hashes(&output));
         eprintln!("xtask: prune: {} units", keep.len() - before);
     }
-    let members = member_names(&paths.root)?;
+    let mut members = member_names(&paths.root.join("Cargo.toml"))?;
+    members.extend(member_names(&plugins)?);
     let debug = paths.target.join("debug");
     let mut freed = 0u64;
     let mut removed = 0usize;
@@ -129,57 +144,35 @@ fn stale(name: &str, keep: &BTreeSet<String>, members: &BTreeSet<String>) -> boo
     }
 }
 
-/// The workspace members' names with `_` for `-`, and their targets' names (binaries,
-/// test targets, build scripts of members): what is never pruned.
-fn member_names(root: &Path) -> Result<BTreeSet<String>> {
+/// The packages of the workspace of `manifest` and their targets (libraries,
+/// binaries, tests, benches, build scripts), `-` read as `_`: what is never pruned.
+fn member_names(manifest: &Path) -> Result<BTreeSet<String>> {
+    let dir = manifest
+        .parent()
+        .context("a manifest path has a directory")?;
+    let metadata = cmd::output(
+        cmd::cargo_at(dir)
+            .args([
+                "metadata",
+                "--no-deps",
+                "--format-version",
+                "1",
+                "--manifest-path",
+            ])
+            .arg(manifest),
+    )?;
+    let metadata: serde_json::Value =
+        serde_json::from_str(&metadata).context("cargo metadata printed no JSON")?;
     let mut names = BTreeSet::new();
-    for dir in walk_manifests(root)? {
-        let text =
-            fs::read_to_string(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
-        for line in text.lines() {
-            if let Some(value) = line.trim().strip_prefix("name = \"") {
-                names.insert(value.trim_end_matches('"').replace('-', "_"));
-            }
-        }
-        // Test, bench and example targets are named after their files.
-        if let Some(package) = dir.parent() {
-            for sub in ["tests", "benches"] {
-                if let Ok(entries) = fs::read_dir(package.join(sub)) {
-                    for entry in entries.flatten() {
-                        let file = entry.file_name().to_string_lossy().into_owned();
-                        names.insert(file.trim_end_matches(".rs").replace('-', "_"));
-                    }
-                }
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        let targets = package["targets"].as_array().into_iter().flatten();
+        for name in std::iter::once(&package["name"]).chain(targets.map(|t| &t["name"])) {
+            if let Some(name) = name.as_str() {
+                names.insert(name.replace('-', "_"));
             }
         }
     }
     Ok(names)
-}
-
-/// Every `Cargo.toml` of the root workspace (not the plugins', which have their own
-/// target directory).
-fn walk_manifests(root: &Path) -> Result<Vec<std::path::PathBuf>> {
-    let mut found = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let manifest = dir.join("Cargo.toml");
-        if manifest.is_file() {
-            found.push(manifest);
-        }
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let skip = name.to_str().is_none_or(|n| {
-                n.starts_with('.') || matches!(n, "target" | "plugins" | "node_modules")
-            });
-            if !skip && entry.path().is_dir() {
-                dirs.push(entry.path());
-            }
-        }
-    }
-    Ok(found)
 }
 
 /// Bytes under `path`.

@@ -209,22 +209,19 @@ impl PluginCtx {
         }
     }
 
-    /// Charges one `log` call to the log budget (`max_calls` of them), then keeps
-    /// `line` if fewer than `max_lines` are kept.
-    pub(crate) fn push_log(
-        &mut self,
-        line: impl FnOnce() -> LogLine,
-        max_lines: usize,
-        max_calls: u32,
-    ) -> Result<(), LimitExceeded> {
+    /// Charges one `log` call to the log budget of `max_calls`.
+    pub(crate) fn charge_log(&mut self, max_calls: u32) -> Result<(), LimitExceeded> {
         if self.log_calls >= max_calls {
             return Err(LimitExceeded::Logs(max_calls));
         }
         self.log_calls += 1;
-        if self.logs.len() < max_lines {
-            self.logs.push(line());
-        }
         Ok(())
+    }
+
+    pub(crate) fn push_log(&mut self, line: LogLine, max_lines: usize) {
+        if self.logs.len() < max_lines {
+            self.logs.push(line);
+        }
     }
 
     pub(crate) fn into_trail(self) -> Trail {

@@ -762,13 +762,11 @@ impl Op {
                     .send()
                     .await
                     .map_err(|e| failed(&e))?;
-                let arns: Vec<_> = attached
-                    .attached_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn.clone())
-                    .collect();
                 Ok(Record::from([
-                    ("attached".to_owned(), json!(arns)),
+                    (
+                        "attached".to_owned(),
+                        json!(policy_arns(attached.attached_policies())),
+                    ),
                     ("inline".to_owned(), json!(inline.policy_names)),
                 ]))
             }
@@ -802,14 +800,12 @@ impl Op {
                     .send()
                     .await
                     .map_err(|e| failed(&e))?;
-                let arns: Vec<_> = attached
-                    .attached_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn.clone())
-                    .collect();
                 Ok(Record::from([
                     ("exists".to_owned(), json!(true)),
-                    ("attached".to_owned(), json!(arns)),
+                    (
+                        "attached".to_owned(),
+                        json!(policy_arns(attached.attached_policies())),
+                    ),
                     ("inline".to_owned(), json!(inline.policy_names)),
                 ]))
             }
@@ -941,4 +937,12 @@ async fn emulator_post(path: &str, body: String) -> Result<(), String> {
     })
     .await
     .map_err(|e| format!("emulator request: {e}"))?
+}
+
+/// The ARNs of attached managed policies, as a check compares them.
+fn policy_arns(attached: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<String> {
+    attached
+        .iter()
+        .filter_map(|p| p.policy_arn.clone())
+        .collect()
 }
