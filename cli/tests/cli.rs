@@ -260,7 +260,7 @@ async fn run_fixes_a_finding_and_reports_json() {
         "--plugin",
         &misbehave,
         "--grant",
-        "ec2.revoke-security-group-ingress,ec2.get-ebs-encryption-by-default",
+        "ec2.revoke-security-group-ingress,ec2.describe-security-group-rules,ec2.get-ebs-encryption-by-default",
         "--param",
         "behavior=panic",
     ]);

@@ -58,6 +58,7 @@ fn warm(c: &mut Criterion) {
         let runtime = Runtime::new(config, aws.clone()).unwrap();
         let grants = Grants::new([
             "ec2.revoke-security-group-ingress",
+            "ec2.describe-security-group-rules",
             "ec2.get-ebs-encryption-by-default",
         ])
         .unwrap();
@@ -81,6 +82,7 @@ fn warm(c: &mut Criterion) {
         b.to_async(&tokio).iter(|| async {
             let grants = Grants::new([
                 "ec2.revoke-security-group-ingress",
+                "ec2.describe-security-group-rules",
                 "ec2.get-ebs-encryption-by-default",
             ])
             .unwrap();

@@ -25,6 +25,7 @@
 
 mod aws;
 mod bindings;
+mod bounded;
 mod credentials;
 mod disk_cache;
 mod error;

@@ -16,6 +16,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::aws::{LimitExceeded, PluginCtx, Session, SessionFactory};
 use crate::bindings::{self, Control, ControlPre};
+use crate::bounded::{MAX_TEXT, kept};
 use crate::error::{LoadError, SetupError};
 use crate::functions::{self, Grants};
 
@@ -449,13 +450,14 @@ impl Runtime {
         let stderr = String::from_utf8_lossy(&data.stderr.contents())
             .trim()
             .to_owned();
+        let stderr_kept = kept(&stderr, STDERR_CAPACITY);
         let trail = data.plugin.into_trail();
         outcome.calls = trail.calls;
         outcome.logs = trail.logs;
         if !stderr.is_empty() {
             outcome.logs.push(LogLine {
                 level: "stderr",
-                message: stderr.clone(),
+                message: stderr_kept,
             });
         }
         match result {
@@ -472,7 +474,8 @@ impl Runtime {
                 let mut lines = stderr.lines().skip_while(|l| !l.contains("panicked at"));
                 if let Some(at) = lines.next() {
                     let what = lines.next().unwrap_or_default();
-                    message = format!("{message} ({} {what})", at.trim_end_matches(':'));
+                    let at = at.trim_end_matches(':');
+                    message = kept(&format!("{message} ({at} {what})"), MAX_TEXT);
                 }
                 outcome.failure = Some(failure);
                 outcome.message = message;
@@ -485,18 +488,24 @@ impl Runtime {
                     S::Skipped => Status::Skipped,
                     S::Failed => Status::Failed,
                 };
-                outcome.message = plugin_outcome.message;
+                outcome.message = kept(&plugin_outcome.message, MAX_TEXT);
             }
         }
         if let Some(message) = trail.credentials_error {
             outcome.status = Status::Failed;
             outcome.failure = Some(Failure::Credentials);
             outcome.message = format!("{message}; plugin said: {}", outcome.message);
-        } else if !trail.denials.is_empty() && outcome.failure.is_none() {
+        } else if trail.denied > 0 && outcome.failure.is_none() {
             outcome.status = Status::Denied;
+            let unnamed = trail.denied - trail.denials.len();
+            let more = if unnamed > 0 {
+                format!("; and {unnamed} more")
+            } else {
+                String::new()
+            };
             outcome.message = format!(
-                "host denied {} call(s): {}; plugin said: {}",
-                trail.denials.len(),
+                "host denied {} call(s): {}{more}; plugin said: {}",
+                trail.denied,
                 trail.denials.join("; "),
                 outcome.message
             );

@@ -2,7 +2,8 @@ use anyhow::Result;
 use hubfix_host::{CallResult, LoadError, Mode, Status};
 use hubfix_tests::{
     EC2_DEFAULT_SG_RESTRICT, EC2_EBS_DEFAULT_ENCRYPTION, EC2_RESTRICT_ADMIN_PORTS,
-    IAM_PASSWORD_POLICY, Member, account_finding, base_config, group_finding, plugin_bytes,
+    IAM_PASSWORD_POLICY, MISBEHAVE_GRANTS, Member, account_finding, base_config, group_finding,
+    plugin_bytes,
 };
 
 use crate::common::{load, load_with, mutating_ops, require_emulator, run, runtime};
@@ -71,15 +72,7 @@ async fn imports_list_exactly_the_functions_a_plugin_calls() -> Result<()> {
 async fn a_call_on_a_resource_outside_the_finding_is_denied_before_aws() -> Result<()> {
     require_emulator!();
     let rt = runtime().await?;
-    let plugin = load_with(
-        &rt,
-        "misbehave",
-        &[
-            "ec2.revoke-security-group-ingress",
-            "ec2.get-ebs-encryption-by-default",
-        ],
-    )
-    .await?;
+    let plugin = load_with(&rt, "misbehave", &MISBEHAVE_GRANTS).await?;
     let member = Member::assume(&base_config().await, "250000000001").await?;
     let named = member.seed_open_admin_group("named-by-finding").await?;
     let other = member.seed_open_admin_group("not-named").await?;

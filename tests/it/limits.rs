@@ -2,9 +2,12 @@ use std::time::Duration;
 
 use anyhow::Result;
 use hubfix_host::{CallResult, Failure, HostConfig, Mode, Status};
-use hubfix_tests::{EC2_EBS_DEFAULT_ENCRYPTION, Member, account_finding, base_config};
+use hubfix_tests::{
+    EC2_EBS_DEFAULT_ENCRYPTION, MISBEHAVE_GRANTS, Member, account_finding, base_config,
+};
 
 use crate::common::{load, load_with, require_emulator, run, runtime_with};
+use crate::peak::peak_heap;
 
 /// Every misbehaving guest ends with a typed failure, and the same runtime then serves
 /// a normal remediation.
@@ -18,11 +21,7 @@ async fn misbehaving_guests_end_typed_and_the_host_keeps_serving() -> Result<()>
         ..HostConfig::default()
     })
     .await?;
-    let grants = [
-        "ec2.revoke-security-group-ingress",
-        "ec2.get-ebs-encryption-by-default",
-    ];
-    let misbehave = load_with(&rt, "misbehave", &grants).await?;
+    let misbehave = load_with(&rt, "misbehave", &MISBEHAVE_GRANTS).await?;
     let good = load(&rt, &EC2_EBS_DEFAULT_ENCRYPTION).await?;
     let member = Member::assume(&base_config().await, "260000000001").await?;
     let finding = account_finding(&member.account, "EC2.7");
@@ -80,15 +79,7 @@ async fn misbehaving_guests_end_typed_and_the_host_keeps_serving() -> Result<()>
 async fn plugin_logs_are_kept_with_the_outcome() -> Result<()> {
     require_emulator!();
     let rt = runtime_with(HostConfig::default()).await?;
-    let plugin = load_with(
-        &rt,
-        "misbehave",
-        &[
-            "ec2.revoke-security-group-ingress",
-            "ec2.get-ebs-encryption-by-default",
-        ],
-    )
-    .await?;
+    let plugin = load_with(&rt, "misbehave", &MISBEHAVE_GRANTS).await?;
     let outcome = run(
         &rt,
         &plugin,
@@ -100,5 +91,91 @@ async fn plugin_logs_are_kept_with_the_outcome() -> Result<()> {
     assert_eq!(outcome.status, Status::Skipped);
     let levels: Vec<&str> = outcome.logs.iter().map(|l| l.level).collect();
     assert_eq!(levels, ["debug", "info", "warn", "error"]);
+    Ok(())
+}
+
+/// Huge guest strings: each call with a 4 MiB id is refused before AWS with a short
+/// prefix recorded, the message names 16 denials and counts the rest, a 16 MiB message
+/// is cut to 4 KiB; the host's heap never holds more than a few copies of the largest
+/// single string the guest sent (the bindings copy each argument out of guest memory).
+#[tokio::test]
+async fn huge_guest_strings_leave_a_small_outcome_and_bounded_host_memory() -> Result<()> {
+    require_emulator!();
+    let rt = runtime_with(HostConfig {
+        max_calls: 400,
+        ..HostConfig::default()
+    })
+    .await?;
+    let misbehave = load_with(&rt, "misbehave", &MISBEHAVE_GRANTS).await?;
+    let finding = account_finding("260000000003", "EC2.7");
+
+    // 199 × (a denied revoke and a refused read), each with a 4 MiB id: before the bound,
+    // every copy was kept (7.4 GB).
+    const MIB: usize = 1 << 20;
+    let (ids, peak) = peak_heap(run(
+        &rt,
+        &misbehave,
+        &finding,
+        &[("behavior", "huge-ids"), ("count", "199")],
+        Mode::Apply,
+    ))
+    .await;
+    let ids = ids?;
+    assert!(peak <= 3 * 4 * MIB + 4 * MIB, "peak heap {peak} bytes");
+    assert_eq!(ids.status, Status::Denied, "{}", &ids.message[..200]);
+    assert_eq!(ids.calls.len(), 398);
+    assert!(ids.calls.iter().all(|c| c.result == CallResult::Denied
+        && c.resource.as_ref().is_some_and(|r| r.len() <= 64 + 3)));
+    assert!(
+        ids.message.starts_with("host denied 398 call(s): "),
+        "{}",
+        &ids.message[..200]
+    );
+    assert!(
+        ids.message
+            .contains("; and 382 more; plugin said: 398 calls"),
+        "{}",
+        ids.message
+    );
+    assert!(
+        ids.message.len() <= 16 * 200 + 4096,
+        "{}",
+        ids.message.len()
+    );
+    let json = serde_json::to_string(&ids)?;
+    assert!(
+        json.len() < 200 << 10,
+        "outcome JSON of {} bytes",
+        json.len()
+    );
+
+    let (message, peak) = peak_heap(run(
+        &rt,
+        &misbehave,
+        &finding,
+        &[("behavior", "huge-message")],
+        Mode::Apply,
+    ))
+    .await;
+    let message = message?;
+    assert!(peak <= 3 * 16 * MIB + 4 * MIB, "peak heap {peak} bytes");
+    assert_eq!(message.status, Status::Skipped);
+    assert!(
+        message.message.len() <= 4096 + 3,
+        "{}",
+        message.message.len()
+    );
+    assert!(message.message.starts_with("\\u{1b}") && !message.message.contains('\u{1b}'));
+
+    // The same runtime still serves a normal remediation.
+    let noop = run(
+        &rt,
+        &misbehave,
+        &finding,
+        &[("behavior", "noop")],
+        Mode::Apply,
+    )
+    .await?;
+    assert_eq!(noop.status, Status::Skipped, "{}", noop.message);
     Ok(())
 }

@@ -15,6 +15,9 @@ mod capability;
 /// Misbehaving guests: deadline, memory limit, traps, call budget; the host keeps serving.
 mod limits;
 
+/// The most heap a test thread held while a future ran (a counting allocator).
+mod peak;
+
 /// The S3 registry: publish, hot reload, rollback, tampering, S3 outages.
 mod registry;
 

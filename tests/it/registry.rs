@@ -15,11 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use crate::common::{require_emulator, runtime};
-
-const MISBEHAVE_GRANTS: [&str; 2] = [
-    "ec2.revoke-security-group-ingress",
-    "ec2.get-ebs-encryption-by-default",
-];
+use hubfix_tests::MISBEHAVE_GRANTS;
 
 fn cache_dir(test: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("hubfix-it-{test}-{}", std::process::id()))

@@ -27,6 +27,13 @@ pub const REGION: &str = "us-east-1";
 /// The role hubfix assumes in member accounts (moto does not require it to exist).
 pub const ROLE_NAME: &str = "HubfixRemediationRole";
 
+/// What the `misbehave` fixture imports, so what a test must grant it to load it.
+pub const MISBEHAVE_GRANTS: [&str; 3] = [
+    "ec2.revoke-security-group-ingress",
+    "ec2.describe-security-group-rules",
+    "ec2.get-ebs-encryption-by-default",
+];
+
 /// Whether the emulator environment is there. When it is not, prints why the calling
 /// test is skipped and returns `false`; run the suite with `cargo xtask test`.
 pub fn emulator_available(test: &str) -> bool {

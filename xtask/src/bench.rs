@@ -28,7 +28,7 @@ const BENCH_POLICY: &str = r#"# The fixture as a plugin, for the cold-start harn
 [plugins.misbehave]
 version = "0.1.0"
 controls = ["EC2.7"]
-grants = ["ec2.revoke-security-group-ingress", "ec2.get-ebs-encryption-by-default"]
+grants = ["ec2.revoke-security-group-ingress", "ec2.describe-security-group-rules", "ec2.get-ebs-encryption-by-default"]
 "#;
 
 const FINDING: &str = r#"{
@@ -134,7 +134,7 @@ fn cold(
             .args(["--registry", registry, "--plugin", "misbehave"])
             .args([
                 "--grant",
-                "ec2.revoke-security-group-ingress,ec2.get-ebs-encryption-by-default",
+                "ec2.revoke-security-group-ingress,ec2.describe-security-group-rules,ec2.get-ebs-encryption-by-default",
             ])
             .args([
                 "--param",

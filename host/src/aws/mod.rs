@@ -34,6 +34,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::bindings::types::{self, AwsError, Mode};
+use crate::bounded::{MAX_DENIALS, MAX_ID, MAX_TEXT, kept};
 use crate::functions::{Grants, HostFunction, Target};
 use crate::outcome::{AwsCall, CallResult, LogLine};
 use crate::scope::Scope;
@@ -176,14 +177,20 @@ pub struct PluginCtx {
     logs: Vec<LogLine>,
     /// `log` calls made, kept or not.
     log_calls: u32,
+    /// The first `MAX_DENIALS` denial reasons.
     denials: Vec<String>,
+    /// Every denial, named or not.
+    denied: usize,
 }
 
 /// What [`PluginCtx`] collected during a run.
 pub(crate) struct Trail {
     pub calls: Vec<AwsCall>,
     pub logs: Vec<LogLine>,
+    /// The first denial reasons, at most `bounded::MAX_DENIALS`.
     pub denials: Vec<String>,
+    /// How many calls were denied.
+    pub denied: usize,
     pub credentials_error: Option<String>,
 }
 
@@ -206,6 +213,7 @@ impl PluginCtx {
             logs: Vec::new(),
             log_calls: 0,
             denials: Vec::new(),
+            denied: 0,
         }
     }
 
@@ -229,6 +237,7 @@ impl PluginCtx {
             calls: self.calls,
             logs: self.logs,
             denials: self.denials,
+            denied: self.denied,
             credentials_error: self.credentials_error,
         }
     }
@@ -251,6 +260,18 @@ impl PluginCtx {
         // calls ends as surely as one looping on real ones.
         if self.calls.len() >= self.max_calls as usize {
             return Err(CallError::Limit(LimitExceeded::Calls(self.max_calls)));
+        }
+        // An id longer than any AWS accepts is refused before anything else looks at it
+        // (the record keeps a short prefix).
+        if let Some(id) = resource
+            && id.len() > MAX_ID
+        {
+            let reason = format!(
+                "{}: a resource id of {} bytes is longer than the {MAX_ID} the host accepts",
+                function.name,
+                id.len()
+            );
+            return Err(self.deny(function, Some(&kept(id, 64)), reason));
         }
         if !self.grants.contains(function.name) {
             let reason = format!("{} is not granted to this plugin", function.name);
@@ -341,6 +362,7 @@ impl PluginCtx {
         reason: String,
     ) -> CallError {
         tracing::warn!(function = function.name, resource, %reason, "host call denied");
+        let reason = kept(&reason, MAX_TEXT);
         self.record(
             function,
             resource,
@@ -348,7 +370,10 @@ impl PluginCtx {
             Some(reason.clone()),
             Instant::now(),
         );
-        self.denials.push(reason.clone());
+        self.denied += 1;
+        if self.denials.len() < MAX_DENIALS {
+            self.denials.push(reason.clone());
+        }
         CallError::Aws(AwsError::AccessDenied(reason))
     }
 
@@ -363,10 +388,10 @@ impl PluginCtx {
         self.calls.push(AwsCall {
             service: function.service().to_owned(),
             operation: function.operation.to_owned(),
-            resource: resource.map(str::to_owned),
+            resource: resource.map(|r| kept(r, MAX_ID)),
             mutating: function.is_mutating(),
             result,
-            error,
+            error: error.map(|e| kept(&e, MAX_TEXT)),
             duration_ms: started.elapsed().as_secs_f64() * 1e3,
         });
     }
