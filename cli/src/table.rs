@@ -23,6 +23,7 @@ pub fn print_outcomes(outcomes: &[Outcome]) {
                 CallResult::Denied => "DENIED",
                 CallResult::Error => "error",
                 CallResult::Throttled => "throttled",
+                CallResult::Invalid => "invalid",
             };
             out!(
                 "  {kind} {service}:{operation:<30} {resource:<24} {result}{error}",

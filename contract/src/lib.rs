@@ -33,6 +33,79 @@ pub struct ResourceType {
     /// Its ARN, with `{partition}`, `{region}`, `{account}` and `{id}` placeholders, e.g.
     /// `arn:{partition}:ec2:{region}:{account}:security-group/{id}`.
     pub arn: &'static str,
+    /// What its id (short id or name) looks like, as AWS documents it.
+    pub id: IdSyntax,
+}
+
+/// What a resource id looks like: the host refuses a call on an id of another shape
+/// before it reaches AWS (or a filter value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IdSyntax {
+    /// The prefix and 8 or 17 lowercase hexadecimal digits (`sg-0123abcd`).
+    Ec2(&'static str),
+    /// 1 to `max` ASCII letters, digits and characters of `punctuation`.
+    Name {
+        /// Longest id, in characters.
+        max: usize,
+        /// Characters allowed besides ASCII letters and digits.
+        punctuation: &'static str,
+    },
+    /// 1 to `max` printable ASCII characters (spaces inside allowed).
+    Printable {
+        /// Longest id, in characters.
+        max: usize,
+    },
+}
+
+/// Longest ARN the host accepts (AWS's longest ARNs are 2,048 characters).
+pub const MAX_ARN: usize = 2048;
+
+impl IdSyntax {
+    /// Whether `id` has this shape.
+    pub fn accepts(&self, id: &str) -> bool {
+        match *self {
+            IdSyntax::Ec2(prefix) => id.strip_prefix(prefix).is_some_and(|hex| {
+                (hex.len() == 8 || hex.len() == 17)
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            }),
+            IdSyntax::Name { max, punctuation } => {
+                !id.is_empty()
+                    && id.len() <= max
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || punctuation.contains(c))
+            }
+            IdSyntax::Printable { max } => {
+                !id.is_empty()
+                    && id.len() <= max
+                    && id.trim() == id
+                    && id.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for IdSyntax {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdSyntax::Ec2(prefix) => write!(f, "{prefix} and 8 or 17 lowercase hex digits"),
+            IdSyntax::Name { max, punctuation } => {
+                write!(f, "1 to {max} letters, digits and any of `{punctuation}`")
+            }
+            IdSyntax::Printable { max } => write!(f, "1 to {max} printable characters"),
+        }
+    }
+}
+
+/// Whether `arn` has the shape of an ARN: `arn:partition:service:region:account:resource`,
+/// at most [`MAX_ARN`] printable ASCII characters without spaces.
+pub fn is_arn(arn: &str) -> bool {
+    arn.len() <= MAX_ARN
+        && arn.bytes().all(|b| b.is_ascii_graphic())
+        && arn.starts_with("arn:")
+        && arn.splitn(6, ':').nth(5).is_some_and(|r| !r.is_empty())
 }
 
 impl ResourceType {
@@ -46,6 +119,16 @@ impl ResourceType {
             .replace("{id}", id)
     }
 
+    /// Whether `id` may name a resource of this type: an ARN (see [`is_arn`]) or an id of
+    /// the type's [`IdSyntax`].
+    pub fn accepts(&self, id: &str) -> bool {
+        if id.starts_with("arn:") {
+            is_arn(id)
+        } else {
+            self.id.accepts(id)
+        }
+    }
+
     /// Whether the ARN template names an account (S3 bucket ARNs, for one, do not).
     pub fn arn_has_account(&self) -> bool {
         self.arn.contains("{account}")
@@ -56,36 +139,57 @@ impl ResourceType {
 pub const SECURITY_GROUP: ResourceType = ResourceType {
     asff: "AwsEc2SecurityGroup",
     arn: "arn:{partition}:ec2:{region}:{account}:security-group/{id}",
+    id: IdSyntax::Ec2("sg-"),
 };
 
 /// An S3 bucket (bucket ARNs carry neither region nor account).
 pub const S3_BUCKET: ResourceType = ResourceType {
     asff: "AwsS3Bucket",
     arn: "arn:{partition}:s3:::{id}",
+    id: IdSyntax::Name {
+        max: 63,
+        punctuation: ".-",
+    },
 };
 
 /// A CloudTrail trail, by name.
 pub const CLOUDTRAIL_TRAIL: ResourceType = ResourceType {
     asff: "AwsCloudTrailTrail",
     arn: "arn:{partition}:cloudtrail:{region}:{account}:trail/{id}",
+    id: IdSyntax::Name {
+        max: 128,
+        punctuation: "._-",
+    },
 };
 
 /// A KMS key, by key id (a created key also by its alias name).
 pub const KMS_KEY: ResourceType = ResourceType {
     asff: "AwsKmsKey",
     arn: "arn:{partition}:kms:{region}:{account}:key/{id}",
+    id: IdSyntax::Name {
+        max: 256,
+        punctuation: "/_-",
+    },
 };
 
 /// A KMS alias, by its name without the `alias/` prefix.
 pub const KMS_ALIAS: ResourceType = ResourceType {
     asff: "AwsKmsAlias",
     arn: "arn:{partition}:kms:{region}:{account}:alias/{id}",
+    id: IdSyntax::Name {
+        max: 256,
+        punctuation: "/_-",
+    },
 };
 
 /// A CloudWatch Logs log group, by name.
 pub const LOG_GROUP: ResourceType = ResourceType {
     asff: "AwsLogsLogGroup",
     arn: "arn:{partition}:logs:{region}:{account}:log-group:{id}",
+    id: IdSyntax::Name {
+        max: 512,
+        punctuation: "._-/#",
+    },
 };
 
 /// A CloudWatch Logs metric filter, by filter name. Metric filters have no ARN: the
@@ -94,24 +198,34 @@ pub const LOG_GROUP: ResourceType = ResourceType {
 pub const LOG_METRIC_FILTER: ResourceType = ResourceType {
     asff: "AwsLogsMetricFilter",
     arn: "arn:{partition}:logs:{region}:{account}:metric-filter:{id}",
+    id: IdSyntax::Printable { max: 512 },
 };
 
 /// A CloudWatch metric alarm, by alarm name.
 pub const CLOUDWATCH_ALARM: ResourceType = ResourceType {
     asff: "AwsCloudWatchAlarm",
     arn: "arn:{partition}:cloudwatch:{region}:{account}:alarm:{id}",
+    id: IdSyntax::Printable { max: 255 },
 };
 
 /// An SNS topic, by topic ARN (its short id is the topic name).
 pub const SNS_TOPIC: ResourceType = ResourceType {
     asff: "AwsSnsTopic",
     arn: "arn:{partition}:sns:{region}:{account}:{id}",
+    id: IdSyntax::Name {
+        max: 256,
+        punctuation: "_-.",
+    },
 };
 
 /// An IAM role, by name (role ARNs carry no region).
 pub const IAM_ROLE: ResourceType = ResourceType {
     asff: "AwsIamRole",
     arn: "arn:{partition}:iam::{account}:role/{id}",
+    id: IdSyntax::Name {
+        max: 512,
+        punctuation: "+=,.@_-/",
+    },
 };
 
 /// An IAM user, by name; its ARN carries the user's path (`user/contractors/alice`), so a
@@ -119,12 +233,20 @@ pub const IAM_ROLE: ResourceType = ResourceType {
 pub const IAM_USER: ResourceType = ResourceType {
     asff: "AwsIamUser",
     arn: "arn:{partition}:iam::{account}:user/{id}",
+    id: IdSyntax::Name {
+        max: 512,
+        punctuation: "+=,.@_-/",
+    },
 };
 
 /// An IAM group, by name (group ARNs carry the group's path, like users').
 pub const IAM_GROUP: ResourceType = ResourceType {
     asff: "AwsIamGroup",
     arn: "arn:{partition}:iam::{account}:group/{id}",
+    id: IdSyntax::Name {
+        max: 512,
+        punctuation: "+=,.@_-/",
+    },
 };
 
 /// An IAM managed policy, by name: the customer-managed policies of the account (the
@@ -132,6 +254,10 @@ pub const IAM_GROUP: ResourceType = ResourceType {
 pub const IAM_POLICY: ResourceType = ResourceType {
     asff: "AwsIamPolicy",
     arn: "arn:{partition}:iam::{account}:policy/{id}",
+    id: IdSyntax::Name {
+        max: 512,
+        punctuation: "+=,.@_-/",
+    },
 };
 
 /// A server certificate stored in IAM, by name (Config type
@@ -139,43 +265,88 @@ pub const IAM_POLICY: ResourceType = ResourceType {
 pub const IAM_SERVER_CERTIFICATE: ResourceType = ResourceType {
     asff: "AwsIamServerCertificate",
     arn: "arn:{partition}:iam::{account}:server-certificate/{id}",
+    id: IdSyntax::Name {
+        max: 512,
+        punctuation: "+=,.@_-/",
+    },
 };
 
 /// An IAM Access Analyzer analyzer, by name.
 pub const ACCESS_ANALYZER: ResourceType = ResourceType {
     asff: "AwsAccessAnalyzerAnalyzer",
     arn: "arn:{partition}:access-analyzer:{region}:{account}:analyzer/{id}",
+    id: IdSyntax::Name {
+        max: 255,
+        punctuation: "_.-",
+    },
 };
 
 /// An RDS DB instance, by its identifier.
 pub const RDS_DB_INSTANCE: ResourceType = ResourceType {
     asff: "AwsRdsDbInstance",
     arn: "arn:{partition}:rds:{region}:{account}:db:{id}",
+    id: IdSyntax::Name {
+        max: 63,
+        punctuation: "-",
+    },
 };
 
 /// An EC2 instance.
 pub const EC2_INSTANCE: ResourceType = ResourceType {
     asff: "AwsEc2Instance",
     arn: "arn:{partition}:ec2:{region}:{account}:instance/{id}",
+    id: IdSyntax::Ec2("i-"),
 };
 
 /// A VPC.
 pub const EC2_VPC: ResourceType = ResourceType {
     asff: "AwsEc2Vpc",
     arn: "arn:{partition}:ec2:{region}:{account}:vpc/{id}",
+    id: IdSyntax::Ec2("vpc-"),
 };
 
 /// A VPC network ACL.
 pub const EC2_NETWORK_ACL: ResourceType = ResourceType {
     asff: "AwsEc2NetworkAcl",
     arn: "arn:{partition}:ec2:{region}:{account}:network-acl/{id}",
+    id: IdSyntax::Ec2("acl-"),
 };
 
 /// A VPC flow log (created on a VPC; `ec2:CreateFlowLogs` is authorised on it too).
 pub const EC2_FLOW_LOG: ResourceType = ResourceType {
     asff: "AwsEc2FlowLog",
     arn: "arn:{partition}:ec2:{region}:{account}:vpc-flow-log/{id}",
+    id: IdSyntax::Ec2("fl-"),
 };
+
+/// Every resource type a finding may name for a host function to act on.
+pub const RESOURCE_TYPES: &[ResourceType] = &[
+    SECURITY_GROUP,
+    S3_BUCKET,
+    CLOUDTRAIL_TRAIL,
+    KMS_KEY,
+    KMS_ALIAS,
+    LOG_GROUP,
+    LOG_METRIC_FILTER,
+    CLOUDWATCH_ALARM,
+    SNS_TOPIC,
+    IAM_ROLE,
+    IAM_USER,
+    IAM_GROUP,
+    IAM_POLICY,
+    IAM_SERVER_CERTIFICATE,
+    ACCESS_ANALYZER,
+    RDS_DB_INSTANCE,
+    EC2_INSTANCE,
+    EC2_VPC,
+    EC2_NETWORK_ACL,
+    EC2_FLOW_LOG,
+];
+
+/// The resource type of an ASFF type name (`AwsEc2SecurityGroup`), if hubfix knows it.
+pub fn resource_type(asff: &str) -> Option<&'static ResourceType> {
+    RESOURCE_TYPES.iter().find(|t| t.asff == asff)
+}
 
 /// What a host function acts on, for the scope check and the session policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -507,6 +678,47 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_target_type_is_listed_once() {
+        for f in FUNCTIONS {
+            if let Some(ty) = f.target.resource_type() {
+                assert_eq!(resource_type(ty.asff), Some(ty), "{}", f.name);
+            }
+        }
+        let names: BTreeSet<&str> = RESOURCE_TYPES.iter().map(|t| t.asff).collect();
+        assert_eq!(names.len(), RESOURCE_TYPES.len());
+    }
+
+    #[test]
+    fn ids_are_accepted_only_in_their_documented_shape() {
+        for ok in ["sg-0123abcd", "sg-0123456789abcdef0"] {
+            assert!(SECURITY_GROUP.accepts(ok), "{ok}");
+        }
+        for bad in [
+            "sg-0D4E5F6A7B8C9D0G1",
+            "sg-0123abc",
+            "sg-0123abcd; rm -rf /",
+            "sg-",
+            "0123abcd",
+            "",
+        ] {
+            assert!(!SECURITY_GROUP.accepts(bad), "{bad}");
+        }
+        assert!(S3_BUCKET.accepts("logs.example-1"));
+        assert!(!S3_BUCKET.accepts("logs/../etc"));
+        assert!(!S3_BUCKET.accepts(&"a".repeat(64)));
+        assert!(IAM_USER.accepts("contractors/alice+ops@example.com"));
+        assert!(!IAM_USER.accepts("alice bob"));
+        assert!(CLOUDWATCH_ALARM.accepts("CIS 4.1 unauthorized API calls"));
+        assert!(!CLOUDWATCH_ALARM.accepts("alarm\n"));
+        assert!(!CLOUDWATCH_ALARM.accepts(" padded"));
+        // ARNs: any well-formed one (the scope check compares it to the finding's).
+        assert!(SECURITY_GROUP.accepts("arn:aws:ec2:eu-west-1:111111111111:security-group/sg-1"));
+        assert!(!SECURITY_GROUP.accepts("arn:aws:ec2:eu-west-1:111111111111"));
+        assert!(!SECURITY_GROUP.accepts("arn:aws:ec2:eu-west-1:1:security-group/sg 1"));
+        assert!(!S3_BUCKET.accepts(&format!("arn:aws:s3:::{}", "a".repeat(MAX_ARN))));
     }
 
     #[test]

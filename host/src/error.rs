@@ -31,6 +31,21 @@ pub enum LoadError {
     /// failed.
     #[error("plugin does not implement the hubfix:plugin/control world: {0}")]
     WrongWorld(String),
+    /// The plugin's `describe()` names another plugin or version than the registry
+    /// entry it was loaded from. Not retryable: publish it under its own name.
+    #[error(
+        "plugin `{plugin}` {version} describes itself as `{described_name}` {described_version}: refused"
+    )]
+    Described {
+        /// The name the registry index gives it.
+        plugin: String,
+        /// The version the registry index gives it.
+        version: String,
+        /// The name its `describe()` returned (bounded, escaped).
+        described_name: String,
+        /// The version its `describe()` returned (bounded, escaped).
+        described_version: String,
+    },
     /// The registry's active version is not the one the policy names. Not retryable:
     /// publish or activate that version, or change the policy.
     #[error(

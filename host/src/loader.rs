@@ -108,7 +108,7 @@ impl Loader {
         grants: &Grants,
     ) -> Result<(Arc<Plugin>, LoadedFrom), LoadError> {
         let pinned = self.active(name).await?;
-        self.load_active(runtime, pinned, grants).await
+        self.load_active(runtime, name, pinned, grants).await
     }
 
     /// Like [`Loader::plugin`] for the plugin the policy names: the registry's active
@@ -159,25 +159,27 @@ impl Loader {
                 actual: pinned.sha256,
             });
         }
-        self.load_active(runtime, pinned, grants).await
+        self.load_active(runtime, name, pinned, grants).await
     }
 
     async fn load_active(
         &self,
         runtime: &Runtime,
+        name: &str,
         pinned: Pinned,
         grants: &Grants,
     ) -> Result<(Arc<Plugin>, LoadedFrom), LoadError> {
         let key = (pinned.sha256.clone(), grants.to_string());
         if let Some(plugin) = self.plugins.lock().await.get(&key) {
+            same_identity(plugin, name, &pinned.version)?;
             return Ok((plugin.clone(), LoadedFrom::Memory));
         }
         let (component, source) = self.component(runtime, &pinned).await?;
-        let plugin = Arc::new(
-            runtime
-                .prepare(&component, pinned.sha256.clone(), grants.clone())
-                .await?,
-        );
+        let plugin = runtime
+            .prepare(&component, pinned.sha256.clone(), grants.clone())
+            .await?;
+        same_identity(&plugin, name, &pinned.version)?;
+        let plugin = Arc::new(plugin);
         self.plugins.lock().await.insert(key, plugin.clone());
         Ok((plugin, source))
     }
@@ -289,4 +291,20 @@ impl From<RegistryError> for LoadError {
             e => LoadError::Registry(e.to_string()),
         }
     }
+}
+
+/// The audit record names the plugin as the registry index does: a guest whose
+/// `describe()` gives another name or version is refused (the same bytes published under
+/// two names are refused under the one they do not describe).
+fn same_identity(plugin: &Plugin, name: &str, version: &str) -> Result<(), LoadError> {
+    let described = plugin.info();
+    if described.name == name && described.version == version {
+        return Ok(());
+    }
+    Err(LoadError::Described {
+        plugin: name.to_owned(),
+        version: version.to_owned(),
+        described_name: described.name.clone(),
+        described_version: described.version.clone(),
+    })
 }

@@ -63,6 +63,9 @@ pub enum CallResult {
     Planned,
     /// The host refused the call before it reached AWS.
     Denied,
+    /// The host refused the call's input (an empty list, a malformed id or document)
+    /// before it reached AWS; the plugin got an `invalid-input` error.
+    Invalid,
     /// AWS (or the network) answered with an error.
     Error,
     /// AWS throttled the call (a later attempt may succeed).

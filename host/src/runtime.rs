@@ -164,6 +164,11 @@ impl Plugin {
     }
 }
 
+/// Longest name, version or control id kept from a plugin's `describe()`, in bytes.
+const MAX_DESCRIBED: usize = 128;
+/// Most controls kept from a plugin's `describe()`.
+const MAX_CONTROLS: usize = 256;
+
 /// Most bytes of a plugin's stderr kept (where a Rust guest's panic message goes).
 const STDERR_CAPACITY: usize = 64 << 10;
 
@@ -185,40 +190,99 @@ impl WasiView for StoreData {
     }
 }
 
-/// Caps linear memory and table growth; remembers whether the cap was hit.
+/// Caps what one remediation's instances may hold together, whatever the component is
+/// made of: the sum of all its linear memories (`memory_limit`), table elements, and how
+/// many memories, tables and core instances it may create. Remembers whether the memory
+/// cap was hit.
 struct MemoryLimiter {
     limit: usize,
+    /// Bytes of linear memory the store holds, all memories together.
+    memory: usize,
+    /// Table elements the store holds, all tables together.
+    elements: usize,
+    /// `(memory, elements)` before the last growth allowed, restored if it then fails.
+    before: (usize, usize),
     hit: Option<LimitExceeded>,
 }
 
-/// Most table elements an instance may have.
+/// Most table elements one remediation may hold, all tables together.
 const MAX_TABLE_ELEMENTS: usize = 100_000;
+/// Most linear memories one remediation may create (a Rust component has one or two).
+const MAX_MEMORIES: usize = 4;
+/// Most tables one remediation may create.
+const MAX_TABLES: usize = 16;
+/// Most core instances one remediation may create (a Rust component has a handful).
+const MAX_INSTANCES: usize = 32;
+
+impl MemoryLimiter {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            memory: 0,
+            elements: 0,
+            before: (0, 0),
+            hit: None,
+        }
+    }
+}
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.limit {
+        // Also called with `current == 0` when a memory is created.
+        let total = (self.memory - current.min(self.memory)).saturating_add(desired);
+        if total > self.limit {
             let limit = LimitExceeded::Memory {
-                desired,
+                desired: total,
                 limit: self.limit,
             };
             self.hit = Some(limit);
             return Err(wasmtime::Error::new(limit));
         }
+        self.before = (self.memory, self.elements);
+        self.memory = total;
         Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.memory = self.before.0;
+        Ok(())
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        let total = (self.elements - current.min(self.elements)).saturating_add(desired);
+        if total > MAX_TABLE_ELEMENTS {
+            return Ok(false);
+        }
+        self.before = (self.memory, self.elements);
+        self.elements = total;
+        Ok(true)
+    }
+
+    fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.elements = self.before.1;
+        Ok(())
+    }
+
+    fn instances(&self) -> usize {
+        MAX_INSTANCES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
     }
 }
 
@@ -284,13 +348,17 @@ impl Runtime {
         if config.pool_size > 0 {
             let n = config.pool_size;
             let mut pool = PoolingAllocationConfig::new();
-            // A Rust component is a handful of core instances, usually one memory.
+            // A Rust component is a handful of core instances, usually one memory; the
+            // store's limiter caps each remediation below these per-component maxima.
             pool.total_component_instances(n)
                 .total_core_instances(n * 8)
                 .total_memories(n * 2)
                 .total_tables(n * 4)
                 .total_stacks(n)
-                .max_memory_size(config.memory_limit);
+                .max_memory_size(config.memory_limit)
+                .max_memories_per_component(MAX_MEMORIES as u32)
+                .max_tables_per_component(MAX_TABLES as u32)
+                .max_core_instances_per_component(MAX_INSTANCES as u32);
             wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&wasm).map_err(|e| SetupError::Engine(format!("{e:#}")))?;
@@ -388,16 +456,22 @@ impl Runtime {
             .await
             .map_err(|_| LoadError::WrongWorld("describe() did not return in time".into()))?
             .map_err(|e| LoadError::WrongWorld(format!("describe() failed: {e:#}")))?;
+        // What the guest says of itself is guest text: bounded and escaped like the rest.
         Ok(Plugin {
             pre,
             grants: Arc::new(grants),
             imports,
             info: PluginRef {
-                name: info.name,
-                version: info.version,
+                name: kept(&info.name, MAX_DESCRIBED),
+                version: kept(&info.version, MAX_DESCRIBED),
                 sha256: Some(sha256),
             },
-            controls: info.controls,
+            controls: info
+                .controls
+                .iter()
+                .take(MAX_CONTROLS)
+                .map(|c| kept(c, MAX_DESCRIBED))
+                .collect(),
         })
     }
 
@@ -424,6 +498,18 @@ impl Runtime {
             duration_ms: 0.0,
         };
 
+        // A plugin runs only for the controls it says it handles.
+        if !plugin.controls.contains(&request.control) {
+            outcome.status = Status::Denied;
+            outcome.message = format!(
+                "the host refused to run plugin `{}` for control {}: its describe() names only [{}]",
+                plugin.info.name,
+                kept(&request.control, MAX_DESCRIBED),
+                plugin.controls.join(", ")
+            );
+            outcome.duration_ms = started.elapsed().as_secs_f64() * 1e3;
+            return outcome;
+        }
         let mode = request.mode;
         let scope = Scope::of(finding, &self.config.create_prefix);
         let ctx = PluginCtx::new(
@@ -571,14 +657,10 @@ impl Runtime {
                     if !matches!(export.ty, ComponentItem::ComponentFunc(_)) {
                         continue; // Types the interface shares, not callable.
                     }
-                    if service == "log" {
-                        continue; // Always available; not an AWS operation.
-                    }
-                    let grant = format!("{service}.{function}");
-                    if functions::lookup(&grant).is_some() {
-                        imports.functions.push(grant);
-                    } else {
-                        imports.forbidden.push(grant);
+                    match contract_import(service, function) {
+                        ContractImport::Log => {}
+                        ContractImport::Function(grant) => imports.functions.push(grant),
+                        ContractImport::Forbidden(name) => imports.forbidden.push(name),
                     }
                 }
             } else if WASI_ALLOWED.contains(&interface) {
@@ -599,10 +681,7 @@ impl Runtime {
             wasi: WasiCtx::builder().stderr(stderr.clone()).build(),
             stderr,
             table: ResourceTable::new(),
-            limiter: MemoryLimiter {
-                limit: self.config.memory_limit,
-                hit: None,
-            },
+            limiter: MemoryLimiter::new(self.config.memory_limit),
             plugin,
         };
         let mut store = Store::new(&self.engine, data);
@@ -611,6 +690,28 @@ impl Runtime {
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
         store
+    }
+}
+
+/// What one function a component imports from the contract's interfaces is.
+#[derive(Debug, PartialEq, Eq)]
+enum ContractImport {
+    /// `log.log`: always available, not an AWS operation.
+    Log,
+    /// A host function, by grant name.
+    Function(String),
+    /// Anything else (`log.other`, a function the contract does not have).
+    Forbidden(String),
+}
+
+fn contract_import(service: &str, function: &str) -> ContractImport {
+    let name = format!("{service}.{function}");
+    if name == "log.log" {
+        ContractImport::Log
+    } else if service != "log" && functions::lookup(&name).is_some() {
+        ContractImport::Function(name)
+    } else {
+        ContractImport::Forbidden(name)
     }
 }
 
@@ -712,3 +813,97 @@ fn to_wit(finding: &Finding, control: &str) -> bindings::types::Finding {
 }
 
 pub use hubfix_contract::sha256_hex;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_encoder::{ComponentBuilder, MemorySection, MemoryType, Module, ModuleArg};
+
+    const MIB: u64 = 1 << 20;
+
+    /// A component of `instances` core instances of one module that has one linear
+    /// memory of `bytes` (a guest cannot ask for more memory by splitting it up).
+    fn component(instances: usize, bytes: u64) -> Vec<u8> {
+        let mut memories = MemorySection::new();
+        memories.memory(MemoryType {
+            minimum: bytes / (64 << 10),
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        let mut module = Module::new();
+        module.section(&memories);
+        let mut builder = ComponentBuilder::default();
+        let index = builder.core_module(None, &module);
+        for _ in 0..instances {
+            builder.core_instantiate(None, index, std::iter::empty::<(&str, ModuleArg)>());
+        }
+        builder.finish()
+    }
+
+    /// Instantiates `bytes` in a fresh remediation store; on failure, the error and
+    /// whether the memory limit was what stopped it.
+    async fn instantiate(rt: &Runtime, bytes: &[u8]) -> Result<(), (String, bool)> {
+        let component = rt.compile(bytes).map_err(|e| (e.to_string(), false))?;
+        let ctx = PluginCtx::new(
+            Scope::empty(),
+            Arc::new(Grants::default()),
+            Mode::Plan,
+            Session::None,
+            0,
+        );
+        let mut store = rt.store(ctx);
+        let result = rt.linker.instantiate_async(&mut store, &component).await;
+        result
+            .map(|_| ())
+            .map_err(|e| (format!("{e:#}"), store.data().limiter.hit.is_some()))
+    }
+
+    #[test]
+    fn check_and_run_sort_contract_imports_alike() {
+        use ContractImport::*;
+        assert_eq!(contract_import("log", "log"), Log);
+        assert_eq!(
+            contract_import("log", "flush"),
+            Forbidden("log.flush".into())
+        );
+        assert_eq!(
+            contract_import("ec2", "revoke-security-group-ingress"),
+            Function("ec2.revoke-security-group-ingress".into())
+        );
+        assert_eq!(
+            contract_import("ec2", "delete-vpc"),
+            Forbidden("ec2.delete-vpc".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_memory_limit_holds_for_all_of_a_components_memories_together() {
+        let aws = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        for pool_size in [0, 2] {
+            let config = HostConfig {
+                memory_limit: 64 << 20,
+                pool_size,
+                ..HostConfig::default()
+            };
+            let rt = Runtime::new(config, aws.clone()).unwrap();
+            assert_eq!(instantiate(&rt, &component(1, 30 * MIB)).await, Ok(()));
+            // Three memories of 30 MiB each fit one by one, not together.
+            let (error, memory_hit) = instantiate(&rt, &component(3, 30 * MIB)).await.unwrap_err();
+            assert!(memory_hit, "pool {pool_size}: {error}");
+            // Many small memories: refused by count, before their sum matters.
+            let (error, _) = instantiate(&rt, &component(MAX_MEMORIES + 1, MIB))
+                .await
+                .unwrap_err();
+            assert!(
+                error.contains("memor") || error.contains("instance"),
+                "pool {pool_size}: {error}"
+            );
+            // The runtime still instantiates a component within the limits.
+            assert_eq!(instantiate(&rt, &component(2, 30 * MIB)).await, Ok(()));
+        }
+    }
+}

@@ -140,6 +140,7 @@ fn load_error(e: LoadError) -> Error {
         LoadError::Integrity { .. }
         | LoadError::InvalidComponent(_)
         | LoadError::WrongWorld(_)
+        | LoadError::Described { .. }
         | LoadError::Registry(_) => ErrorName::PluginIntegrity,
         LoadError::MissingGrants { .. } | LoadError::ForbiddenImports { .. } => {
             ErrorName::PluginDenied

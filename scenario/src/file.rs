@@ -96,6 +96,9 @@ pub struct ExpectedCall {
     pub operation: String,
     /// The resource it acts on, when the scenario says (may hold placeholders).
     pub resource: Option<String>,
+    /// The host refuses its input before AWS (recorded as `invalid`, in plan and fix
+    /// alike).
+    pub invalid: bool,
 }
 
 /// What the plan, fix and run-again steps must show.
@@ -233,7 +236,7 @@ fn yes() -> bool {
 #[derive(Deserialize)]
 #[serde(
     untagged,
-    expecting = "an operation name or { operation = \"...\", resource = \"...\" }"
+    expecting = "an operation name or { operation = \"...\", resource = \"...\", invalid = true }"
 )]
 enum RawCall {
     Operation(String),
@@ -245,6 +248,8 @@ enum RawCall {
 struct FullCall {
     operation: String,
     resource: Option<String>,
+    #[serde(default)]
+    invalid: bool,
 }
 
 #[derive(Deserialize)]
@@ -404,13 +409,16 @@ impl Scenario {
                 RawCall::Operation(operation) => ExpectedCall {
                     operation,
                     resource: None,
+                    invalid: false,
                 },
                 RawCall::Full(FullCall {
                     operation,
                     resource,
+                    invalid,
                 }) => ExpectedCall {
                     operation,
                     resource,
+                    invalid,
                 },
             };
             let field = format!("outcome.mutating[{i}]");

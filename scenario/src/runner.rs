@@ -663,7 +663,14 @@ fn judge(
         .collect();
     let want: Vec<String> = calls
         .iter()
-        .map(|c| format!("{}:{}", c.operation, call_result(result)))
+        .map(|c| {
+            let result = if c.invalid {
+                CallResult::Invalid
+            } else {
+                result
+            };
+            format!("{}:{}", c.operation, call_result(result))
+        })
         .collect();
     if got != want {
         return Err(format!(
@@ -738,6 +745,7 @@ fn call_result(result: CallResult) -> &'static str {
         CallResult::Denied => "denied",
         CallResult::Error => "error",
         CallResult::Throttled => "throttled",
+        CallResult::Invalid => "invalid",
     }
 }
 

@@ -105,6 +105,34 @@ async fn a_call_on_a_resource_outside_the_finding_is_denied_before_aws() -> Resu
     Ok(())
 }
 
+/// A plugin runs only for the controls its describe() names: misbehave names EC2.7 and
+/// EC2.53, so an IAM.4 finding is refused before the plugin is instantiated.
+#[tokio::test]
+async fn a_plugin_is_not_run_for_a_control_it_does_not_handle() -> Result<()> {
+    require_emulator!();
+    let rt = runtime().await?;
+    let plugin = load_with(&rt, "misbehave", &MISBEHAVE_GRANTS).await?;
+    assert_eq!(plugin.controls(), ["EC2.7", "EC2.53"]);
+    let outcome = run(
+        &rt,
+        &plugin,
+        &account_finding("250000000009", "IAM.4"),
+        &[("behavior", "call-storm")],
+        Mode::Apply,
+    )
+    .await?;
+    assert_eq!(outcome.status, Status::Denied, "{}", outcome.message);
+    assert!(outcome.calls.is_empty());
+    assert!(
+        outcome
+            .message
+            .contains("for control IAM.4: its describe() names only [EC2.7, EC2.53]"),
+        "{}",
+        outcome.message
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn an_account_level_change_needs_a_finding_about_the_account() -> Result<()> {
     require_emulator!();

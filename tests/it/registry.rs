@@ -183,6 +183,37 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
     }
     assert_eq!(registry.index().await?.0, index_before);
 
+    // Bytes published under another plugin's name are refused at load: the record would
+    // name what the guest's describe() says, not what the registry pinned.
+    registry
+        .publish(
+            &Publish {
+                name: "impostor",
+                version: "9.9.9",
+                bytes: &v1,
+                controls: vec!["EC2.7".into()],
+                imports: vec![],
+            },
+            false,
+        )
+        .await?;
+    match loader.plugin(&rt, "impostor", &grants).await {
+        Err(LoadError::Described {
+            plugin,
+            described_name,
+            described_version,
+            ..
+        }) => {
+            assert_eq!(plugin, "impostor");
+            assert_eq!(
+                (described_name.as_str(), described_version.as_str()),
+                ("misbehave", "0.1.0")
+            );
+        }
+        Err(e) => panic!("expected Described, got {e}"),
+        Ok(_) => panic!("a plugin describing itself as another loaded"),
+    }
+
     // Bytes overwritten in S3 behind the registry's back are refused; the host keeps
     // serving the other plugin.
     let ebs_grants = Grants::new(&EC2_EBS_DEFAULT_ENCRYPTION.grants)?;

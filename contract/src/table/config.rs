@@ -11,6 +11,7 @@ use crate::{HostFunction, IAM_ROLE, ResourceType, Target};
 pub(crate) const CONFIG_SERVICE_LINKED_ROLE: ResourceType = ResourceType {
     asff: "AwsIamRoleConfigServiceLinked",
     arn: "arn:{partition}:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+    id: crate::IAM_ROLE.id,
 };
 
 pub(super) const FUNCTIONS: &[HostFunction] = &[

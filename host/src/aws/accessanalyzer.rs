@@ -49,6 +49,7 @@ fn analyzer_name(name: &str) -> Result<(), CallError> {
 
 impl Host for PluginCtx {
     async fn list_analyzers(&mut self) -> Result<Vec<Analyzer>, CallError> {
+        self.enter(const { function("accessanalyzer.list-analyzers") })?;
         self.call(LIST, None, |aws| async move {
             let mut analyzers = Vec::new();
             let pages = accessanalyzer(&aws)
@@ -70,6 +71,7 @@ impl Host for PluginCtx {
     }
 
     async fn create_analyzer(&mut self, name: String) -> Result<String, CallError> {
+        self.enter(const { function("accessanalyzer.create-analyzer") })?;
         analyzer_name(&name)?;
         let resource = name.clone();
         let arn = self

@@ -104,6 +104,7 @@ impl Host for PluginCtx {
         &mut self,
         contact_type: ContactType,
     ) -> Result<Option<AlternateContact>, CallError> {
+        self.enter(const { function("account.get-alternate-contact") })?;
         self.call(GET, None, |aws| async move {
             match account(&aws)
                 .get_alternate_contact()
@@ -130,6 +131,7 @@ impl Host for PluginCtx {
         contact_type: ContactType,
         contact: AlternateContact,
     ) -> Result<(), CallError> {
+        self.enter(const { function("account.put-alternate-contact") })?;
         check(&contact)?;
         self.call(PUT, None, |aws| async move {
             account(&aws)

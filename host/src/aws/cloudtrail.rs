@@ -604,6 +604,7 @@ fn planned_update(arn: String, name: &str, region: &str, u: &TrailUpdate) -> Tra
 
 impl Host for PluginCtx {
     async fn describe_trails(&mut self) -> Result<Vec<Trail>, CallError> {
+        self.enter(const { function("cloudtrail.describe-trails") })?;
         self.call(DESCRIBE, None, |aws| async move {
             let out = cloudtrail(&aws)
                 .describe_trails()
@@ -622,6 +623,7 @@ impl Host for PluginCtx {
     }
 
     async fn get_trail(&mut self, name: String) -> Result<Trail, CallError> {
+        self.enter(const { function("cloudtrail.get-trail") })?;
         self.check_trail(GET, "name", &name)?;
         let resource = name.clone();
         let found: Option<Trail> = self
@@ -642,6 +644,7 @@ impl Host for PluginCtx {
     }
 
     async fn get_trail_status(&mut self, name: String) -> Result<TrailStatus, CallError> {
+        self.enter(const { function("cloudtrail.get-trail-status") })?;
         self.check_trail(STATUS, "name", &name)?;
         let resource = name.clone();
         let status: Option<TrailStatus> = self
@@ -669,6 +672,7 @@ impl Host for PluginCtx {
         name: String,
         update: TrailUpdate,
     ) -> Result<Trail, CallError> {
+        self.enter(const { function("cloudtrail.update-trail") })?;
         self.check_trail(UPDATE, "name", &name)?;
         let TrailUpdate {
             enable_log_file_validation,
@@ -751,6 +755,7 @@ impl Host for PluginCtx {
     }
 
     async fn create_trail(&mut self, trail: NewTrail) -> Result<Trail, CallError> {
+        self.enter(const { function("cloudtrail.create-trail") })?;
         if !valid_trail_name(&trail.name) {
             return Err(invalid(
                 CREATE,
@@ -840,6 +845,7 @@ impl Host for PluginCtx {
     }
 
     async fn start_logging(&mut self, name: String) -> Result<(), CallError> {
+        self.enter(const { function("cloudtrail.start-logging") })?;
         self.check_trail(START, "name", &name)?;
         let resource = name.clone();
         self.call(START, Some(&resource), |aws| async move {
@@ -855,6 +861,7 @@ impl Host for PluginCtx {
     }
 
     async fn get_event_selectors(&mut self, name: String) -> Result<EventSelectors, CallError> {
+        self.enter(const { function("cloudtrail.get-event-selectors") })?;
         self.check_trail(GET_SELECTORS, "name", &name)?;
         let resource = name.clone();
         let selectors: Option<EventSelectors> = self
@@ -879,6 +886,7 @@ impl Host for PluginCtx {
         name: String,
         selectors: EventSelectors,
     ) -> Result<EventSelectors, CallError> {
+        self.enter(const { function("cloudtrail.put-event-selectors") })?;
         self.check_trail(PUT_SELECTORS, "name", &name)?;
         check_selectors(PUT_SELECTORS, &selectors)?;
         let basic: Vec<SdkEventSelector> = selectors.basic.iter().map(sdk_basic).collect();

@@ -177,6 +177,7 @@ impl Host for PluginCtx {
         name_prefix: String,
         for_metric: Option<Metric>,
     ) -> Result<Vec<MetricAlarm>, CallError> {
+        self.enter(const { function("cloudwatch.describe-alarms") })?;
         printable(DESCRIBE, "name-prefix", &name_prefix, MAX_ALARM_NAME, true)?;
         if let Some(metric) = &for_metric {
             printable(DESCRIBE, "for-metric.name", &metric.name, MAX_METRIC, false)?;
@@ -219,6 +220,7 @@ impl Host for PluginCtx {
     }
 
     async fn put_metric_alarm(&mut self, alarm: NewAlarm) -> Result<(), CallError> {
+        self.enter(const { function("cloudwatch.put-metric-alarm") })?;
         printable(PUT, "name", &alarm.name, MAX_ALARM_NAME, false)?;
         printable(PUT, "metric-name", &alarm.metric_name, MAX_METRIC, false)?;
         namespace(PUT, "namespace", &alarm.namespace)?;

@@ -198,6 +198,7 @@ impl Host for PluginCtx {
     async fn describe_configuration_recorders(
         &mut self,
     ) -> Result<Vec<ConfigurationRecorder>, CallError> {
+        self.enter(const { function("config.describe-configuration-recorders") })?;
         self.call(DESCRIBE_RECORDERS, None, |aws| async move {
             let out = config(&aws)
                 .describe_configuration_recorders()
@@ -217,6 +218,7 @@ impl Host for PluginCtx {
     async fn describe_configuration_recorder_status(
         &mut self,
     ) -> Result<Vec<RecorderStatus>, CallError> {
+        self.enter(const { function("config.describe-configuration-recorder-status") })?;
         self.call(DESCRIBE_STATUS, None, |aws| async move {
             let out = config(&aws)
                 .describe_configuration_recorder_status()
@@ -238,6 +240,7 @@ impl Host for PluginCtx {
     }
 
     async fn describe_delivery_channels(&mut self) -> Result<Vec<DeliveryChannel>, CallError> {
+        self.enter(const { function("config.describe-delivery-channels") })?;
         self.call(DESCRIBE_CHANNELS, None, |aws| async move {
             let out = config(&aws)
                 .describe_delivery_channels()
@@ -262,6 +265,7 @@ impl Host for PluginCtx {
         &mut self,
         r: ConfigurationRecorder,
     ) -> Result<(), CallError> {
+        self.enter(const { function("config.put-configuration-recorder") })?;
         check_recorder(&r, self.scope.partition(), self.scope.account_id())?;
         let resource = r.name.clone();
         self.call(PUT_RECORDER, Some(&resource), |aws| async move {
@@ -295,6 +299,7 @@ impl Host for PluginCtx {
     }
 
     async fn put_delivery_channel(&mut self, c: DeliveryChannel) -> Result<(), CallError> {
+        self.enter(const { function("config.put-delivery-channel") })?;
         check_channel(&c, self.scope.partition(), self.scope.account_id())?;
         let resource = c.name.clone();
         self.call(PUT_CHANNEL, Some(&resource), |aws| async move {
@@ -317,6 +322,7 @@ impl Host for PluginCtx {
     }
 
     async fn start_configuration_recorder(&mut self, recorder: String) -> Result<(), CallError> {
+        self.enter(const { function("config.start-configuration-recorder") })?;
         name(START, "name", &recorder)?;
         let resource = recorder.clone();
         self.call(START, Some(&resource), |aws| async move {

@@ -47,6 +47,11 @@ impl Host for PluginCtx {
         &mut self,
         group_ids: Vec<String>,
     ) -> Result<Vec<SecurityGroup>, CallError> {
+        self.enter(const { function("ec2.describe-security-groups") })?;
+        check_count(DESCRIBE_GROUPS, "group-ids", group_ids.len(), MAX_IDS)?;
+        for id in &group_ids {
+            check_id(DESCRIBE_GROUPS, "group-ids", id, "sg-")?;
+        }
         let resource = group_ids.join(",");
         self.call(DESCRIBE_GROUPS, Some(&resource), |aws| async move {
             let out = ec2(&aws)
@@ -75,6 +80,9 @@ impl Host for PluginCtx {
         &mut self,
         group_id: String,
     ) -> Result<Vec<SecurityGroupRule>, CallError> {
+        self.enter(const { function("ec2.describe-security-group-rules") })?;
+        // The id becomes a filter value: only an id of the documented shape.
+        check_id(DESCRIBE_RULES, "group-id", &group_id, "sg-")?;
         let resource = group_id.clone();
         self.call(DESCRIBE_RULES, Some(&resource), |aws| async move {
             let mut rules = Vec::new();
@@ -114,6 +122,7 @@ impl Host for PluginCtx {
         group_id: String,
         rule_ids: Vec<String>,
     ) -> Result<(), CallError> {
+        self.enter(const { function("ec2.revoke-security-group-ingress") })?;
         non_empty(REVOKE_INGRESS, &rule_ids)?;
         let resource = group_id.clone();
         self.call(REVOKE_INGRESS, Some(&resource), |aws| async move {
@@ -134,6 +143,7 @@ impl Host for PluginCtx {
         group_id: String,
         rule_ids: Vec<String>,
     ) -> Result<(), CallError> {
+        self.enter(const { function("ec2.revoke-security-group-egress") })?;
         non_empty(REVOKE_EGRESS, &rule_ids)?;
         let resource = group_id.clone();
         self.call(REVOKE_EGRESS, Some(&resource), |aws| async move {
@@ -150,6 +160,7 @@ impl Host for PluginCtx {
     }
 
     async fn get_ebs_encryption_by_default(&mut self) -> Result<bool, CallError> {
+        self.enter(const { function("ec2.get-ebs-encryption-by-default") })?;
         self.call(GET_EBS_DEFAULT, None, |aws| async move {
             ec2(&aws)
                 .get_ebs_encryption_by_default()
@@ -162,6 +173,7 @@ impl Host for PluginCtx {
     }
 
     async fn enable_ebs_encryption_by_default(&mut self) -> Result<(), CallError> {
+        self.enter(const { function("ec2.enable-ebs-encryption-by-default") })?;
         self.call(ENABLE_EBS_DEFAULT, None, |aws| async move {
             ec2(&aws)
                 .enable_ebs_encryption_by_default()
@@ -177,6 +189,7 @@ impl Host for PluginCtx {
         group_id: String,
         rules: Vec<IpPermission>,
     ) -> Result<Vec<String>, CallError> {
+        self.enter(const { function("ec2.authorize-security-group-ingress") })?;
         let f = AUTHORIZE_INGRESS;
         check_id(f, "group-id", &group_id, "sg-")?;
         check_count(f, "rules", rules.len(), MAX_RULES)?;
@@ -205,6 +218,7 @@ impl Host for PluginCtx {
     }
 
     async fn describe_flow_logs(&mut self, vpc_id: String) -> Result<Vec<FlowLog>, CallError> {
+        self.enter(const { function("ec2.describe-flow-logs") })?;
         check_id(DESCRIBE_FLOW_LOGS, "vpc-id", &vpc_id, "vpc-")?;
         let resource = vpc_id.clone();
         self.call(DESCRIBE_FLOW_LOGS, Some(&resource), |aws| async move {
@@ -241,6 +255,7 @@ impl Host for PluginCtx {
     }
 
     async fn create_flow_logs(&mut self, flow_log: NewFlowLog) -> Result<String, CallError> {
+        self.enter(const { function("ec2.create-flow-logs") })?;
         let f = CREATE_FLOW_LOGS;
         check_id(f, "vpc-id", &flow_log.vpc_id, "vpc-")?;
         let traffic = match flow_log.traffic_type.as_str() {
@@ -318,6 +333,7 @@ impl Host for PluginCtx {
         &mut self,
         instance_ids: Vec<String>,
     ) -> Result<Vec<Instance>, CallError> {
+        self.enter(const { function("ec2.describe-instances") })?;
         let f = DESCRIBE_INSTANCES;
         check_count(f, "instance-ids", instance_ids.len(), MAX_IDS)?;
         for id in &instance_ids {
@@ -372,6 +388,7 @@ impl Host for PluginCtx {
         http_tokens: String,
         hop_limit: Option<i32>,
     ) -> Result<(), CallError> {
+        self.enter(const { function("ec2.modify-instance-metadata-options") })?;
         let f = MODIFY_METADATA;
         check_id(f, "instance-id", &instance_id, "i-")?;
         let tokens = match http_tokens.as_str() {
@@ -409,6 +426,7 @@ impl Host for PluginCtx {
         &mut self,
         network_acl_ids: Vec<String>,
     ) -> Result<Vec<NetworkAcl>, CallError> {
+        self.enter(const { function("ec2.describe-network-acls") })?;
         let f = DESCRIBE_ACLS;
         check_count(f, "network-acl-ids", network_acl_ids.len(), MAX_IDS)?;
         for id in &network_acl_ids {
@@ -448,6 +466,7 @@ impl Host for PluginCtx {
         network_acl_id: String,
         entry: NetworkAclEntry,
     ) -> Result<(), CallError> {
+        self.enter(const { function("ec2.create-network-acl-entry") })?;
         let f = CREATE_ACL_ENTRY;
         check_id(f, "network-acl-id", &network_acl_id, "acl-")?;
         let entry = checked_acl_entry(f, entry)?;
@@ -477,6 +496,7 @@ impl Host for PluginCtx {
         network_acl_id: String,
         entry: NetworkAclEntry,
     ) -> Result<(), CallError> {
+        self.enter(const { function("ec2.replace-network-acl-entry") })?;
         let f = REPLACE_ACL_ENTRY;
         check_id(f, "network-acl-id", &network_acl_id, "acl-")?;
         let entry = checked_acl_entry(f, entry)?;
@@ -507,6 +527,7 @@ impl Host for PluginCtx {
         rule_number: i32,
         egress: bool,
     ) -> Result<(), CallError> {
+        self.enter(const { function("ec2.delete-network-acl-entry") })?;
         let f = DELETE_ACL_ENTRY;
         check_id(f, "network-acl-id", &network_acl_id, "acl-")?;
         check_rule_number(f, rule_number)?;
@@ -539,16 +560,16 @@ fn invalid(function: &HostFunction, field: &str, problem: &str) -> CallError {
 }
 
 /// `prefix` followed by 8 or 17 lowercase hex digits, as EC2 ids are.
-fn is_ec2_id(id: &str, prefix: &str) -> bool {
-    id.strip_prefix(prefix).is_some_and(|hex| {
-        (hex.len() == 8 || hex.len() == 17)
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
+fn is_ec2_id(id: &str, prefix: &'static str) -> bool {
+    hubfix_contract::IdSyntax::Ec2(prefix).accepts(id)
 }
 
-fn check_id(function: &HostFunction, field: &str, id: &str, prefix: &str) -> Result<(), CallError> {
+fn check_id(
+    function: &HostFunction,
+    field: &str,
+    id: &str,
+    prefix: &'static str,
+) -> Result<(), CallError> {
     if is_ec2_id(id, prefix) {
         return Ok(());
     }

@@ -452,6 +452,7 @@ impl PluginCtx {
 
 impl Host for PluginCtx {
     async fn get_account_password_policy(&mut self) -> Result<Option<PasswordPolicy>, CallError> {
+        self.enter(const { function("iam.get-account-password-policy") })?;
         self.call(GET_PASSWORD_POLICY, None, |aws| async move {
             match iam(&aws).get_account_password_policy().send().await {
                 Ok(out) => Ok(out.password_policy.map(|p| PasswordPolicy {
@@ -483,6 +484,7 @@ impl Host for PluginCtx {
         &mut self,
         policy: PasswordPolicy,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.update-account-password-policy") })?;
         self.call(UPDATE_PASSWORD_POLICY, None, |aws| async move {
             iam(&aws)
                 .update_account_password_policy()
@@ -503,6 +505,7 @@ impl Host for PluginCtx {
         .await
     }
     async fn get_role(&mut self, name: String) -> Result<Role, CallError> {
+        self.enter(const { function("iam.get-role") })?;
         role_name(GET_ROLE, "name", &name)?;
         let resource = name.clone();
         let found: Option<Role> = self
@@ -527,6 +530,7 @@ impl Host for PluginCtx {
         trust_policy: String,
         description: String,
     ) -> Result<Role, CallError> {
+        self.enter(const { function("iam.create-role") })?;
         role_name(CREATE_ROLE, "name", &name)?;
         json_document(CREATE_ROLE, "trust-policy", &trust_policy, MAX_TRUST_POLICY)?;
         if description.chars().count() > MAX_ROLE_DESCRIPTION
@@ -573,6 +577,7 @@ impl Host for PluginCtx {
         policy_name: String,
         policy: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.put-role-policy") })?;
         role_name(PUT_ROLE_POLICY, "role-name", &role_name_)?;
         inline_policy_name(PUT_ROLE_POLICY, &policy_name)?;
         json_document(PUT_ROLE_POLICY, "policy", &policy, MAX_INLINE_ROLE_POLICY)?;
@@ -592,6 +597,7 @@ impl Host for PluginCtx {
     }
 
     async fn create_service_linked_role(&mut self, service: String) -> Result<Role, CallError> {
+        self.enter(const { function("iam.create-service-linked-role") })?;
         let valid = service.len() <= 128
             && service.strip_suffix(".amazonaws.com").is_some_and(|s| {
                 !s.is_empty()
@@ -654,6 +660,7 @@ impl Host for PluginCtx {
     }
 
     async fn list_users(&mut self) -> Result<Vec<User>, CallError> {
+        self.enter(const { function("iam.list-users") })?;
         self.call(LIST_USERS, None, |aws| async move {
             let client = iam(&aws);
             let mut users = Vec::new();
@@ -687,6 +694,7 @@ impl Host for PluginCtx {
     }
 
     async fn list_access_keys(&mut self, user_name_: String) -> Result<Vec<AccessKey>, CallError> {
+        self.enter(const { function("iam.list-access-keys") })?;
         user_name(LIST_ACCESS_KEYS, &user_name_)?;
         let resource = user_name_.clone();
         self.call(LIST_ACCESS_KEYS, Some(&resource), |aws| async move {
@@ -727,6 +735,7 @@ impl Host for PluginCtx {
     }
 
     async fn get_access_key_last_used(&mut self, id: String) -> Result<Option<i64>, CallError> {
+        self.enter(const { function("iam.get-access-key-last-used") })?;
         access_key_id(GET_ACCESS_KEY_LAST_USED, &id)?;
         let resource = id.clone();
         self.call(
@@ -754,6 +763,7 @@ impl Host for PluginCtx {
         id: String,
         status: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.update-access-key") })?;
         user_name(UPDATE_ACCESS_KEY, &user_name_)?;
         access_key_id(UPDATE_ACCESS_KEY, &id)?;
         let status = match status.as_str() {
@@ -783,6 +793,7 @@ impl Host for PluginCtx {
     }
 
     async fn get_login_profile(&mut self, user_name_: String) -> Result<Option<i64>, CallError> {
+        self.enter(const { function("iam.get-login-profile") })?;
         user_name(GET_LOGIN_PROFILE, &user_name_)?;
         let resource = user_name_.clone();
         self.call(GET_LOGIN_PROFILE, Some(&resource), |aws| async move {
@@ -804,6 +815,7 @@ impl Host for PluginCtx {
     }
 
     async fn delete_login_profile(&mut self, user_name_: String) -> Result<(), CallError> {
+        self.enter(const { function("iam.delete-login-profile") })?;
         user_name(DELETE_LOGIN_PROFILE, &user_name_)?;
         let resource = user_name_.clone();
         self.call(DELETE_LOGIN_PROFILE, Some(&resource), |aws| async move {
@@ -823,6 +835,7 @@ impl Host for PluginCtx {
         role_name_: String,
         policy_arn_: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.attach-role-policy") })?;
         role_name(ATTACH_ROLE_POLICY, "role-name", &role_name_)?;
         self.check_policy_arn(ATTACH_ROLE_POLICY, &policy_arn_)?;
         let resource = role_name_.clone();
@@ -844,6 +857,7 @@ impl Host for PluginCtx {
         role_name_: String,
         policy_arn_: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.detach-role-policy") })?;
         role_name(DETACH_ROLE_POLICY, "role-name", &role_name_)?;
         self.check_policy_arn(DETACH_ROLE_POLICY, &policy_arn_)?;
         let resource = role_name_.clone();
@@ -865,6 +879,7 @@ impl Host for PluginCtx {
         user_name_: String,
         policy_arn_: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.detach-user-policy") })?;
         user_name(DETACH_USER_POLICY, &user_name_)?;
         self.check_policy_arn(DETACH_USER_POLICY, &policy_arn_)?;
         let resource = user_name_.clone();
@@ -886,6 +901,7 @@ impl Host for PluginCtx {
         group_name_: String,
         policy_arn_: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.detach-group-policy") })?;
         iam_name(DETACH_GROUP_POLICY, "group-name", GROUP, &group_name_)?;
         self.check_policy_arn(DETACH_GROUP_POLICY, &policy_arn_)?;
         let resource = group_name_.clone();
@@ -906,6 +922,7 @@ impl Host for PluginCtx {
         &mut self,
         policy_arn_: String,
     ) -> Result<PolicyEntities, CallError> {
+        self.enter(const { function("iam.list-entities-for-policy") })?;
         self.check_policy_arn(LIST_ENTITIES_FOR_POLICY, &policy_arn_)?;
         let resource = policy_arn_.clone();
         let (users, groups, roles) = self
@@ -951,6 +968,7 @@ impl Host for PluginCtx {
     }
 
     async fn list_server_certificates(&mut self) -> Result<Vec<ServerCertificate>, CallError> {
+        self.enter(const { function("iam.list-server-certificates") })?;
         self.call(LIST_SERVER_CERTIFICATES, None, |aws| async move {
             let client = iam(&aws);
             let mut certificates = Vec::new();
@@ -985,6 +1003,7 @@ impl Host for PluginCtx {
     }
 
     async fn delete_server_certificate(&mut self, name: String) -> Result<bool, CallError> {
+        self.enter(const { function("iam.delete-server-certificate") })?;
         iam_name(DELETE_SERVER_CERTIFICATE, "name", CERTIFICATE, &name)?;
         let resource = name.clone();
         let deleted = self
@@ -1014,6 +1033,7 @@ impl Host for PluginCtx {
         &mut self,
         user_name_: String,
     ) -> Result<Vec<String>, CallError> {
+        self.enter(const { function("iam.list-attached-user-policies") })?;
         user_name(LIST_ATTACHED_USER_POLICIES, &user_name_)?;
         let resource = user_name_.clone();
         self.call(
@@ -1047,6 +1067,7 @@ impl Host for PluginCtx {
     }
 
     async fn list_user_policies(&mut self, user_name_: String) -> Result<Vec<String>, CallError> {
+        self.enter(const { function("iam.list-user-policies") })?;
         user_name(LIST_USER_POLICIES, &user_name_)?;
         let resource = user_name_.clone();
         self.call(LIST_USER_POLICIES, Some(&resource), |aws| async move {
@@ -1074,6 +1095,7 @@ impl Host for PluginCtx {
         user_name_: String,
         policy_name: String,
     ) -> Result<String, CallError> {
+        self.enter(const { function("iam.get-user-policy") })?;
         user_name(GET_USER_POLICY, &user_name_)?;
         inline_policy_name(GET_USER_POLICY, &policy_name)?;
         let resource = user_name_.clone();
@@ -1106,6 +1128,7 @@ impl Host for PluginCtx {
         user_name_: String,
         policy_name: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.delete-user-policy") })?;
         user_name(DELETE_USER_POLICY, &user_name_)?;
         inline_policy_name(DELETE_USER_POLICY, &policy_name)?;
         let resource = user_name_.clone();
@@ -1123,6 +1146,7 @@ impl Host for PluginCtx {
     }
 
     async fn get_group(&mut self, name: String) -> Result<Group, CallError> {
+        self.enter(const { function("iam.get-group") })?;
         group_name(GET_GROUP, "name", &name)?;
         let resource = name.clone();
         let found: Option<Group> = self
@@ -1143,6 +1167,7 @@ impl Host for PluginCtx {
     }
 
     async fn create_group(&mut self, name: String) -> Result<Group, CallError> {
+        self.enter(const { function("iam.create-group") })?;
         group_name(CREATE_GROUP, "name", &name)?;
         let resource = name.clone();
         let created: Option<Group> = self
@@ -1174,6 +1199,7 @@ impl Host for PluginCtx {
         group_name_: String,
         policy_arn_: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.attach-group-policy") })?;
         group_name(ATTACH_GROUP_POLICY, "group-name", &group_name_)?;
         self.check_policy_arn(ATTACH_GROUP_POLICY, &policy_arn_)?;
         let resource = group_name_.clone();
@@ -1196,6 +1222,7 @@ impl Host for PluginCtx {
         policy_name: String,
         policy: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.put-group-policy") })?;
         group_name(PUT_GROUP_POLICY, "group-name", &group_name_)?;
         inline_policy_name(PUT_GROUP_POLICY, &policy_name)?;
         json_document(PUT_GROUP_POLICY, "policy", &policy, MAX_INLINE_GROUP_POLICY)?;
@@ -1219,6 +1246,7 @@ impl Host for PluginCtx {
         group_name_: String,
         user_name_: String,
     ) -> Result<(), CallError> {
+        self.enter(const { function("iam.add-user-to-group") })?;
         group_name(ADD_USER_TO_GROUP, "group-name", &group_name_)?;
         user_name(ADD_USER_TO_GROUP, &user_name_)?;
         // The group is the call's target (checked by `call`); the member must be the
@@ -1245,6 +1273,7 @@ impl Host for PluginCtx {
     }
 
     async fn generate_credential_report(&mut self) -> Result<bool, CallError> {
+        self.enter(const { function("iam.generate-credential-report") })?;
         self.call(GENERATE_CREDENTIAL_REPORT, None, |aws| async move {
             let out = iam(&aws)
                 .generate_credential_report()
@@ -1259,6 +1288,7 @@ impl Host for PluginCtx {
     async fn get_credential_report(
         &mut self,
     ) -> Result<Option<Vec<CredentialReportRow>>, CallError> {
+        self.enter(const { function("iam.get-credential-report") })?;
         self.call(GET_CREDENTIAL_REPORT, None, |aws| async move {
             let out = match iam(&aws).get_credential_report().send().await {
                 Ok(out) => out,

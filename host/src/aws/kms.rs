@@ -130,6 +130,7 @@ fn metadata(m: &aws_sdk_kms::types::KeyMetadata) -> KeyMetadata {
 
 impl Host for PluginCtx {
     async fn describe_key(&mut self, key_id_: String) -> Result<KeyMetadata, CallError> {
+        self.enter(const { function("kms.describe-key") })?;
         key_id(DESCRIBE, &key_id_)?;
         let resource = key_id_.clone();
         let found: Option<KeyMetadata> = self
@@ -149,6 +150,7 @@ impl Host for PluginCtx {
     }
 
     async fn get_key_rotation_status(&mut self, key_id_: String) -> Result<bool, CallError> {
+        self.enter(const { function("kms.get-key-rotation-status") })?;
         key_id(ROTATION_STATUS, &key_id_)?;
         let resource = key_id_.clone();
         self.call(ROTATION_STATUS, Some(&resource), |aws| async move {
@@ -164,6 +166,7 @@ impl Host for PluginCtx {
     }
 
     async fn enable_key_rotation(&mut self, key_id_: String) -> Result<(), CallError> {
+        self.enter(const { function("kms.enable-key-rotation") })?;
         key_id(ENABLE_ROTATION, &key_id_)?;
         let resource = key_id_.clone();
         self.call(ENABLE_ROTATION, Some(&resource), |aws| async move {
@@ -179,6 +182,7 @@ impl Host for PluginCtx {
     }
 
     async fn create_key(&mut self, key: NewKey) -> Result<KeyMetadata, CallError> {
+        self.enter(const { function("kms.create-key") })?;
         alias_name(&key.alias)?;
         if key.description.len() > MAX_DESCRIPTION || key.description.chars().any(char::is_control)
         {
@@ -251,6 +255,7 @@ impl Host for PluginCtx {
     }
 
     async fn put_key_policy(&mut self, key_id_: String, policy: String) -> Result<(), CallError> {
+        self.enter(const { function("kms.put-key-policy") })?;
         key_id(PUT_POLICY, &key_id_)?;
         json_document(PUT_POLICY, "policy", &policy, MAX_KEY_POLICY)?;
         let resource = key_id_.clone();

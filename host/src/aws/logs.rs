@@ -128,6 +128,7 @@ impl Host for PluginCtx {
         &mut self,
         name_prefix: String,
     ) -> Result<Vec<LogGroup>, CallError> {
+        self.enter(const { function("logs.describe-log-groups") })?;
         group_name(DESCRIBE, "name-prefix", &name_prefix, true)?;
         let resource = (!name_prefix.is_empty()).then(|| name_prefix.clone());
         self.call(DESCRIBE, resource.as_deref(), |aws| async move {
@@ -152,6 +153,7 @@ impl Host for PluginCtx {
     }
 
     async fn create_log_group(&mut self, name: String) -> Result<(), CallError> {
+        self.enter(const { function("logs.create-log-group") })?;
         group_name(CREATE, "name", &name, false)?;
         let resource = name.clone();
         self.call(CREATE, Some(&resource), |aws| async move {
@@ -167,6 +169,7 @@ impl Host for PluginCtx {
     }
 
     async fn put_retention_policy(&mut self, name: String, days: u32) -> Result<(), CallError> {
+        self.enter(const { function("logs.put-retention-policy") })?;
         group_name(RETENTION, "name", &name, false)?;
         let Some(days) = RETENTION_DAYS
             .contains(&days)
@@ -197,6 +200,7 @@ impl Host for PluginCtx {
         &mut self,
         log_group: String,
     ) -> Result<Vec<MetricFilter>, CallError> {
+        self.enter(const { function("logs.describe-metric-filters") })?;
         group_name(DESCRIBE_FILTERS, "log-group", &log_group, false)?;
         let resource = log_group.clone();
         self.call(DESCRIBE_FILTERS, Some(&resource), |aws| async move {
@@ -231,6 +235,7 @@ impl Host for PluginCtx {
     }
 
     async fn put_metric_filter(&mut self, filter: NewMetricFilter) -> Result<(), CallError> {
+        self.enter(const { function("logs.put-metric-filter") })?;
         group_name(PUT_FILTER, "log-group", &filter.log_group, false)?;
         text(
             PUT_FILTER,

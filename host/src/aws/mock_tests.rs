@@ -64,7 +64,7 @@ fn sg_scope() -> Scope {
         "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
         "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
         "Resources": [{"Type": "AwsEc2SecurityGroup",
-                       "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1"}],
+                       "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-11111111"}],
     }))
     .unwrap();
     Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX)
@@ -113,10 +113,12 @@ async fn out_of_scope_and_ungranted_calls_never_reach_the_sdk() {
 
     // Another group than the finding's.
     let err = ctx
-        .revoke_security_group_ingress("sg-2".into(), vec!["sgr-1".into()])
+        .revoke_security_group_ingress("sg-22222222".into(), vec!["sgr-1".into()])
         .await
         .unwrap_err();
-    assert!(matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("sg-2")));
+    assert!(
+        matches!(err, CallError::Aws(AwsError::AccessDenied(ref m)) if m.contains("sg-22222222"))
+    );
     // An account-wide change on a finding about a security group.
     let policy = PasswordPolicy {
         minimum_password_length: Some(14),
@@ -151,7 +153,7 @@ async fn out_of_scope_and_ungranted_calls_never_reach_the_sdk() {
 async fn an_in_scope_call_reaches_the_sdk_once_and_is_recorded() {
     let revoke = revoke_ok();
     let mut ctx = ctx(&[&revoke], &[], ALL, Mode::Apply, 10);
-    ctx.revoke_security_group_ingress("sg-1".into(), vec!["sgr-1".into()])
+    ctx.revoke_security_group_ingress("sg-11111111".into(), vec!["sgr-1".into()])
         .await
         .unwrap();
     assert_eq!(revoke.num_calls(), 1);
@@ -172,7 +174,7 @@ async fn plan_mode_records_mutations_without_making_them_and_still_reads() {
     });
     let mut ctx = ctx(&[&revoke, &read], &[], ALL, Mode::Plan, 10);
     assert!(ctx.get_ebs_encryption_by_default().await.unwrap());
-    ctx.revoke_security_group_ingress("sg-1".into(), vec!["sgr-1".into()])
+    ctx.revoke_security_group_ingress("sg-11111111".into(), vec!["sgr-1".into()])
         .await
         .unwrap();
     assert_eq!(read.num_calls(), 1);
@@ -204,7 +206,7 @@ async fn throttling_and_missing_resources_map_to_their_cases() {
     });
     let mut ctx = ctx(&[&throttled], &[&missing], ALL, Mode::Apply, 10);
     let err = ctx
-        .revoke_security_group_ingress("sg-1".into(), vec!["sgr-1".into()])
+        .revoke_security_group_ingress("sg-11111111".into(), vec!["sgr-1".into()])
         .await
         .unwrap_err();
     assert!(
@@ -239,7 +241,7 @@ async fn an_empty_rule_list_is_invalid_input_without_a_call() {
     let revoke = revoke_ok();
     let mut ctx = ctx(&[&revoke], &[], ALL, Mode::Apply, 10);
     let err = ctx
-        .revoke_security_group_ingress("sg-1".into(), vec![])
+        .revoke_security_group_ingress("sg-11111111".into(), vec![])
         .await
         .unwrap_err();
     assert!(matches!(err, CallError::Aws(AwsError::InvalidInput(_))));

@@ -52,6 +52,7 @@ impl Host for PluginCtx {
         &mut self,
         identifier_: String,
     ) -> Result<Option<DbInstance>, CallError> {
+        self.enter(const { function("rds.describe-db-instance") })?;
         identifier(DESCRIBE, &identifier_)?;
         let resource = identifier_.clone();
         self.call(DESCRIBE, Some(&resource), |aws| async move {
@@ -96,6 +97,7 @@ impl Host for PluginCtx {
         identifier_: String,
         change: DbInstanceChange,
     ) -> Result<(), CallError> {
+        self.enter(const { function("rds.modify-db-instance") })?;
         identifier(MODIFY, &identifier_)?;
         if change.publicly_accessible.is_none() && change.auto_minor_version_upgrade.is_none() {
             return Err(invalid(MODIFY, "`change` sets no field".into()));

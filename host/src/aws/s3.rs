@@ -198,6 +198,7 @@ impl Host for PluginCtx {
         &mut self,
         bucket: String,
     ) -> Result<Option<PublicAccessBlock>, CallError> {
+        self.enter(const { function("s3.get-bucket-public-access-block") })?;
         bucket_arg(GET_PAB, "bucket", &bucket)?;
         let owner = self.scope.account_id().to_owned();
         let resource = bucket.clone();
@@ -229,6 +230,7 @@ impl Host for PluginCtx {
         bucket: String,
         configuration: PublicAccessBlock,
     ) -> Result<(), CallError> {
+        self.enter(const { function("s3.put-bucket-public-access-block") })?;
         bucket_arg(PUT_PAB, "bucket", &bucket)?;
         let owner = self.scope.account_id().to_owned();
         let resource = bucket.clone();
@@ -253,6 +255,7 @@ impl Host for PluginCtx {
     }
 
     async fn get_bucket_policy(&mut self, bucket: String) -> Result<Option<String>, CallError> {
+        self.enter(const { function("s3.get-bucket-policy") })?;
         bucket_arg(GET_POLICY, "bucket", &bucket)?;
         let owner = self.scope.account_id().to_owned();
         let resource = bucket.clone();
@@ -273,6 +276,7 @@ impl Host for PluginCtx {
     }
 
     async fn put_bucket_policy(&mut self, bucket: String, policy: String) -> Result<(), CallError> {
+        self.enter(const { function("s3.put-bucket-policy") })?;
         bucket_arg(PUT_POLICY, "bucket", &bucket)?;
         check_policy(&policy)?;
         let owner = self.scope.account_id().to_owned();
@@ -295,6 +299,7 @@ impl Host for PluginCtx {
         &mut self,
         bucket: String,
     ) -> Result<Option<BucketEncryption>, CallError> {
+        self.enter(const { function("s3.get-bucket-encryption") })?;
         bucket_arg(GET_ENCRYPTION, "bucket", &bucket)?;
         let owner = self.scope.account_id().to_owned();
         let resource = bucket.clone();
@@ -329,6 +334,7 @@ impl Host for PluginCtx {
         bucket: String,
         encryption: BucketEncryption,
     ) -> Result<(), CallError> {
+        self.enter(const { function("s3.put-bucket-encryption") })?;
         bucket_arg(PUT_ENCRYPTION, "bucket", &bucket)?;
         let algorithm = sse_algorithm(&encryption)?;
         let default = ServerSideEncryptionByDefault::builder()
@@ -364,6 +370,7 @@ impl Host for PluginCtx {
         &mut self,
         bucket: String,
     ) -> Result<Option<BucketLogging>, CallError> {
+        self.enter(const { function("s3.get-bucket-logging") })?;
         bucket_arg(GET_LOGGING, "bucket", &bucket)?;
         let owner = self.scope.account_id().to_owned();
         let resource = bucket.clone();
@@ -388,6 +395,7 @@ impl Host for PluginCtx {
         bucket: String,
         logging: BucketLogging,
     ) -> Result<(), CallError> {
+        self.enter(const { function("s3.put-bucket-logging") })?;
         bucket_arg(PUT_LOGGING, "bucket", &bucket)?;
         bucket_arg(PUT_LOGGING, "logging.target-bucket", &logging.target_bucket)?;
         if logging.target_prefix.len() > MAX_PREFIX_BYTES
@@ -424,6 +432,7 @@ impl Host for PluginCtx {
     }
 
     async fn create_bucket(&mut self, bucket: String) -> Result<bool, CallError> {
+        self.enter(const { function("s3.create-bucket") })?;
         bucket_arg(CREATE, "bucket", &bucket)?;
         let owner = self.scope.account_id().to_owned();
         let region = self.scope.region().to_owned();

@@ -19,6 +19,7 @@ fn s3control(aws: &AwsClients) -> aws_sdk_s3control::Client {
 
 impl Host for PluginCtx {
     async fn get_public_access_block(&mut self) -> Result<Option<PublicAccessBlock>, CallError> {
+        self.enter(const { function("s3control.get-public-access-block") })?;
         let account = self.scope.account_id().to_owned();
         self.call(GET, None, |aws| async move {
             match s3control(&aws)
@@ -47,6 +48,7 @@ impl Host for PluginCtx {
         &mut self,
         configuration: PublicAccessBlock,
     ) -> Result<(), CallError> {
+        self.enter(const { function("s3control.put-public-access-block") })?;
         let account = self.scope.account_id().to_owned();
         self.call(PUT, None, |aws| async move {
             let config = PublicAccessBlockConfiguration::builder()

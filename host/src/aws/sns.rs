@@ -122,6 +122,7 @@ impl PluginCtx {
 
 impl Host for PluginCtx {
     async fn create_topic(&mut self, name: String) -> Result<String, CallError> {
+        self.enter(const { function("sns.create-topic") })?;
         topic_name(&name)?;
         let resource = name.clone();
         let arn = self
@@ -150,6 +151,7 @@ impl Host for PluginCtx {
         protocol: String,
         endpoint: String,
     ) -> Result<String, CallError> {
+        self.enter(const { function("sns.subscribe") })?;
         self.topic_arn(SUBSCRIBE, &topic_arn)?;
         let fits = endpoint.len() <= MAX_ENDPOINT
             && !endpoint
@@ -193,6 +195,7 @@ impl Host for PluginCtx {
         &mut self,
         topic_arn: String,
     ) -> Result<Vec<Subscription>, CallError> {
+        self.enter(const { function("sns.list-subscriptions-by-topic") })?;
         self.topic_arn(LIST, &topic_arn)?;
         let resource = topic_arn.clone();
         self.call(LIST, Some(&resource), |aws| async move {
