@@ -172,10 +172,11 @@ fn s3_failed(what: String, e: &(dyn std::error::Error + 'static)) -> Fatal {
     Fatal::input(anyhow!("{what}: {}", DisplayErrorContext(e)))
 }
 
-/// Reads a JSON document (finding, list or event).
+/// Reads a JSON document (finding, list or event), refusing repeated keys.
 pub fn read_json(path: &PathBuf) -> Result<Value, Fatal> {
     let bytes = read_file(path)?;
-    serde_json::from_slice(&bytes)
+    serde_json::from_slice::<hubfix_finding::StrictValue>(&bytes)
+        .map(|v| v.0)
         .map_err(|e| Fatal::input(anyhow!("{} is not valid JSON: {e}", path.display())))
 }
 

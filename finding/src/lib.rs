@@ -45,10 +45,10 @@ pub enum FindingError {
     /// A field is present but its value is not acceptable.
     #[error("finding {id} has an invalid `{field}`: {reason}")]
     Invalid {
-        /// The finding's `Id`.
+        /// The finding's `Id` (its first 64 characters, escaped).
         id: String,
-        /// The ASFF field name.
-        field: &'static str,
+        /// The ASFF field name, e.g. `AwsAccountId` or `Resources[0].Id`.
+        field: String,
         /// What is wrong with it.
         reason: String,
     },
@@ -118,14 +118,14 @@ pub struct Finding {
 impl Finding {
     /// Parses one finding from JSON text. See [`Finding::from_value`].
     pub fn parse(text: &str) -> Result<Self, FindingError> {
-        Self::from_value(serde_json::from_str(text)?)
+        Self::from_value(strict_json(text)?)
     }
 
     /// Parses every finding in a document: one finding, a JSON array of findings,
     /// `{"Findings": [...]}` (the `GetFindings` shape), or an EventBridge event
     /// (`{"detail": {"findings": [...]}}`).
     pub fn parse_all(text: &str) -> Result<Vec<Self>, FindingError> {
-        Self::all_in(&serde_json::from_str(text)?)
+        Self::all_in(&strict_json(text)?)
     }
 
     /// Every finding in a parsed document (see [`findings_in`] for the shapes accepted).
@@ -153,11 +153,18 @@ impl Finding {
                 });
             }
         };
+        let shown_id = shown(&id);
+        let invalid = |field: &str, reason: String| FindingError::Invalid {
+            id: shown_id.clone(),
+            field: field.to_owned(),
+            reason,
+        };
+        check_text(&id, MAX_ID).map_err(|reason| invalid("Id", reason))?;
         let required = |field: &'static str| -> Result<String, FindingError> {
             match obj.get(field).and_then(Value::as_str) {
                 Some(v) if !v.is_empty() => Ok(v.to_owned()),
                 _ => Err(FindingError::Missing {
-                    id: id.clone(),
+                    id: shown_id.clone(),
                     field,
                 }),
             }
@@ -165,12 +172,11 @@ impl Finding {
         let product_arn = required("ProductArn")?;
         let generator_id = required("GeneratorId")?;
         let account_id = required("AwsAccountId")?;
-        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(FindingError::Invalid {
-                id,
-                field: "AwsAccountId",
-                reason: format!("`{account_id}` is not a 12-digit account id"),
-            });
+        if !is_account_id(&account_id) {
+            return Err(invalid(
+                "AwsAccountId",
+                format!("`{}` is not 12 ASCII digits", shown(&account_id)),
+            ));
         }
         let region = match obj.get("Region").and_then(Value::as_str) {
             Some(r) if !r.is_empty() => r.to_owned(),
@@ -179,14 +185,41 @@ impl Finding {
                 .filter(|r| !r.is_empty())
                 .map(str::to_owned)
                 .ok_or(FindingError::Missing {
-                    id: id.clone(),
+                    id: shown_id.clone(),
                     field: "Region",
                 })?,
         };
+        if !is_region(&region) {
+            return Err(invalid(
+                "Region",
+                format!("`{}` is not a region name", shown(&region)),
+            ));
+        }
         let partition = arn_field(&product_arn, 1)
             .filter(|p| !p.is_empty())
             .unwrap_or("aws")
             .to_owned();
+        if !is_partition(&partition) {
+            return Err(invalid(
+                "ProductArn",
+                format!("partition `{}` is not an AWS partition", shown(&partition)),
+            ));
+        }
+        for field in TIMESTAMPS {
+            match obj.get(*field) {
+                None => {}
+                Some(Value::String(t)) if is_rfc3339(t) => {}
+                Some(other) => {
+                    return Err(invalid(
+                        field,
+                        format!(
+                            "`{}` is not an RFC 3339 timestamp",
+                            shown(&other.to_string())
+                        ),
+                    ));
+                }
+            }
+        }
         let title = obj
             .get("Title")
             .and_then(Value::as_str)
@@ -199,23 +232,49 @@ impl Finding {
             }
             cur.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
         };
+        for path in [
+            ["Compliance", "SecurityControlId"],
+            ["ProductFields", "ControlId"],
+        ] {
+            if let Some(control) = text_at(&path)
+                && !is_control_id(&control)
+            {
+                return Err(invalid(
+                    &path.join("."),
+                    format!("`{}` is not a control id", shown(&control)),
+                ));
+            }
+        }
         let control_id = text_at(&["Compliance", "SecurityControlId"])
             .or_else(|| text_at(&["ProductFields", "ControlId"]));
         let resources = match obj.get("Resources") {
-            Some(Value::Array(items)) if !items.is_empty() => items
-                .iter()
-                .map(|item| parse_resource(&id, item, &partition, &region))
-                .collect::<Result<Vec<_>, _>>()?,
+            Some(Value::Array(items)) if items.len() > MAX_RESOURCES => {
+                return Err(invalid(
+                    "Resources",
+                    format!("{} resources, more than {MAX_RESOURCES}", items.len()),
+                ));
+            }
+            Some(Value::Array(items)) if !items.is_empty() => {
+                let at = Place {
+                    partition: &partition,
+                    region: &region,
+                    account_id: &account_id,
+                };
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        parse_resource(item, &at)
+                            .map_err(|(f, r)| invalid(&format!("Resources[{i}].{f}"), r))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            }
             Some(Value::Array(_)) => {
-                return Err(FindingError::Invalid {
-                    id,
-                    field: "Resources",
-                    reason: "the list is empty".into(),
-                });
+                return Err(invalid("Resources", "the list is empty".into()));
             }
             _ => {
                 return Err(FindingError::Missing {
-                    id,
+                    id: shown_id,
                     field: "Resources",
                 });
             }
@@ -256,27 +315,345 @@ impl Finding {
     }
 }
 
-fn parse_resource(
-    finding_id: &str,
-    item: &Value,
-    partition: &str,
-    region: &str,
-) -> Result<Resource, FindingError> {
+/// Where a finding is: what its resources must agree with.
+struct Place<'a> {
+    partition: &'a str,
+    region: &'a str,
+    account_id: &'a str,
+}
+
+/// One resource, checked: its type a type name, its id bounded and of its type's shape,
+/// its ARN's partition, region and account the finding's (a resource of another account
+/// would make hubfix act there: a confused deputy). Errors name the field of the resource.
+fn parse_resource(item: &Value, at: &Place<'_>) -> Result<Resource, (&'static str, String)> {
     let text = |field: &str| item.get(field).and_then(Value::as_str).map(str::to_owned);
     let (Some(resource_type), Some(id)) = (text("Type"), text("Id")) else {
-        return Err(FindingError::Invalid {
-            id: finding_id.to_owned(),
-            field: "Resources",
-            reason: "every resource needs a `Type` and an `Id`".into(),
-        });
+        return Err(("Type", "every resource needs a `Type` and an `Id`".into()));
     };
+    if resource_type.is_empty()
+        || resource_type.len() > 64
+        || !resource_type.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err((
+            "Type",
+            format!("`{}` is not a resource type", shown(&resource_type)),
+        ));
+    }
+    check_text(&id, hubfix_contract::MAX_ARN).map_err(|r| ("Id", r))?;
+    let partition = text("Partition").unwrap_or_else(|| at.partition.to_owned());
+    if partition != at.partition {
+        return Err((
+            "Partition",
+            format!(
+                "`{}`, not the finding's {}",
+                shown(&partition),
+                at.partition
+            ),
+        ));
+    }
+    let region = text("Region").unwrap_or_else(|| at.region.to_owned());
+    if !is_region(&region) {
+        return Err((
+            "Region",
+            format!("`{}` is not a region name", shown(&region)),
+        ));
+    }
+    let not_an_id = || {
+        (
+            "Id",
+            format!("`{}` is not an {resource_type} id", shown(&id)),
+        )
+    };
+    if resource_type == "AwsAccount" {
+        let account = id
+            .strip_prefix("AWS::::Account:")
+            .filter(|a| is_account_id(a))
+            .ok_or_else(not_an_id)?;
+        same("account", account, at.account_id, false)?;
+    } else if id.starts_with("arn:") {
+        if !hubfix_contract::is_arn(&id) {
+            return Err(("Id", format!("`{}` is not an ARN", shown(&id))));
+        }
+        let mut fields = id.splitn(6, ':').skip(1);
+        let (arn_partition, _service, arn_region, arn_account) = (
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+        );
+        same("partition", arn_partition, at.partition, false)?;
+        same("region", arn_region, at.region, true)?;
+        // `aws` owns AWS-managed resources (managed policies): nothing hubfix may change.
+        if arn_account != "aws" {
+            same("account", arn_account, at.account_id, true)?;
+        }
+        // An EC2 ARN ends in exactly the id.
+        if let Some(ty) = hubfix_contract::resource_type(&resource_type)
+            && matches!(ty.id, hubfix_contract::IdSyntax::Ec2(_))
+            && !ty.id.accepts(hubfix_contract::short_id(&id))
+        {
+            return Err(not_an_id());
+        }
+    } else if let Some(ty) = hubfix_contract::resource_type(&resource_type)
+        && !ty.id.accepts(&id)
+    {
+        return Err(not_an_id());
+    }
     Ok(Resource {
         resource_type,
         id,
-        partition: text("Partition").unwrap_or_else(|| partition.to_owned()),
-        region: text("Region").unwrap_or_else(|| region.to_owned()),
+        partition,
+        region,
         details: item.get("Details").cloned(),
     })
+}
+
+/// `got` must be `expected` (or empty, when `may_be_empty`: a global resource's ARN has no
+/// region, an S3 bucket's no account either).
+fn same(
+    what: &str,
+    got: &str,
+    expected: &str,
+    may_be_empty: bool,
+) -> Result<(), (&'static str, String)> {
+    if got == expected || (may_be_empty && got.is_empty()) {
+        return Ok(());
+    }
+    Err((
+        "Id",
+        format!(
+            "the resource is in {what} {}, not the finding's {expected}",
+            shown(got)
+        ),
+    ))
+}
+
+/// Longest finding `Id`, in characters.
+pub const MAX_ID: usize = 512;
+
+/// Most resources one finding may name.
+pub const MAX_RESOURCES: usize = 32;
+
+/// The ASFF timestamps, each RFC 3339 when present.
+const TIMESTAMPS: &[&str] = &[
+    "CreatedAt",
+    "UpdatedAt",
+    "FirstObservedAt",
+    "LastObservedAt",
+    "ProcessedAt",
+];
+
+/// At most `max` characters, none of them a control character.
+fn check_text(text: &str, max: usize) -> Result<(), String> {
+    let n = text.chars().count();
+    if n > max {
+        return Err(format!("{n} characters, more than {max}"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(format!("control characters in `{}`", shown(text)));
+    }
+    Ok(())
+}
+
+/// The first 64 characters of `text` with control characters escaped: how untrusted
+/// text appears in an error.
+fn shown(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(64)
+        .flat_map(char::escape_default)
+        .collect();
+    if text.chars().nth(64).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Twelve ASCII digits (full-width digits and invisible characters are refused, never
+/// normalised).
+fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `us-east-1`, `us-gov-west-1`, `ap-southeast-5`: two lowercase letters, lowercase
+/// words, a number.
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts.len() <= 5
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 16 && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].len() <= 2
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+/// `aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`, ...
+fn is_partition(partition: &str) -> bool {
+    partition.len() <= 16
+        && partition.strip_prefix("aws").is_some_and(|rest| {
+            rest.split('-')
+                .skip(1)
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+                && (rest.is_empty() || rest.starts_with('-'))
+        })
+}
+
+/// `EC2.7`, `CloudWatch.14`, a CIS number such as `2.1.5.2`: letters and digits, then one
+/// to four `.number` parts.
+fn is_control_id(control: &str) -> bool {
+    let mut parts = control.split('.');
+    let head = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    !head.is_empty()
+        && head.len() <= 32
+        && head.bytes().all(|b| b.is_ascii_alphanumeric())
+        && (1..=4).contains(&rest.len())
+        && rest
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// RFC 3339 date-time: `2026-12-01T08:00:00Z`, with optional fractional seconds and a
+/// `Z` or `±hh:mm` offset; month, day, hour, minute and second in range.
+fn is_rfc3339(t: &str) -> bool {
+    let b = t.as_bytes();
+    let num = |from: usize, len: usize| -> Option<u32> {
+        let s = t.get(from..from + len)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (Some(_year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        num(0, 4),
+        num(5, 2),
+        num(8, 2),
+        num(11, 2),
+        num(14, 2),
+        num(17, 2),
+    ) else {
+        return false;
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return false;
+    }
+    let mut rest = &t[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 9 {
+            return false;
+        }
+        rest = &fraction[digits..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
+                && (*h1 - b'0') * 10 + (*h2 - b'0') <= 23
+                && (*m1 - b'0') * 10 + (*m2 - b'0') <= 59
+        }
+        _ => false,
+    }
+}
+
+/// JSON text to a [`Value`], refusing what `serde_json::from_str` would silently accept:
+/// a key twice in one object at any depth (the last would win, so a second `AwsAccountId`
+/// could retarget a remediation). Nesting stays bounded by serde_json's recursion limit.
+pub fn strict_json(text: &str) -> Result<Value, serde_json::Error> {
+    serde_json::from_str::<StrictValue>(text).map(|v| v.0)
+}
+
+/// A JSON value deserialized without duplicate keys (see [`strict_json`]): for callers
+/// whose framework deserializes the document, e.g. a Lambda's `LambdaEvent<StrictValue>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrictValue(pub Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate key `{}`",
+                    key.chars().take(64).collect::<String>()
+                )));
+            }
+            let StrictValue(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 /// The `n`th colon-separated field of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
@@ -352,7 +729,7 @@ mod tests {
             "RecordState": "ACTIVE",
             "Resources": [{
                 "Type": "AwsEc2SecurityGroup",
-                "Id": "arn:aws:ec2:eu-west-1:222222222222:security-group/sg-0abc",
+                "Id": "arn:aws:ec2:eu-west-1:222222222222:security-group/sg-0abc1234",
             }]
         })
     }
@@ -364,7 +741,7 @@ mod tests {
         assert_eq!(f.partition, "aws");
         assert_eq!(f.workflow_status.as_deref(), Some("NEW"));
         assert_eq!(f.resources[0].region, "eu-west-1");
-        assert_eq!(f.resources[0].short_id(), "sg-0abc");
+        assert_eq!(f.resources[0].short_id(), "sg-0abc1234");
         assert!(!f.names_account());
     }
 
@@ -392,17 +769,14 @@ mod tests {
             Finding::from_value(v)
                 .unwrap_err()
                 .to_string()
-                .contains("not a 12-digit account id")
+                .contains("is not 12 ASCII digits")
         );
 
         let mut v = sg_finding();
         v["Resources"] = json!([]);
         assert!(matches!(
             Finding::from_value(v),
-            Err(FindingError::Invalid {
-                field: "Resources",
-                ..
-            })
+            Err(FindingError::Invalid { field, .. }) if field == "Resources"
         ));
         assert!(matches!(
             Finding::parse("[1]"),

@@ -127,12 +127,11 @@ mod tests {
             "ec2.revoke-security-group-ingress",
         ])
         .unwrap();
-        let finding = hubfix_finding::Finding::from_value(serde_json::json!({
-            "Id": "f-1", "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "222222222222", "Region": "eu-west-1",
-            "Resources": [{"Type": "AwsEc2SecurityGroup", "Id": "sg-1"}],
-        }))
-        .unwrap();
+        let finding = crate::scope::tests::unchecked_finding(
+            "222222222222",
+            "eu-west-1",
+            serde_json::json!([{"Type": "AwsEc2SecurityGroup", "Id": "sg-1"}]),
+        );
         let policy = grants
             .session_policy(&crate::Scope::of(&finding, "hubfix-"))
             .unwrap();

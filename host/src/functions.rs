@@ -208,16 +208,14 @@ mod tests {
     use super::*;
     use crate::scope::tests::{CREATE_BUCKET, PUT_BUCKET_POLICY};
     use hubfix_contract::SECURITY_GROUP;
-    use hubfix_finding::Finding;
     use serde_json::{Value, json};
 
     fn scope(resources: Value) -> Scope {
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "eu-west-1",
-            "Resources": resources,
-        }))
-        .unwrap();
+        let finding = crate::scope::tests::unchecked_finding(
+            "111111111111",
+            "eu-west-1",
+            serde_json::json!(resources),
+        );
         Scope::of(&finding, "hubfix-")
     }
 

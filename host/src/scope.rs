@@ -215,12 +215,39 @@ pub(crate) mod tests {
     use serde_json::json;
 
     fn finding(resources: serde_json::Value) -> Finding {
-        Finding::from_value(json!({
+        unchecked_finding("111111111111", "us-east-1", resources)
+    }
+
+    /// A finding of `account` in `region` naming `resources` exactly as given, past the
+    /// finding crate's validation (which refuses other accounts' resources and ids of the
+    /// wrong shape): the host's own checks must hold even for such a finding.
+    pub(crate) fn unchecked_finding(
+        account: &str,
+        region: &str,
+        resources: serde_json::Value,
+    ) -> Finding {
+        let mut finding = Finding::from_value(json!({
             "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-            "Resources": resources,
+            "GeneratorId": "g", "AwsAccountId": account, "Region": region,
+            "Resources": [{"Type": "AwsAccount", "Id": format!("AWS::::Account:{account}")}],
         }))
-        .unwrap()
+        .unwrap();
+        let text = |r: &serde_json::Value, field: &str, default: &str| -> String {
+            r[field].as_str().unwrap_or(default).to_owned()
+        };
+        finding.resources = resources
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| hubfix_finding::Resource {
+                resource_type: text(r, "Type", ""),
+                id: text(r, "Id", ""),
+                partition: text(r, "Partition", "aws"),
+                region: text(r, "Region", region),
+                details: None,
+            })
+            .collect();
+        finding
     }
 
     #[test]

@@ -232,7 +232,7 @@ mod tests {
             .resources(
                 Resource::builder()
                     .r#type("AwsEc2SecurityGroup")
-                    .id("arn:aws:ec2:us-east-1:111111111111:security-group/sg-1")
+                    .id("arn:aws:ec2:us-east-1:111111111111:security-group/sg-11111111")
                     .region("us-east-1")
                     .tags("team", "web")
                     .build(),
@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(json["Resources"][0]["Tags"]["team"], "web");
         let parsed = hubfix_finding::Finding::from_value(json).unwrap();
         assert_eq!(parsed.control_id.as_deref(), Some("EC2.13"));
-        assert_eq!(parsed.resources[0].short_id(), "sg-1");
+        assert_eq!(parsed.resources[0].short_id(), "sg-11111111");
     }
 
     #[test]

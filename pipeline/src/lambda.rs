@@ -1,8 +1,13 @@
-//! What every Lambda binary shares: JSON logs and the function-error mapping.
+//! What every Lambda binary shares: the strict payload type, JSON logs and the
+//! function-error mapping.
 
 use lambda_runtime::Diagnostic;
 
 use crate::error::Error;
+
+/// Every Lambda's payload: JSON refused when an object repeats a key (the last would win,
+/// so a second `AwsAccountId` could retarget a remediation).
+pub use hubfix_finding::StrictValue as Payload;
 
 /// JSON logs on stdout (CloudWatch), level from `RUST_LOG` (default `info`), without
 /// ANSI colours or the time (CloudWatch adds it).

@@ -127,7 +127,7 @@ mod tests {
             "RecordState": "ACTIVE",
             "Resources": [{
                 "Type": "AwsEc2SecurityGroup",
-                "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1",
+                "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-11111111",
                 "Partition": "aws",
                 "Region": "us-east-1",
                 "Tags": {"team": "web"},

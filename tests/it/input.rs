@@ -37,7 +37,7 @@ fn malformed_findings_get_typed_errors() {
         (r#"{"Id": "x"}"#, "lacks required field `ProductArn`"),
         (
             r#"{"Id":"x","ProductArn":"arn:aws:securityhub:us-east-1::product/aws/securityhub","GeneratorId":"g","AwsAccountId":"1234","Region":"us-east-1","Resources":[]}"#,
-            "not a 12-digit account id",
+            "is not 12 ASCII digits",
         ),
         (
             r#"{"Id":"x","ProductArn":"arn:aws:securityhub:us-east-1::product/aws/securityhub","GeneratorId":"g","AwsAccountId":"123456789012","Region":"us-east-1","Resources":[{"Id":"r"}]}"#,

@@ -353,7 +353,6 @@ mod tests {
     use aws_sdk_config::types::error::NoSuchConfigurationRecorderException;
     use aws_sdk_config::types::{ConfigurationRecorderStatus, RecorderStatus as SdkStatus};
     use aws_smithy_types::error::ErrorMetadata;
-    use hubfix_finding::Finding;
     use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
     use serde_json::json;
 
@@ -601,12 +600,11 @@ mod tests {
 
     /// The resources the session policy of `grants` allows `action` on, for `resources`.
     fn allowed(grants: &Grants, resources: serde_json::Value, action: &str) -> Vec<String> {
-        let finding = Finding::from_value(json!({
-            "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-            "Resources": resources,
-        }))
-        .unwrap();
+        let finding = crate::scope::tests::unchecked_finding(
+            "111111111111",
+            "us-east-1",
+            serde_json::json!(resources),
+        );
         let scope = Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX);
         let policy: serde_json::Value =
             serde_json::from_str(&grants.session_policy(&scope).unwrap()).unwrap();

@@ -11,9 +11,7 @@ use aws_sdk_iam::operation::get_account_password_policy::GetAccountPasswordPolic
 use aws_sdk_iam::operation::update_account_password_policy::UpdateAccountPasswordPolicyOutput;
 use aws_sdk_iam::types::error::NoSuchEntityException;
 use aws_smithy_types::error::ErrorMetadata;
-use hubfix_finding::Finding;
 use hubfix_mocks::{Rule, RuleMode, mock, mock_client};
-use serde_json::json;
 
 use super::{AwsClients, CallError, LimitExceeded, PluginCtx, Session};
 use crate::bindings::ec2::Host as _;
@@ -41,12 +39,11 @@ pub(super) fn mock_ctx<C: std::any::Any + Clone + Send + Sync>(
     mode: Mode,
     max_calls: u32,
 ) -> PluginCtx {
-    let finding = Finding::from_value(json!({
-        "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-        "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": region,
-        "Resources": resources,
-    }))
-    .unwrap();
+    let finding = crate::scope::tests::unchecked_finding(
+        "111111111111",
+        region,
+        serde_json::json!(resources),
+    );
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .build();
@@ -60,13 +57,12 @@ pub(super) fn mock_ctx<C: std::any::Any + Clone + Send + Sync>(
 }
 
 fn sg_scope() -> Scope {
-    let finding = Finding::from_value(json!({
-        "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-        "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-        "Resources": [{"Type": "AwsEc2SecurityGroup",
-                       "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-11111111"}],
-    }))
-    .unwrap();
+    let finding = crate::scope::tests::unchecked_finding(
+        "111111111111",
+        "us-east-1",
+        serde_json::json!([{"Type": "AwsEc2SecurityGroup",
+                       "Id": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-11111111"}]),
+    );
     Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX)
 }
 
@@ -304,12 +300,11 @@ async fn the_role_is_assumed_on_the_first_aws_call_and_a_refusal_is_kept() {
 }
 
 fn account_ctx(rules: &[&Rule], account: &str) -> PluginCtx {
-    let finding = Finding::from_value(json!({
-        "Id": "f", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-        "GeneratorId": "g", "AwsAccountId": "111111111111", "Region": "us-east-1",
-        "Resources": [{"Type": "AwsAccount", "Id": format!("AWS::::Account:{account}")}],
-    }))
-    .unwrap();
+    let finding = crate::scope::tests::unchecked_finding(
+        "111111111111",
+        "us-east-1",
+        serde_json::json!([{"Type": "AwsAccount", "Id": format!("AWS::::Account:{account}")}]),
+    );
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .build();

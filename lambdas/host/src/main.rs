@@ -4,9 +4,8 @@
 //! `HUBFIX_CACHE_DIR`, `HUBFIX_DEADLINE_SECS`.
 
 use hubfix_pipeline::host::{HostService, HostSettings};
-use hubfix_pipeline::lambda::{diagnostic, init_tracing};
+use hubfix_pipeline::lambda::{Payload, diagnostic, init_tracing};
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -14,8 +13,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = HostSettings::from_env()?;
     let aws = hubfix_host::load_aws_config().await;
     let host = &HostService::new(&settings, aws).map_err(|e| e.to_string())?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
-        host.handle(event.payload).await.map_err(diagnostic)
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Payload>| async move {
+        host.handle(event.payload.0).await.map_err(diagnostic)
     }))
     .await
 }

@@ -2,10 +2,9 @@
 //! closed set (see `hubfix_pipeline::proxy`). Environment: `HUBFIX_HOST_ROLE_ARN`
 //! (optional role to assume before invoking).
 
-use hubfix_pipeline::lambda::{diagnostic, init_tracing};
+use hubfix_pipeline::lambda::{Payload, diagnostic, init_tracing};
 use hubfix_pipeline::proxy::Proxy;
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -15,8 +14,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .ok()
         .filter(|r| !r.is_empty());
     let proxy = &Proxy::new(&aws, role.as_deref()).await;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
-        proxy.handle(event.payload).await.map_err(diagnostic)
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Payload>| async move {
+        proxy.handle(event.payload.0).await.map_err(diagnostic)
     }))
     .await
 }

@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use hubfix_pipeline::lambda::{diagnostic, env_var, init_tracing};
+use hubfix_pipeline::lambda::{Payload, diagnostic, env_var, init_tracing};
 use hubfix_pipeline::router::{PolicyStore, Router};
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -23,8 +22,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         location,
         ttl,
     ));
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
-        router.handle(event.payload).await.map_err(diagnostic)
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Payload>| async move {
+        router.handle(event.payload.0).await.map_err(diagnostic)
     }))
     .await
 }
