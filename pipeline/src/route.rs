@@ -76,15 +76,45 @@ pub fn remediation_failed(route: &Route, error: &Error) -> (Update, Notification
     )
 }
 
-/// Decides one finding and says what the state machine does next.
+/// Decides one finding and says what the state machine does next. A finding that fails
+/// validation (`hubfix_finding::Finding::from_value`: another account's resource, an id
+/// of the wrong shape, a malformed timestamp, ...) is never decided: it becomes NOTIFIED
+/// with the reason in its note, and the manual topic hears of it.
 ///
 /// Errors: `Hubfix.InvalidFinding` when the finding is not an object, lacks `Id` or
 /// `ProductArn`, or is too large even when trimmed.
 pub fn route(finding: &Value, policy: &Policy, today: Date) -> Result<Route, Error> {
     let trimmed = trim(finding)?;
     let identifier = identifier(&trimmed)?;
+    if let Err(e) = hubfix_finding::Finding::from_value(finding.clone()) {
+        return Ok(refused(identifier, &e));
+    }
     let decision = policy.decide(&trimmed, &NoOrg, today);
     Ok(from_decision(decision, identifier, trimmed))
+}
+
+/// The route of a finding that failed validation: NOTIFIED, with the reason, and a
+/// message for the manual topic; nothing is remediated.
+fn refused(identifier: Identifier, error: &hubfix_finding::FindingError) -> Route {
+    let reason = format!("the finding is invalid: {error}");
+    Route {
+        action: Action::Notify,
+        control: None,
+        rule: "invalid-finding".into(),
+        update: Some(Update {
+            finding: identifier.clone(),
+            workflow: Workflow::Notified,
+            note: truncate(&format!("hubfix refused to act: {reason}"), 512),
+            source: Requester::Router,
+        }),
+        notification: Some(Notification {
+            subject: "hubfix: an invalid finding needs attention".into(),
+            message: truncate(&format!("{}: {reason}", identifier.id), 2048),
+        }),
+        remediation: None,
+        identifier,
+        reason,
+    }
 }
 
 fn from_decision(decision: Decision, identifier: Identifier, finding: Value) -> Route {
@@ -196,7 +226,7 @@ mod tests {
 
             [[exceptions]]
             id = "bastion"
-            resources = ["sg-0bastion*"]
+            resources = ["sg-0ba5*"]
             reason = "approved bastion (SEC-1)"
             "#,
         )
@@ -225,9 +255,63 @@ mod tests {
         Date::parse("2026-11-26").unwrap()
     }
 
+    /// The malformed findings of `tests/cases/findings/`, as the router Lambda gets them:
+    /// the payload refuses repeated keys and too deep nesting; what has no `Id` is an
+    /// error; every other refused case becomes NOTIFIED with its reason and a message for
+    /// the manual topic, and is never decided or remediated.
+    #[test]
+    fn invalid_findings_are_notified_with_the_reason_and_never_remediated() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/findings");
+        let mut cases: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        cases.sort();
+        let (mut notified, mut refused) = (0, 0);
+        for path in cases {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (header, json) = text.split_once('\n').unwrap();
+            let name = path.display();
+            let payload = serde_json::from_str::<hubfix_finding::StrictValue>(json);
+            let Some(expected) = header.strip_prefix("// error: ") else {
+                let route = route(&payload.unwrap().0, &policy(), today()).unwrap();
+                assert_ne!(route.rule, "invalid-finding", "{name}");
+                continue;
+            };
+            let value = match payload {
+                Err(e) => {
+                    assert!(e.to_string().contains(expected), "{name}: {e}");
+                    refused += 1;
+                    continue;
+                }
+                Ok(v) => v.0,
+            };
+            match route(&value, &policy(), today()) {
+                Ok(route) => {
+                    assert_eq!(route.action, Action::Notify, "{name}");
+                    assert!(route.remediation.is_none(), "{name}");
+                    let update = route.update.unwrap();
+                    assert_eq!(update.workflow, Workflow::Notified, "{name}");
+                    assert!(update.note.contains(expected), "{name}: {}", update.note);
+                    assert!(route.notification.is_some(), "{name}");
+                    notified += 1;
+                }
+                Err(e) => {
+                    assert_eq!(e.name, ErrorName::InvalidFinding, "{name}");
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            notified >= 30 && refused >= 4,
+            "{notified} notified, {refused} refused"
+        );
+    }
+
     #[test]
     fn remediate_carries_the_trimmed_finding_plugin_grants_and_params() {
-        let route = route(&finding("EC2.13", "sg-1"), &policy(), today()).unwrap();
+        let route = route(&finding("EC2.13", "sg-11111111"), &policy(), today()).unwrap();
         assert_eq!(route.action, Action::Remediate);
         assert!(route.update.is_none());
         let remediation = route.remediation.unwrap();
@@ -246,14 +330,14 @@ mod tests {
 
     #[test]
     fn suppress_and_notify_queue_an_update_with_the_reason() {
-        let suppressed = route(&finding("EC2.13", "sg-0bastion1"), &policy(), today()).unwrap();
+        let suppressed = route(&finding("EC2.13", "sg-0ba51111"), &policy(), today()).unwrap();
         assert_eq!(suppressed.action, Action::Suppress);
         let update = suppressed.update.unwrap();
         assert_eq!(update.workflow, Workflow::Suppressed);
         assert!(update.note.contains("approved bastion"), "{}", update.note);
         assert!(suppressed.remediation.is_none());
 
-        let notified = route(&finding("IAM.6", "sg-2"), &policy(), today()).unwrap();
+        let notified = route(&finding("IAM.6", "sg-22222222"), &policy(), today()).unwrap();
         assert_eq!(notified.action, Action::Notify);
         assert_eq!(notified.update.unwrap().workflow, Workflow::Notified);
         let note = notified.notification.unwrap();
@@ -263,14 +347,14 @@ mod tests {
 
     #[test]
     fn findings_sharing_a_rule_share_the_note_so_the_archiver_can_batch_them() {
-        let a = route(&finding("EC2.13", "sg-0bastion1"), &policy(), today()).unwrap();
-        let b = route(&finding("EC2.13", "sg-0bastion2"), &policy(), today()).unwrap();
+        let a = route(&finding("EC2.13", "sg-0ba51111"), &policy(), today()).unwrap();
+        let b = route(&finding("EC2.13", "sg-0ba52222"), &policy(), today()).unwrap();
         assert_eq!(a.update.unwrap().note, b.update.unwrap().note);
     }
 
     #[test]
     fn a_finding_without_an_identifier_is_invalid() {
-        let mut f = finding("EC2.13", "sg-1");
+        let mut f = finding("EC2.13", "sg-11111111");
         f.as_object_mut().unwrap().remove("ProductArn");
         let err = route(&f, &policy(), today()).unwrap_err();
         assert_eq!(err.name, ErrorName::InvalidFinding);
@@ -279,7 +363,7 @@ mod tests {
 
     #[test]
     fn the_state_is_small() {
-        let mut f = finding("EC2.13", "sg-1");
+        let mut f = finding("EC2.13", "sg-11111111");
         f["Description"] = Value::String("x".repeat(200_000));
         let route = route(&f, &policy(), today()).unwrap();
         assert!(serde_json::to_vec(&route).unwrap().len() < 4096);

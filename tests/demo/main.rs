@@ -270,7 +270,7 @@ async fn throttled_drain(base: &aws_config::SdkConfig, stack: &Stack, n: usize) 
             fresh(group_finding(
                 "999999999999",
                 "EC2.53",
-                &format!("sg-0bastion{i:06}"),
+                &format!("sg-0ba5{i:013}"),
             ))
         })
         .collect();

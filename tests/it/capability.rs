@@ -158,11 +158,19 @@ async fn an_account_level_change_needs_a_finding_about_the_account() -> Result<(
     );
     assert!(!member.ebs_default_encryption().await?);
 
-    // A finding about another account's AwsAccount resource does not either.
+    // A finding about another account's AwsAccount resource never reaches the host: it is
+    // refused as a confused deputy when it is read.
     let mut foreign = account_finding(&member.account, "EC2.7");
     foreign["Resources"][0]["Id"] = "AWS::::Account:999999999999".into();
-    let outcome = run(&rt, &plugin, &foreign, &[], Mode::Apply).await?;
-    assert_eq!(outcome.status, Status::Denied, "{}", outcome.message);
+    let err = run(&rt, &plugin, &foreign, &[], Mode::Apply)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("account 999999999999, not the finding's"),
+        "{err}"
+    );
     assert!(!member.ebs_default_encryption().await?);
     Ok(())
 }

@@ -288,7 +288,7 @@ async fn a_poison_message_ends_in_the_dead_letter_queue_without_blocking_the_res
                 fresh(group_finding(
                     "555555555555",
                     "EC2.53",
-                    &format!("sg-0poison{i}"),
+                    &format!("sg-0bad000{i}"),
                 ))
             })
             .collect();
@@ -350,13 +350,7 @@ async fn ten_thousand_suppressions_drain_through_throttling_exactly_once() {
         .unwrap();
         let account = "666666666666";
         let findings: Vec<Value> = (0..N)
-            .map(|i| {
-                fresh(group_finding(
-                    account,
-                    "EC2.53",
-                    &format!("sg-0bastion{i:05}"),
-                ))
-            })
+            .map(|i| fresh(group_finding(account, "EC2.53", &format!("sg-0ba5{i:013}"))))
             .collect();
         stack.import(&findings).await.unwrap();
         let functions = Functions::new(&base, &stack, ArchiverConfig::default()).unwrap();
@@ -478,9 +472,9 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
 
         let password = fresh(account_finding(account, "IAM.15"));
         let ssh = fresh(group_finding(account, "EC2.53", &open));
-        let bastion = fresh(group_finding(account, "EC2.53", "sg-0bastion7777"));
+        let bastion = fresh(group_finding(account, "EC2.53", "sg-0ba57777"));
         let mfa = fresh(account_finding(account, "IAM.6"));
-        let default_group = fresh(group_finding(account, "EC2.2", "sg-0default7777"));
+        let default_group = fresh(group_finding(account, "EC2.2", "sg-0def7777"));
         let all = [&password, &ssh, &bastion, &mfa, &default_group];
         stack
             .import(&all.iter().map(|f| (*f).clone()).collect::<Vec<_>>())

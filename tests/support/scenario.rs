@@ -11,13 +11,13 @@ use serde_json::Value;
 use crate::pipeline::Stack;
 use crate::{Member, account_finding, group_finding, unique_suffix};
 
-/// An exception added to the shipped policy: groups whose id starts with `sg-0bastion` are
-/// approved, so their findings are suppressed.
+/// An exception added to the shipped policy: groups whose id starts with `sg-0ba5` (the
+/// bastions) are approved, so their findings are suppressed.
 pub const EXCEPTIONS: &str = r#"
 [[exceptions]]
 id = "approved-bastions"
 controls = ["EC2.13", "EC2.53", "EC2.54"]
-resources = ["sg-0bastion*"]
+resources = ["sg-0ba5*"]
 reason = "Bastion SSH ingress approved in SEC-123"
 "#;
 
@@ -120,13 +120,7 @@ pub async fn compliant(s: &Seeded) -> Result<bool> {
 pub fn suppressed_findings(accounts: &[&str]) -> Vec<Value> {
     accounts
         .iter()
-        .map(|a| {
-            fresh(group_finding(
-                a,
-                "EC2.53",
-                &format!("sg-0bastion{}", &a[..4]),
-            ))
-        })
+        .map(|a| fresh(group_finding(a, "EC2.53", &format!("sg-0ba5{}", &a[..4]))))
         .collect()
 }
 
