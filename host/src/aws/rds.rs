@@ -1,8 +1,8 @@
 //! `hubfix:plugin/rds`: DB instances in the finding's account and region.
 //!
 //! Instances are named by identifier, checked against RDS's rules before anything is
-//! sent. `modify-db-instance` takes only the settings the CIS fixes change, and applies
-//! them immediately. RDS answers a missing instance with `DBInstanceNotFound`: `none` when
+//! sent. `modify-db-instance` takes only the settings the CIS fixes change (public access,
+//! automatic minor version upgrades, Multi-AZ), and applies them immediately. RDS answers a missing instance with `DBInstanceNotFound`: `none` when
 //! describing, `not-found` when modifying.
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -87,6 +87,7 @@ impl Host for PluginCtx {
                 status: db.db_instance_status().unwrap_or_default().to_owned(),
                 publicly_accessible: db.publicly_accessible().unwrap_or(false),
                 auto_minor_version_upgrade: db.auto_minor_version_upgrade().unwrap_or(false),
+                multi_az: db.multi_az().unwrap_or(false),
             }))
         })
         .await
@@ -99,7 +100,10 @@ impl Host for PluginCtx {
     ) -> Result<(), CallError> {
         self.enter(const { function("rds.modify-db-instance") })?;
         identifier(MODIFY, &identifier_)?;
-        if change.publicly_accessible.is_none() && change.auto_minor_version_upgrade.is_none() {
+        if change.publicly_accessible.is_none()
+            && change.auto_minor_version_upgrade.is_none()
+            && change.multi_az.is_none()
+        {
             return Err(invalid(MODIFY, "`change` sets no field".into()));
         }
         let resource = identifier_.clone();
@@ -110,6 +114,7 @@ impl Host for PluginCtx {
                 .apply_immediately(true)
                 .set_publicly_accessible(change.publicly_accessible)
                 .set_auto_minor_version_upgrade(change.auto_minor_version_upgrade)
+                .set_multi_az(change.multi_az)
                 .send()
                 .await
                 .map(|_| ())
@@ -175,6 +180,7 @@ mod tests {
                     && r.apply_immediately() == Some(true)
                     && r.publicly_accessible() == Some(false)
                     && r.auto_minor_version_upgrade().is_none()
+                    && r.multi_az().is_none()
             })
             .then_output(|| ModifyDbInstanceOutput::builder().build());
         let mut ctx = ctx(&[&describe, &modify], Mode::Apply);
@@ -192,10 +198,11 @@ mod tests {
             ),
             ("orders", DB, "postgres", "available")
         );
-        assert!(db.publicly_accessible && !db.auto_minor_version_upgrade);
+        assert!(db.publicly_accessible && !db.auto_minor_version_upgrade && !db.multi_az);
         let off = DbInstanceChange {
             publicly_accessible: Some(false),
             auto_minor_version_upgrade: None,
+            multi_az: None,
         };
         ctx.modify_db_instance("orders".into(), off).await.unwrap();
         let err = ctx
@@ -285,6 +292,7 @@ mod tests {
         let nothing = DbInstanceChange {
             publicly_accessible: None,
             auto_minor_version_upgrade: None,
+            multi_az: None,
         };
         let err = ctx
             .modify_db_instance("orders".into(), nothing)
@@ -297,6 +305,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn multi_az_is_sent_alone_and_read_back() {
+        let modify = mock!(aws_sdk_rds::Client::modify_db_instance)
+            .match_requests(|r| {
+                r.multi_az() == Some(true)
+                    && r.publicly_accessible().is_none()
+                    && r.auto_minor_version_upgrade().is_none()
+            })
+            .then_output(|| ModifyDbInstanceOutput::builder().build());
+        let describe = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(|| {
+            let mut db = instance("orders");
+            db.multi_az = Some(true);
+            DescribeDbInstancesOutput::builder()
+                .db_instances(db)
+                .build()
+        });
+        let mut ctx = ctx(&[&modify, &describe], Mode::Apply);
+        let standby = DbInstanceChange {
+            publicly_accessible: None,
+            auto_minor_version_upgrade: None,
+            multi_az: Some(true),
+        };
+        ctx.modify_db_instance("orders".into(), standby)
+            .await
+            .unwrap();
+        assert_eq!(modify.num_calls(), 1);
+        let db = ctx
+            .describe_db_instance("orders".into())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(db.multi_az);
+    }
+
+    #[tokio::test]
     async fn a_planned_modify_reaches_no_one() {
         let modify = mock!(aws_sdk_rds::Client::modify_db_instance)
             .then_output(|| ModifyDbInstanceOutput::builder().build());
@@ -304,6 +346,7 @@ mod tests {
         let on = DbInstanceChange {
             publicly_accessible: None,
             auto_minor_version_upgrade: Some(true),
+            multi_az: Some(true),
         };
         ctx.modify_db_instance("orders".into(), on).await.unwrap();
         assert_eq!(modify.num_calls(), 0);

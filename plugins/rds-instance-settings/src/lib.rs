@@ -5,6 +5,9 @@
 //!   shipped policy leaves RDS.2 opt-in.
 //! - **RDS.13** (CIS 3.0.0 2.3.2, 5.0.0 2.2.2): automatic minor version upgrades on. RDS
 //!   then applies minor engine versions in the instance's maintenance window.
+//! - **RDS.5** (CIS 5.0.0 2.2.4): Multi-AZ on. RDS builds a synchronous standby in another
+//!   Availability Zone while the instance stays online; it roughly doubles the instance's
+//!   cost, which is why the shipped policy leaves RDS.5 opt-in.
 //!
 //! The finding names an `AwsRdsDbInstance` by ARN (`arn:aws:rds:…:db:orders`) or by
 //! identifier; an ARN of another account or region than the finding's is `skipped`. The
@@ -17,7 +20,7 @@ use hubfix_plugin_sdk::rds::{self, DbInstanceChange};
 use hubfix_plugin_sdk::{Finding, Guest, Outcome, PluginInfo, Request};
 
 const NAME: &str = "rds-instance-settings";
-const CONTROLS: &[&str] = &["RDS.2", "RDS.13"];
+const CONTROLS: &[&str] = &["RDS.2", "RDS.5", "RDS.13"];
 const DESCRIBE: &str = "rds.describe-db-instance";
 const MODIFY: &str = "rds.modify-db-instance";
 const DB_INSTANCE: &str = "AwsRdsDbInstance";
@@ -29,6 +32,8 @@ enum Setting {
     NotPublic,
     /// RDS.13.
     AutoMinorUpgrades,
+    /// RDS.5.
+    MultiAz,
 }
 
 impl Setting {
@@ -36,6 +41,7 @@ impl Setting {
         match control {
             "RDS.2" => Some(Setting::NotPublic),
             "RDS.13" => Some(Setting::AutoMinorUpgrades),
+            "RDS.5" => Some(Setting::MultiAz),
             _ => None,
         }
     }
@@ -44,6 +50,7 @@ impl Setting {
         match self {
             Setting::NotPublic => "public access",
             Setting::AutoMinorUpgrades => "automatic minor version upgrades",
+            Setting::MultiAz => "Multi-AZ",
         }
     }
 
@@ -52,6 +59,7 @@ impl Setting {
         match self {
             Setting::NotPublic => !db.publicly_accessible,
             Setting::AutoMinorUpgrades => db.auto_minor_version_upgrade,
+            Setting::MultiAz => db.multi_az,
         }
     }
 
@@ -60,10 +68,17 @@ impl Setting {
             Setting::NotPublic => DbInstanceChange {
                 publicly_accessible: Some(false),
                 auto_minor_version_upgrade: None,
+                multi_az: None,
             },
             Setting::AutoMinorUpgrades => DbInstanceChange {
                 publicly_accessible: None,
                 auto_minor_version_upgrade: Some(true),
+                multi_az: None,
+            },
+            Setting::MultiAz => DbInstanceChange {
+                publicly_accessible: None,
+                auto_minor_version_upgrade: None,
+                multi_az: Some(true),
             },
         }
     }
@@ -111,7 +126,7 @@ impl Guest for InstanceSettings {
             return Outcome::already_compliant(format!(
                 "{} of DB instance {id} is already {}",
                 setting.what(),
-                state(setting == Setting::AutoMinorUpgrades)
+                state(setting != Setting::NotPublic)
             ));
         }
         let verb = request.mode.verb("turned", "would turn");
@@ -124,6 +139,12 @@ impl Guest for InstanceSettings {
             Setting::AutoMinorUpgrades => format!(
                 "{verb} on automatic minor version upgrades of DB instance {id} ({}); RDS \
                  applies them in its maintenance window",
+                db.engine
+            ),
+            Setting::MultiAz => format!(
+                "{verb} on Multi-AZ for DB instance {id} ({}), applied immediately: RDS \
+                 builds a standby in another Availability Zone while the instance stays \
+                 online",
                 db.engine
             ),
         };

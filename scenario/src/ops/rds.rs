@@ -29,9 +29,13 @@ pub enum Op {
         /// AWS's).
         #[serde(default = "yes")]
         auto_minor_version_upgrade: bool,
+        /// Whether a standby is kept in another Availability Zone (default `false`).
+        #[serde(default)]
+        multi_az: bool,
     },
     /// `rds:DescribeDBInstances` of one instance. Returns `exists` and, when it does,
-    /// `arn`, `status`, `publicly-accessible` and `auto-minor-version-upgrade`.
+    /// `arn`, `status`, `publicly-accessible`, `auto-minor-version-upgrade` and
+    /// `multi-az`.
     #[serde(rename = "rds.describe-db-instance", rename_all = "kebab-case")]
     DescribeDbInstance {
         /// The instance identifier.
@@ -69,6 +73,7 @@ impl Op {
                 "status",
                 "publicly-accessible",
                 "auto-minor-version-upgrade",
+                "multi-az",
             ],
         }
     }
@@ -98,6 +103,7 @@ impl Op {
                 engine,
                 publicly_accessible,
                 auto_minor_version_upgrade,
+                multi_az,
             } => {
                 let out = m
                     .rds
@@ -110,6 +116,7 @@ impl Op {
                     .master_user_password("hubfix-scenario-only")
                     .publicly_accessible(*publicly_accessible)
                     .auto_minor_version_upgrade(*auto_minor_version_upgrade)
+                    .multi_az(*multi_az)
                     .send()
                     .await
                     .map_err(|e| failed(&e))?;
@@ -154,6 +161,7 @@ impl Op {
                         "auto-minor-version-upgrade".to_owned(),
                         json!(db.auto_minor_version_upgrade()),
                     ),
+                    ("multi-az".to_owned(), json!(db.multi_az())),
                 ]))
             }
         }
@@ -177,6 +185,7 @@ mod tests {
                 engine: "postgres".into(),
                 publicly_accessible: false,
                 auto_minor_version_upgrade: true,
+                multi_az: false,
             }
         );
         let op = Op::DescribeDbInstance {
