@@ -87,16 +87,29 @@ pub fn route(finding: &Value, policy: &Policy, today: Date) -> Result<Route, Err
     let trimmed = trim(finding)?;
     let identifier = identifier(&trimmed)?;
     if let Err(e) = hubfix_finding::Finding::from_value(finding.clone()) {
-        return Ok(refused(identifier, &e));
+        return Ok(refused(identifier, format!("the finding is invalid: {e}")));
     }
     let decision = policy.decide(&trimmed, &NoOrg, today);
+    // Security Hub always sets a finding's workflow; automatic remediation acts only on
+    // findings whose workflow it can see (NEW) and then set.
+    if decision.action == Action::Remediate
+        && finding
+            .pointer("/Workflow/Status")
+            .and_then(Value::as_str)
+            .is_none()
+    {
+        return Ok(refused(
+            identifier,
+            "the finding has no `Workflow.Status`, so it is not remediated automatically".into(),
+        ));
+    }
     Ok(from_decision(decision, identifier, trimmed))
 }
 
-/// The route of a finding that failed validation: NOTIFIED, with the reason, and a
-/// message for the manual topic; nothing is remediated.
-fn refused(identifier: Identifier, error: &hubfix_finding::FindingError) -> Route {
-    let reason = format!("the finding is invalid: {error}");
+/// The route of a finding hubfix will not decide (it failed validation, or lacks what
+/// automatic remediation needs): NOTIFIED, with the reason, and a message for the manual
+/// topic; nothing is remediated.
+fn refused(identifier: Identifier, reason: String) -> Route {
     Route {
         action: Action::Notify,
         control: None,
@@ -253,6 +266,23 @@ mod tests {
 
     fn today() -> Date {
         Date::parse("2026-11-26").unwrap()
+    }
+
+    #[test]
+    fn a_finding_without_a_workflow_is_not_remediated_automatically() {
+        let mut f = finding("EC2.13", "sg-11111111");
+        f.as_object_mut().unwrap().remove("Workflow");
+        let refused = route(&f, &policy(), today()).unwrap();
+        assert_eq!(refused.action, Action::Notify);
+        assert!(refused.remediation.is_none());
+        let note = refused.update.unwrap().note;
+        assert!(note.contains("no `Workflow.Status`"), "{note}");
+        // A decision other than remediate needs no workflow.
+        let mut f = finding("IAM.6", "sg-22222222");
+        f.as_object_mut().unwrap().remove("Workflow");
+        let notified = route(&f, &policy(), today()).unwrap();
+        assert_eq!(notified.action, Action::Notify);
+        assert_ne!(notified.rule, "invalid-finding");
     }
 
     /// The malformed findings of `tests/cases/findings/`, as the router Lambda gets them:
