@@ -639,6 +639,27 @@ pub fn short_id(id: &str) -> &str {
     id
 }
 
+/// Untrusted text as the host keeps and shows it: cut to at most `max` bytes on a
+/// character boundary (plus `…` when cut), with control characters escaped (`\n`,
+/// `\u{1b}`), in a new allocation of at most that size.
+pub fn bounded_text(text: &str, max: usize) -> String {
+    let mut kept = String::with_capacity(text.len().min(max + '…'.len_utf8()));
+    for c in text.chars() {
+        let before = kept.len();
+        if c.is_control() {
+            kept.extend(c.escape_default());
+        } else {
+            kept.push(c);
+        }
+        if kept.len() > max {
+            kept.truncate(before);
+            kept.push('…');
+            break;
+        }
+    }
+    kept
+}
+
 /// Lowercase hex sha256 of `bytes`: how plugin digests are written everywhere.
 #[cfg(feature = "digest")]
 pub fn sha256_hex(bytes: &[u8]) -> String {

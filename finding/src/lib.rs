@@ -374,13 +374,8 @@ fn parse_resource(item: &Value, at: &Place<'_>) -> Result<Resource, (&'static st
         if !hubfix_contract::is_arn(&id) {
             return Err(("Id", format!("`{}` is not an ARN", shown(&id))));
         }
-        let mut fields = id.splitn(6, ':').skip(1);
-        let (arn_partition, _service, arn_region, arn_account) = (
-            fields.next().unwrap_or_default(),
-            fields.next().unwrap_or_default(),
-            fields.next().unwrap_or_default(),
-            fields.next().unwrap_or_default(),
-        );
+        let field = |n| arn_field(&id, n).unwrap_or_default();
+        let (arn_partition, arn_region, arn_account) = (field(1), field(3), field(4));
         same("partition", arn_partition, at.partition, false)?;
         same("region", arn_region, at.region, true)?;
         // `aws` owns AWS-managed resources (managed policies): nothing hubfix may change.
@@ -455,23 +450,15 @@ fn check_text(text: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// The first 64 characters of `text` with control characters escaped: how untrusted
-/// text appears in an error.
+/// How untrusted text appears in an error: its first 64 bytes, control characters
+/// escaped.
 fn shown(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(64)
-        .flat_map(char::escape_default)
-        .collect();
-    if text.chars().nth(64).is_some() {
-        out.push('…');
-    }
-    out
+    hubfix_contract::bounded_text(text, 64)
 }
 
-/// Twelve ASCII digits (full-width digits and invisible characters are refused, never
-/// normalised).
-fn is_account_id(id: &str) -> bool {
+/// Whether `id` is an AWS account id: twelve ASCII digits (full-width digits and
+/// invisible characters are refused, never normalised).
+pub fn is_account_id(id: &str) -> bool {
     id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
 }
 

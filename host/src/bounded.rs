@@ -26,25 +26,9 @@ pub(crate) const MAX_TEXT: usize = 4096;
 /// Most denials the outcome's message names; the rest are counted.
 pub(crate) const MAX_DENIALS: usize = 16;
 
-/// `text` cut to at most `max` bytes on a character boundary (plus `…` when cut), with
-/// control characters escaped, in a new allocation of at most that size.
-pub(crate) fn kept(text: &str, max: usize) -> String {
-    let mut kept = String::with_capacity(text.len().min(max + '…'.len_utf8()));
-    for c in text.chars() {
-        let before = kept.len();
-        if c.is_control() {
-            kept.extend(c.escape_default());
-        } else {
-            kept.push(c);
-        }
-        if kept.len() > max {
-            kept.truncate(before);
-            kept.push('…');
-            break;
-        }
-    }
-    kept
-}
+/// `text` cut to at most `max` bytes, control characters escaped, in a new allocation
+/// ([`hubfix_contract::bounded_text`]).
+pub(crate) use hubfix_contract::bounded_text as kept;
 
 #[cfg(test)]
 mod tests {

@@ -211,11 +211,8 @@ mod tests {
     use serde_json::{Value, json};
 
     fn scope(resources: Value) -> Scope {
-        let finding = crate::scope::tests::unchecked_finding(
-            "111111111111",
-            "eu-west-1",
-            serde_json::json!(resources),
-        );
+        let finding =
+            crate::scope::tests::unchecked_finding("111111111111", "eu-west-1", resources);
         Scope::of(&finding, "hubfix-")
     }
 

@@ -1217,9 +1217,7 @@ fn is_sha256(digest: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-pub(crate) fn is_account_id(id: &str) -> bool {
-    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
-}
+pub(crate) use hubfix_finding::is_account_id;
 
 /// The error for a grant naming no host function: the functions of its interface, or the
 /// interfaces when that is unknown too (`hubfix functions` lists them all).

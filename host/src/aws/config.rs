@@ -600,11 +600,8 @@ mod tests {
 
     /// The resources the session policy of `grants` allows `action` on, for `resources`.
     fn allowed(grants: &Grants, resources: serde_json::Value, action: &str) -> Vec<String> {
-        let finding = crate::scope::tests::unchecked_finding(
-            "111111111111",
-            "us-east-1",
-            serde_json::json!(resources),
-        );
+        let finding =
+            crate::scope::tests::unchecked_finding("111111111111", "us-east-1", resources);
         let scope = Scope::of(&finding, crate::DEFAULT_CREATE_PREFIX);
         let policy: serde_json::Value =
             serde_json::from_str(&grants.session_policy(&scope).unwrap()).unwrap();

@@ -39,11 +39,7 @@ pub(super) fn mock_ctx<C: std::any::Any + Clone + Send + Sync>(
     mode: Mode,
     max_calls: u32,
 ) -> PluginCtx {
-    let finding = crate::scope::tests::unchecked_finding(
-        "111111111111",
-        region,
-        serde_json::json!(resources),
-    );
+    let finding = crate::scope::tests::unchecked_finding("111111111111", region, resources);
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .build();
