@@ -291,6 +291,16 @@ pub const RDS_DB_INSTANCE: ResourceType = ResourceType {
     },
 };
 
+/// An RDS DB cluster (Aurora, or a Multi-AZ DB cluster), by its identifier.
+pub const RDS_DB_CLUSTER: ResourceType = ResourceType {
+    asff: "AwsRdsDbCluster",
+    arn: "arn:{partition}:rds:{region}:{account}:cluster:{id}",
+    id: IdSyntax::Name {
+        max: 63,
+        punctuation: "-",
+    },
+};
+
 /// An EC2 instance.
 pub const EC2_INSTANCE: ResourceType = ResourceType {
     asff: "AwsEc2Instance",
@@ -337,6 +347,7 @@ pub const RESOURCE_TYPES: &[ResourceType] = &[
     IAM_SERVER_CERTIFICATE,
     ACCESS_ANALYZER,
     RDS_DB_INSTANCE,
+    RDS_DB_CLUSTER,
     EC2_INSTANCE,
     EC2_VPC,
     EC2_NETWORK_ACL,

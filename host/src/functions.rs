@@ -316,6 +316,28 @@ mod tests {
     }
 
     #[test]
+    fn a_reader_may_be_created_only_under_the_prefix_in_the_findings_cluster() {
+        let grants =
+            Grants::new(["rds.describe-db-cluster", "rds.create-db-cluster-instance"]).unwrap();
+        let cluster = "arn:aws:rds:eu-west-1:111111111111:cluster:orders";
+        let doc = policy(
+            &grants,
+            &scope(json!([{"Type": "AwsRdsDbCluster", "Id": cluster}])),
+        );
+        let region = json!({"StringEquals": {"aws:RequestedRegion": "eu-west-1"}});
+        assert_eq!(
+            doc["Statement"],
+            json!([
+                {"Effect": "Allow", "Action": ["rds:DescribeDBClusters"],
+                 "Resource": "*", "Condition": region},
+                {"Effect": "Allow", "Action": ["rds:CreateDBInstance"],
+                 "Resource": [cluster, "arn:aws:rds:eu-west-1:111111111111:db:hubfix-*"],
+                 "Condition": region},
+            ])
+        );
+    }
+
+    #[test]
     fn configure_and_any_of_actions_are_narrowed_to_their_types() {
         let grants = Grants::new([
             "cloudtrail.put-event-selectors",

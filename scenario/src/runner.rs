@@ -708,12 +708,17 @@ fn judge(
     }
     if phase != Phase::Again
         && let Some(text) = &expected.message
-        && !outcome.message.contains(text.as_str())
     {
-        return Err(format!(
-            "message: expected it to contain `{text}`, got `{}`",
-            outcome.message
-        ));
+        let text = state
+            .ctx
+            .render(text)
+            .map_err(|e| format!("outcome.message: {e}"))?;
+        if !outcome.message.contains(text.as_str()) {
+            return Err(format!(
+                "message: expected it to contain `{text}`, got `{}`",
+                outcome.message
+            ));
+        }
     }
     let verb = if phase == Phase::Plan {
         "planned"

@@ -1216,7 +1216,7 @@ fn explain_renders_for_people_and_tools() {
         .unwrap_or_else(|| panic!("{summary}"));
     assert_eq!(
         head,
-        "68 controls (50 remediate, 18 notify), 29 plugins, 0 exceptions, 0 overrides; 65 of 65 CIS controls covered"
+        "68 controls (50 remediate, 18 notify), 30 plugins, 0 exceptions, 0 overrides; 65 of 65 CIS controls covered"
     );
     // Per version: remediated of the controls (current and retired) with a CIS id of it;
     // a control whose plugin is granted only reads (IAM.1's report) is not remediated.

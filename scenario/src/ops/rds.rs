@@ -1,4 +1,4 @@
-//! RDS calls (`rds.*`): DB instances.
+//! RDS calls (`rds.*`): DB instances and clusters.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -41,6 +41,37 @@ pub enum Op {
         /// The instance identifier.
         identifier: String,
     },
+    /// `rds:CreateDBCluster`, then one `rds:CreateDBInstance` (`db.r6g.large`) per entry
+    /// of `zones`, named `<identifier>-1`, `-2`, ..., in the Availability Zone of the
+    /// region with that suffix; the first is the writer. Returns `identifier` and `arn`.
+    #[serde(rename = "rds.create-db-cluster", rename_all = "kebab-case")]
+    CreateDbCluster {
+        /// The cluster identifier.
+        identifier: String,
+        /// The engine (default `aurora-postgresql`).
+        #[serde(default = "aurora_postgresql")]
+        engine: String,
+        /// The Availability Zone suffix of each instance (default one instance in `a`; `[]`
+        /// for a cluster without instances).
+        #[serde(default = "zone_a")]
+        zones: Vec<String>,
+    },
+    /// `rds:DescribeDBClusters` of one cluster and `rds:DescribeDBInstances` of its
+    /// instances. Returns `exists` and, when it does, `arn`, `multi-az`, `instances` (how
+    /// many) and `zones` (in how many Availability Zones they are).
+    #[serde(rename = "rds.describe-db-cluster", rename_all = "kebab-case")]
+    DescribeDbCluster {
+        /// The cluster identifier.
+        identifier: String,
+    },
+}
+
+fn aurora_postgresql() -> String {
+    "aurora-postgresql".to_owned()
+}
+
+fn zone_a() -> Vec<String> {
+    vec!["a".to_owned()]
 }
 
 fn postgres() -> String {
@@ -52,7 +83,12 @@ fn yes() -> bool {
 }
 
 /// Every RDS call name.
-pub const CALLS: &[&str] = &["rds.create-db-instance", "rds.describe-db-instance"];
+pub const CALLS: &[&str] = &[
+    "rds.create-db-instance",
+    "rds.describe-db-instance",
+    "rds.create-db-cluster",
+    "rds.describe-db-cluster",
+];
 
 impl Op {
     /// Its `call` name.
@@ -60,6 +96,8 @@ impl Op {
         match self {
             Op::CreateDbInstance { .. } => "rds.create-db-instance",
             Op::DescribeDbInstance { .. } => "rds.describe-db-instance",
+            Op::CreateDbCluster { .. } => "rds.create-db-cluster",
+            Op::DescribeDbCluster { .. } => "rds.describe-db-cluster",
         }
     }
 
@@ -75,23 +113,37 @@ impl Op {
                 "auto-minor-version-upgrade",
                 "multi-az",
             ],
+            Op::CreateDbCluster { .. } => &["identifier", "arn"],
+            Op::DescribeDbCluster { .. } => &["exists", "arn", "multi-az", "instances", "zones"],
         }
     }
 
     /// Whether it only reads (what checks may call).
     pub fn is_read(&self) -> bool {
-        matches!(self, Op::DescribeDbInstance { .. })
+        matches!(
+            self,
+            Op::DescribeDbInstance { .. } | Op::DescribeDbCluster { .. }
+        )
     }
 
     /// Problems the call's fields have that their types do not catch.
     pub fn problems(&self) -> Vec<String> {
-        let (Op::CreateDbInstance { identifier, .. } | Op::DescribeDbInstance { identifier }) =
-            self;
+        let (Op::CreateDbInstance { identifier, .. }
+        | Op::DescribeDbInstance { identifier }
+        | Op::CreateDbCluster { identifier, .. }
+        | Op::DescribeDbCluster { identifier }) = self;
+        let mut problems = Vec::new();
         if identifier.trim().is_empty() {
-            vec!["`identifier` is empty".to_owned()]
-        } else {
-            Vec::new()
+            problems.push("`identifier` is empty".to_owned());
         }
+        if let Op::CreateDbCluster { zones, .. } = self {
+            for zone in zones {
+                if zone.is_empty() || !zone.bytes().all(|b| b.is_ascii_lowercase()) {
+                    problems.push(format!("zone {zone:?} is not a suffix such as `a`"));
+                }
+            }
+        }
+        problems
     }
 
     /// Makes the call in `m`'s account (untimed: [`super::Op::run`] times it).
@@ -164,6 +216,95 @@ impl Op {
                     ("multi-az".to_owned(), json!(db.multi_az())),
                 ]))
             }
+            Op::CreateDbCluster {
+                identifier,
+                engine,
+                zones,
+            } => {
+                let region = m
+                    .rds
+                    .config()
+                    .region()
+                    .map(|r| r.to_string())
+                    .unwrap_or_default();
+                let out = m
+                    .rds
+                    .create_db_cluster()
+                    .db_cluster_identifier(identifier)
+                    .engine(engine)
+                    .master_username("hubfix")
+                    .master_user_password("hubfix-scenario-only")
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                for (n, zone) in zones.iter().enumerate() {
+                    m.rds
+                        .create_db_instance()
+                        .db_instance_identifier(format!("{identifier}-{}", n + 1))
+                        .db_cluster_identifier(identifier)
+                        .engine(engine)
+                        .db_instance_class("db.r6g.large")
+                        .availability_zone(format!("{region}{zone}"))
+                        .send()
+                        .await
+                        .map_err(|e| failed(&e))?;
+                }
+                let arn = out
+                    .db_cluster()
+                    .and_then(|c| c.db_cluster_arn())
+                    .unwrap_or_default();
+                Ok(Record::from([
+                    ("identifier".to_owned(), json!(identifier)),
+                    ("arn".to_owned(), json!(arn)),
+                ]))
+            }
+            Op::DescribeDbCluster { identifier } => {
+                let got = m
+                    .rds
+                    .describe_db_clusters()
+                    .db_cluster_identifier(identifier)
+                    .send()
+                    .await;
+                let out = match got {
+                    Ok(out) => out,
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_db_cluster_not_found_fault()) =>
+                    {
+                        return Ok(Record::from([("exists".to_owned(), json!(false))]));
+                    }
+                    Err(e) => return Err(failed(&e)),
+                };
+                let Some(cluster) = out.db_clusters().first() else {
+                    return Ok(Record::from([("exists".to_owned(), json!(false))]));
+                };
+                let filter = aws_sdk_rds::types::Filter::builder()
+                    .name("db-cluster-id")
+                    .values(identifier)
+                    .build();
+                let instances = m
+                    .rds
+                    .describe_db_instances()
+                    .filters(filter)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let zones: std::collections::BTreeSet<_> = instances
+                    .db_instances()
+                    .iter()
+                    .filter_map(|db| db.availability_zone())
+                    .collect();
+                Ok(Record::from([
+                    ("exists".to_owned(), json!(true)),
+                    ("arn".to_owned(), json!(cluster.db_cluster_arn())),
+                    ("multi-az".to_owned(), json!(cluster.multi_az())),
+                    (
+                        "instances".to_owned(),
+                        json!(instances.db_instances().len()),
+                    ),
+                    ("zones".to_owned(), json!(zones.len())),
+                ]))
+            }
         }
     }
 }
@@ -192,5 +333,26 @@ mod tests {
             identifier: " ".into(),
         };
         assert_eq!(op.problems(), ["`identifier` is empty"]);
+    }
+
+    #[test]
+    fn a_cluster_gets_a_writer_in_zone_a_unless_told() {
+        let op: Op = serde_json::from_value(
+            json!({"call": "rds.create-db-cluster", "identifier": "orders"}),
+        )
+        .unwrap();
+        assert_eq!(
+            op,
+            Op::CreateDbCluster {
+                identifier: "orders".into(),
+                engine: "aurora-postgresql".into(),
+                zones: vec!["a".into()],
+            }
+        );
+        let op: Op = serde_json::from_value(
+            json!({"call": "rds.create-db-cluster", "identifier": "orders", "zones": ["a", "B1"]}),
+        )
+        .unwrap();
+        assert_eq!(op.problems(), ["zone \"B1\" is not a suffix such as `a`"]);
     }
 }
