@@ -13,15 +13,70 @@ fn plugins_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins")
 }
 
-/// How many plugins' scenarios run at once (`HUBFIX_SCENARIO_CONCURRENCY`, default 4).
-/// Every scenario works in fresh accounts of its own, so they are independent; the
-/// emulator, not this process, sets the pace.
+/// How many plugins' scenarios run at once on each emulator
+/// (`HUBFIX_SCENARIO_CONCURRENCY`, default 3). Every scenario works in fresh accounts of
+/// its own, so they are independent; the emulator, not this process, sets the pace.
 fn scenario_concurrency() -> usize {
     std::env::var("HUBFIX_SCENARIO_CONCURRENCY")
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(4)
+        .unwrap_or(3)
+}
+
+/// The emulators the scenarios spread over: `HUBFIX_SCENARIO_ENDPOINTS` (comma-separated,
+/// set by `cargo xtask test`, which starts one emulator per core), else the one of
+/// `AWS_ENDPOINT_URL`.
+fn scenario_configs(base: &aws_config::SdkConfig) -> Vec<aws_config::SdkConfig> {
+    let endpoints: Vec<String> = std::env::var("HUBFIX_SCENARIO_ENDPOINTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if endpoints.is_empty() {
+        return vec![base.clone()];
+    }
+    endpoints
+        .into_iter()
+        .map(|url| {
+            let endpoint = Endpoint {
+                // As `cargo xtask test` sets `AWS_ENDPOINT_URL_S3_CONTROL`.
+                s3_control: url.replacen("://127.0.0.1", "://localhost", 1),
+                url,
+                inner: base.service_config().is_some().then(|| base.clone()),
+            };
+            base.to_builder()
+                .endpoint_url(endpoint.url.clone())
+                .service_config(endpoint)
+                .build()
+        })
+        .collect()
+}
+
+/// The service configuration of `base` with every endpoint (`AWS_ENDPOINT_URL` and the
+/// service's own `AWS_ENDPOINT_URL_<SERVICE>`, which the SDK prefers to the config's
+/// endpoint) pointing at one emulator; S3 Control at its `localhost` name, which takes
+/// the account id in front.
+#[derive(Debug)]
+struct Endpoint {
+    url: String,
+    s3_control: String,
+    inner: Option<aws_config::SdkConfig>,
+}
+
+impl aws_types::service_config::LoadServiceConfig for Endpoint {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        if key.env() == "AWS_ENDPOINT_URL" {
+            return Some(if key.service_id() == "S3 Control" {
+                self.s3_control.clone()
+            } else {
+                self.url.clone()
+            });
+        }
+        self.inner.as_ref()?.service_config()?.load_config(key)
+    }
 }
 
 /// What one plugin's scenarios came to.
@@ -40,6 +95,7 @@ async fn run_plugin_scenarios(
     let name = package_name(&dir)?;
     let scenarios = load_dir(&dir)?;
     let bytes = plugin_bytes(&name)?;
+    let started = std::time::Instant::now();
     let runner = Runner::with_config(&bytes, policy, base)
         .await
         .with_context(|| format!("plugin {name}"))?;
@@ -71,6 +127,11 @@ async fn run_plugin_scenarios(
             failures.push(format!("{}: did not reach every step", report.file));
         }
     }
+    eprintln!(
+        "{name}: {} scenario(s) in {:.1}s",
+        scenarios.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(PluginRun {
         name,
         ran: scenarios.len(),
@@ -78,22 +139,54 @@ async fn run_plugin_scenarios(
     })
 }
 
+/// The plugin directories, those with the most scenarios first, so that the longest
+/// runs start early and the emulators finish together.
+fn plugins_longest_first() -> Result<Vec<std::path::PathBuf>> {
+    let mut dirs = Vec::new();
+    for dir in plugin_dirs(&plugins_dir())? {
+        let scenarios = std::fs::read_dir(dir.join("scenarios"))
+            .map(|entries| entries.count())
+            .unwrap_or(0);
+        dirs.push((scenarios, dir));
+    }
+    dirs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    Ok(dirs.into_iter().map(|(_, dir)| dir).collect())
+}
+
 /// Every plugin with a `scenarios/` directory passes all of them, each in two fresh
 /// accounts, with the grants and parameters of the shipped policy and the component
-/// `cargo xtask plugins` built. Plugins run concurrently (bounded), each plugin's
-/// scenarios in order.
+/// `cargo xtask plugins` built. Plugins run concurrently (bounded per emulator, spread
+/// over every emulator of the run), each plugin's scenarios in order.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_plugin_passes_its_scenarios() -> Result<()> {
-    use futures::StreamExt;
-
     require_emulator!();
     let policy = Policy::shipped().map_err(|e| anyhow::anyhow!("{e}"))?;
     let base = hubfix_host::load_aws_config().await;
-    let runs: Vec<Result<PluginRun>> = futures::stream::iter(plugin_dirs(&plugins_dir())?)
-        .map(|dir| Box::pin(run_plugin_scenarios(dir, policy.clone(), base.clone())))
-        .buffer_unordered(scenario_concurrency())
-        .collect()
-        .await;
+    let queue = std::sync::Mutex::new(std::collections::VecDeque::from(plugins_longest_first()?));
+    let next = || queue.lock().expect("the queue lock").pop_front();
+    let configs = scenario_configs(&base);
+    // Workers take the next plugin whenever they are free: `scenario_concurrency` per
+    // emulator.
+    let mut workers = Vec::new();
+    for config in &configs {
+        for _ in 0..scenario_concurrency() {
+            let policy = &policy;
+            let next = &next;
+            workers.push(async move {
+                let mut runs = Vec::new();
+                while let Some(dir) = next() {
+                    let run = run_plugin_scenarios(dir, policy.clone(), config.clone());
+                    runs.push(Box::pin(run).await);
+                }
+                runs
+            });
+        }
+    }
+    let runs: Vec<Result<PluginRun>> = futures::future::join_all(workers)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     let mut plugins = Vec::new();
     let mut failures = Vec::new();
     let mut ran = 0;

@@ -239,7 +239,36 @@ pub struct Instance {
     keep_log: bool,
 }
 
+/// The variable that sets how many emulators `cargo xtask test` starts.
+pub const EMULATORS_VAR: &str = "HUBFIX_EMULATORS";
+
+/// The most emulators `test` starts without being told.
+const MAX_DEFAULT_EMULATORS: usize = 4;
+
+/// How many emulators `cargo xtask test` runs the workspace tests against:
+/// `HUBFIX_EMULATORS` (1 to 16), else one per core, at most four. Each is one Python
+/// process that uses at most one core, and the plugin scenarios spread over all of them.
+pub fn count() -> Result<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    emulator_count(std::env::var(EMULATORS_VAR).ok().as_deref(), cores)
+}
+
+fn emulator_count(var: Option<&str>, cores: usize) -> Result<usize> {
+    match var {
+        None | Some("") => Ok(cores.clamp(1, MAX_DEFAULT_EMULATORS)),
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(n @ 1..=16) => Ok(n),
+            _ => bail!("{EMULATORS_VAR} must be a number from 1 to 16, not {text:?}"),
+        },
+    }
+}
+
 impl Instance {
+    /// `n` emulators, each on a fresh port (all of them stop when dropped).
+    pub fn start_many(paths: &Paths, n: usize) -> Result<Vec<Self>> {
+        (0..n).map(|_| Self::start(paths)).collect()
+    }
+
     pub fn start(paths: &Paths) -> Result<Self> {
         let python = ensure_venv(paths)?;
         let script = server_script(paths)?;
@@ -609,6 +638,18 @@ mod tests {
             err.to_string(),
             format!("port {port} on 127.0.0.1 is not free")
         );
+    }
+
+    #[test]
+    fn one_emulator_per_core_unless_told() {
+        assert_eq!(emulator_count(None, 2).unwrap(), 2);
+        assert_eq!(emulator_count(None, 64).unwrap(), MAX_DEFAULT_EMULATORS);
+        assert_eq!(emulator_count(Some(""), 1).unwrap(), 1);
+        assert_eq!(emulator_count(Some(" 3 "), 2).unwrap(), 3);
+        for bad in ["0", "17", "two", "-1"] {
+            let err = emulator_count(Some(bad), 2).unwrap_err().to_string();
+            assert!(err.contains(EMULATORS_VAR), "{err}");
+        }
     }
 
     #[test]

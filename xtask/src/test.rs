@@ -1,8 +1,8 @@
 //! `cargo xtask test`: the project's one test command.
 //!
-//! Builds the plugins, runs the emulator extension's own Python tests, starts an
-//! emulator of its own, runs the root workspace's tests against it, then the plugins'
-//! native unit tests. Every test run happens even when an earlier one fails; the task
+//! Builds the plugins, runs the emulator extension's own Python tests, starts emulators
+//! of its own (one per core, [`emulator::count`]), runs the root workspace's tests
+//! against them, then the plugins' native unit tests. Every test run happens even when an earlier one fails; the task
 //! fails if any does.
 
 use std::ffi::OsString;
@@ -43,14 +43,16 @@ pub fn run_steps(
     });
 
     let workspace = steps.run("tests (workspace, against the emulator)", || {
-        let mut emulator = Instance::start(paths)?;
+        let mut emulators = Instance::start_many(paths, emulator::count()?)?;
+        let endpoints: Vec<String> = emulators.iter().map(Instance::endpoint).collect();
         let mut cargo_test = cmd::cargo(paths);
         cargo_test.args(root_test_args(cargo_test_args));
-        set_emulator_env(&mut cargo_test, &emulator.endpoint(), &plugin_dir);
+        set_emulator_env(&mut cargo_test, &endpoints[0], &plugin_dir);
+        cargo_test.env(SCENARIO_ENDPOINTS_VAR, endpoints.join(","));
         let (run_counts, result) = cmd::run_tests(&mut cargo_test);
         counts.add(run_counts);
         if result.is_err() {
-            emulator.keep_log();
+            emulators.iter_mut().for_each(Instance::keep_log);
         }
         result
     });
@@ -179,6 +181,10 @@ fn root_test_args(extra: &[String]) -> Vec<String> {
     args.extend(extra.iter().cloned());
     args
 }
+
+/// Every emulator of the run, comma-separated, the first being `AWS_ENDPOINT_URL`'s: the
+/// plugin scenarios spread over them (each works in fresh accounts of its own).
+const SCENARIO_ENDPOINTS_VAR: &str = "HUBFIX_SCENARIO_ENDPOINTS";
 
 /// The environment that points the tests (and the demo) at the emulator.
 pub fn emulator_env(endpoint: &str, plugin_dir: &Path) -> Vec<(&'static str, OsString)> {
