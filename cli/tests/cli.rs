@@ -625,7 +625,7 @@ async fn policy_publish_uploads_a_valid_policy_and_the_router_follows_it() {
         if !emulator_available("policy_publish_uploads_a_valid_policy_and_the_router_follows_it") {
             return;
         }
-        use hubfix_pipeline::router::{PolicyStore, Router};
+        use hubfix_pipeline::router::{PolicyStore, Quarantine, Router};
         use hubfix_policy::Action;
         use hubfix_tests::pipeline::policy_files;
 
@@ -687,11 +687,17 @@ async fn policy_publish_uploads_a_valid_policy_and_the_router_follows_it() {
         );
 
         // The router reads what was published, and follows the next publish.
-        let router = Router::new(PolicyStore::new(
-            hubfix_tests::s3_client(&base, None),
-            to.parse().unwrap(),
-            std::time::Duration::ZERO,
-        ));
+        let router = Router::new(
+            PolicyStore::new(
+                hubfix_tests::s3_client(&base, None),
+                to.parse().unwrap(),
+                std::time::Duration::ZERO,
+            ),
+            Quarantine::new(
+                hubfix_tests::s3_client(&base, None),
+                format!("s3://{bucket}/unidentified/").parse().unwrap(),
+            ),
+        );
         let finding = account_finding("565656565656", "IAM.6");
         let route = router.handle(serde_json::json!({"finding": finding})).await.unwrap();
         assert_eq!(route.action, Action::Notify);

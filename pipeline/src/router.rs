@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::error::{Error, ErrorName};
-use crate::message::Route;
+use crate::message::{Identifier, Notification, Route, truncate};
 use crate::route::{route, today};
 use crate::s3::S3Url;
 
@@ -165,18 +165,102 @@ impl PolicyStore {
     }
 }
 
+/// Where the router keeps findings it cannot identify (no `Id` or `ProductArn`, not an
+/// object, too large): each as its JSON text under `<prefix><sha256>.json`, so the same
+/// finding sent twice is one object.
+pub struct Quarantine {
+    s3: aws_sdk_s3::Client,
+    location: S3Url,
+}
+
+impl Quarantine {
+    /// A quarantine under `location`.
+    pub fn new(s3: aws_sdk_s3::Client, location: S3Url) -> Self {
+        Self { s3, location }
+    }
+
+    /// Stores `finding` and says where: the route that tells the manual topic about it
+    /// (nothing can be updated without an identifier).
+    async fn keep(&self, finding: &Value, why: &Error) -> Result<Route, Error> {
+        let text = finding.to_string();
+        let sha256 = sha256_hex(text.as_bytes());
+        let key = format!("{}{sha256}.json", self.location.prefix);
+        let url = format!("s3://{}/{key}", self.location.bucket);
+        self.s3
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(&key)
+            .content_type("application/json")
+            .body(text.clone().into_bytes().into())
+            .send()
+            .await
+            .map_err(|e| {
+                Error::internal(format!(
+                    "cannot keep an unidentifiable finding ({}) at {url}: {}",
+                    why.message,
+                    DisplayErrorContext(&e)
+                ))
+            })?;
+        tracing::warn!(sha256, size = text.len(), stored = %url, reason = %why.message, "finding kept in quarantine");
+        Ok(unidentified(&sha256, text.len(), &url, &why.message))
+    }
+}
+
+/// The lowercase hex SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The route of a finding kept in quarantine: nothing to update, one message for the
+/// manual topic with where it is and why.
+fn unidentified(sha256: &str, size: usize, url: &str, reason: &str) -> Route {
+    Route {
+        action: hubfix_policy::Action::Notify,
+        control: None,
+        reason: truncate(reason, 512),
+        rule: UNIDENTIFIED_RULE.into(),
+        identifier: Identifier {
+            id: format!("sha256:{sha256}"),
+            product_arn: String::new(),
+        },
+        update: None,
+        notification: Some(Notification {
+            subject: "hubfix: finding could not be identified".into(),
+            message: serde_json::json!({
+                "sha256": sha256,
+                "size": size,
+                "stored": url,
+                "reason": truncate(reason, 512),
+            })
+            .to_string(),
+        }),
+        remediation: None,
+    }
+}
+
+/// The rule named by the route of a finding kept in quarantine.
+pub const UNIDENTIFIED_RULE: &str = "unidentified-finding";
+
 /// The router Lambda's handler state: built once per container.
 pub struct Router {
     store: PolicyStore,
+    quarantine: Quarantine,
 }
 
 impl Router {
-    /// A router deciding with the policy in `store`.
-    pub fn new(store: PolicyStore) -> Self {
-        Self { store }
+    /// A router deciding with the policy in `store`, keeping findings it cannot identify
+    /// in `quarantine`.
+    pub fn new(store: PolicyStore, quarantine: Quarantine) -> Self {
+        Self { store, quarantine }
     }
 
-    /// Handles one invocation: `{"finding": {...}}` → [`Route`].
+    /// Handles one invocation: `{"finding": {...}}` → [`Route`]. A finding that cannot be
+    /// identified is kept in the quarantine and routed to the manual topic alone
+    /// ([`UNIDENTIFIED_RULE`], no update).
     pub async fn handle(&self, input: Value) -> Result<Route, Error> {
         let finding = input.get("finding").ok_or_else(|| {
             Error::invalid_request(format!(
@@ -185,7 +269,12 @@ impl Router {
             ))
         })?;
         let policy = self.store.policy().await?;
-        let route = route(finding, &policy, today())?;
+        let route = match route(finding, &policy, today()) {
+            Err(e) if e.name == ErrorName::InvalidFinding => {
+                return self.quarantine.keep(finding, &e).await;
+            }
+            routed => routed?,
+        };
         tracing::info!(
             finding = %route.identifier.id,
             control = route.control.as_deref().unwrap_or("-"),
@@ -335,12 +424,91 @@ mod tests {
         assert!(err.message.contains("no policy files"));
     }
 
+    fn quarantine(client: aws_sdk_s3::Client) -> Quarantine {
+        Quarantine::new(client, "s3://evidence/unidentified".parse().unwrap())
+    }
+
     #[tokio::test]
     async fn the_handler_wants_a_finding() {
         let (list, get) = (listing("\"1\""), object(GOOD));
         let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &get]);
-        let router = Router::new(store(client, Duration::ZERO));
+        let router = Router::new(store(client.clone(), Duration::ZERO), quarantine(client));
         let err = router.handle(serde_json::json!([1])).await.unwrap_err();
         assert_eq!(err.name, ErrorName::InvalidRequest);
+    }
+
+    #[tokio::test]
+    async fn an_unidentifiable_finding_is_kept_by_its_sha256_and_reported() {
+        let finding = serde_json::json!({"AwsAccountId": "111111111111", "Title": "no Id"});
+        let text = finding.to_string();
+        let sha256 = sha256_hex(text.as_bytes());
+        let key = format!("unidentified/{sha256}.json");
+        let expected = text.clone();
+        let put = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(move |r| {
+                r.bucket() == Some("evidence")
+                    && r.key() == Some(key.as_str())
+                    && r.body().bytes() == Some(expected.as_bytes())
+            })
+            .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
+        let any_put = mock!(aws_sdk_s3::Client::put_object)
+            .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
+        let (list, get) = (listing("\"1\""), object(GOOD));
+        let client = mock_client!(
+            aws_sdk_s3,
+            RuleMode::MatchAny,
+            [&list, &get, &put, &any_put]
+        );
+        let router = Router::new(store(client.clone(), Duration::ZERO), quarantine(client));
+        let route = router
+            .handle(serde_json::json!({"finding": finding}))
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1);
+        assert_eq!(route.rule, UNIDENTIFIED_RULE);
+        assert_eq!(route.action, hubfix_policy::Action::Notify);
+        assert!(route.update.is_none() && route.remediation.is_none());
+        let message: Value = serde_json::from_str(&route.notification.unwrap().message).unwrap();
+        assert_eq!(message["sha256"], sha256.as_str());
+        assert_eq!(message["size"], text.len());
+        assert_eq!(
+            message["stored"],
+            format!("s3://evidence/unidentified/{sha256}.json")
+        );
+        assert!(
+            message["reason"].as_str().unwrap().contains("`Id`"),
+            "{message}"
+        );
+
+        // Not even an object: kept too.
+        let route = router
+            .handle(serde_json::json!({"finding": "text"}))
+            .await
+            .unwrap();
+        assert_eq!(route.rule, UNIDENTIFIED_RULE);
+        assert_eq!((put.num_calls(), any_put.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_quarantine_that_cannot_be_written_is_an_error() {
+        let denied = mock!(aws_sdk_s3::Client::put_object).then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(403).unwrap(),
+                SdkBody::from("<Error><Code>AccessDenied</Code><Message>m</Message></Error>"),
+            )
+        });
+        let (list, get) = (listing("\"1\""), object(GOOD));
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &get, &denied]);
+        let router = Router::new(store(client.clone(), Duration::ZERO), quarantine(client));
+        let err = router
+            .handle(serde_json::json!({"finding": {"Title": "no Id"}}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.name, ErrorName::Internal);
+        assert!(
+            err.message.contains("s3://evidence/unidentified/"),
+            "{}",
+            err.message
+        );
     }
 }

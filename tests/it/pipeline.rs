@@ -542,6 +542,16 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
          PublishFailure"
         );
 
+        // A finding without an `Id` cannot be updated: the router keeps it in S3 by its
+        // sha256 and the manual topic hears where.
+        let nameless = json!({"AwsAccountId": account, "Title": "a finding without an Id"});
+        let kept = run(&nameless, vec![]).await;
+        assert_eq!(kept.status, "SUCCEEDED", "{kept:?}");
+        assert_eq!(
+            path(&kept),
+            "Findings > Route > Decide > PublishNotification"
+        );
+
         // What the state machine queued, the archiver writes.
         let drained = drain(&stack, &functions.archiver, 100).await.unwrap();
         assert!(drained.report.failed.is_empty(), "{:?}", drained.report);
@@ -561,9 +571,26 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
         let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
         assert_eq!(
             published.len(),
-            2,
-            "the notify-only finding and the failure: {published:?}"
+            3,
+            "the notify-only finding, the failure and the nameless finding: {published:?}"
         );
+        let report: Value = published
+            .iter()
+            .filter_map(|m| serde_json::from_str::<Value>(m).ok())
+            .find(|m| m.get("sha256").is_some())
+            .expect("a message about the nameless finding");
+        let stored: hubfix_pipeline::s3::S3Url =
+            report["stored"].as_str().unwrap().parse().unwrap();
+        let object = hubfix_tests::s3_client(&base, None)
+            .get_object()
+            .bucket(&stored.bucket)
+            .key(stored.prefix.trim_end_matches('/'))
+            .send()
+            .await
+            .unwrap();
+        let bytes = object.body.collect().await.unwrap().into_bytes();
+        assert_eq!(report["size"], bytes.len());
+        assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap(), nameless);
         assert!(
             member
                 .password_policy()

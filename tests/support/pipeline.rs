@@ -20,7 +20,7 @@ use hubfix_pipeline::archiver::{Archiver, ArchiverConfig, Message, Report};
 use hubfix_pipeline::host::{HostService, HostSettings};
 use hubfix_pipeline::remediator::Remediator;
 use hubfix_pipeline::route::remediation_failed;
-use hubfix_pipeline::router::{PolicyStore, Router};
+use hubfix_pipeline::router::{PolicyStore, Quarantine, Router};
 use hubfix_pipeline::{Error, Notification, Route, Update};
 use hubfix_policy::Action;
 use hubfix_registry::Registry;
@@ -51,6 +51,8 @@ pub struct Stack {
     pub policy_url: String,
     /// The plugin registry: `s3://BUCKET/plugins/`.
     pub registry_url: String,
+    /// Where the router keeps findings it cannot identify: `s3://BUCKET/unidentified/`.
+    pub quarantine_url: String,
     /// The finding-updates queue.
     pub queue_url: String,
     /// Its dead-letter queue.
@@ -172,6 +174,7 @@ impl Stack {
         Ok(Self {
             policy_url: format!("s3://{bucket}/policy/"),
             registry_url: format!("s3://{bucket}/plugins/"),
+            quarantine_url: format!("s3://{bucket}/unidentified/"),
             queue_url,
             dlq_url,
             topic_arn,
@@ -418,11 +421,14 @@ pub struct Functions {
 impl Functions {
     /// Builds the handlers over `stack`.
     pub fn new(base: &SdkConfig, stack: &Stack, archiver: ArchiverConfig) -> Result<Self> {
-        let router = Router::new(PolicyStore::new(
-            s3_client(base, None),
-            stack.policy_url.parse()?,
-            Duration::from_secs(30),
-        ));
+        let router = Router::new(
+            PolicyStore::new(
+                s3_client(base, None),
+                stack.policy_url.parse()?,
+                Duration::from_secs(30),
+            ),
+            Quarantine::new(s3_client(base, None), stack.quarantine_url.parse()?),
+        );
         let cache_dir = std::env::temp_dir().join(format!("hubfix-host-{}", unique_suffix()));
         let host = HostService::new(
             &HostSettings {
@@ -531,6 +537,13 @@ async fn choice(
                 stack.publish(notification).await?;
             }
             step.outcome = "queued NOTIFIED + SNS".into();
+        }
+        // A finding the router could not identify (and kept): nothing to update.
+        (Action::Notify, None, _) => {
+            if let Some(notification) = &route.notification {
+                stack.publish(notification).await?;
+            }
+            step.outcome = "SNS only".into();
         }
         (Action::Remediate, _, Some(request)) => {
             match retried(|| functions.remediator.run(request)).await {
