@@ -10,6 +10,8 @@
 //! 3. Write every update (suppress, notify, remediation result, remediation failure) with
 //!    the archiver: grouped by update, 100 findings per `BatchUpdateFindings`, throttling
 //!    retried with backoff.
+//! 4. Tell the manual topic (`--manual-topic`) what the state machine would: notify
+//!    decisions, invalid findings, failed and skipped remediations, one message each.
 //!
 //! All pages are read before anything is written, so the updates cannot shift the paging.
 
@@ -24,9 +26,9 @@ use hubfix_pipeline::backfill::{Pager, Selection};
 use hubfix_pipeline::host::{HostService, HostSettings};
 use hubfix_pipeline::proxy::Proxy;
 use hubfix_pipeline::remediator::Remediator;
-use hubfix_pipeline::route::{remediation_failed, route, today};
+use hubfix_pipeline::route::{remediation_failed, route, skipped_notification, today};
 use hubfix_pipeline::s3::S3Url;
-use hubfix_pipeline::{HostTarget, Update};
+use hubfix_pipeline::{HostTarget, Notification, Update};
 use hubfix_policy::Action;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -77,6 +79,11 @@ pub struct BackfillArgs {
         default_value = "HubfixRemediationRole"
     )]
     role_name: String,
+    /// The SNS topic that hears what needs a person (the stack's manual topic): notify
+    /// decisions, invalid findings, failed and skipped remediations. Without it they are
+    /// only counted.
+    #[arg(long, value_name = "TOPIC_ARN", env = "HUBFIX_MANUAL_TOPIC")]
+    manual_topic: Option<String>,
     /// Decide and report; change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -96,6 +103,11 @@ struct Summary {
     remediations_pending: usize,
     updates_written: usize,
     updates_failed: usize,
+    /// Messages for the manual topic: published, failed to publish, or (without
+    /// `--manual-topic`, or in a dry run) not sent.
+    notifications_published: usize,
+    notifications_failed: usize,
+    notifications_not_sent: usize,
     batch_update_calls: u32,
     throttled_calls: u32,
     dry_run: bool,
@@ -192,6 +204,10 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
 
     // 2. Remediate.
     let mut updates: Vec<Update> = Vec::new();
+    let mut notifications: Vec<Notification> = routes
+        .iter()
+        .filter_map(|r| r.notification.clone())
+        .collect();
     let to_remediate = routes
         .iter()
         .filter(|r| r.action == Action::Remediate)
@@ -215,11 +231,14 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
                     .unwrap_or("?")
                     .to_owned();
                 *summary.remediations.entry(status).or_default() += 1;
+                notifications.extend(skipped_notification(&response));
                 updates.push(response.update);
             }
             Err(e) => {
                 *summary.remediations.entry(e.name.to_string()).or_default() += 1;
-                updates.push(remediation_failed(r, &e).0);
+                let (update, notification) = remediation_failed(r, &e);
+                updates.push(update);
+                notifications.push(notification);
             }
         }
         done += 1;
@@ -245,9 +264,39 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
         summary.batch_update_calls = report.calls;
         summary.throttled_calls = report.throttled_calls;
     }
+    // 4. Tell a person.
+    match (&args.manual_topic, args.dry_run) {
+        (Some(topic), false) => {
+            let sns = aws_sdk_sns::Client::new(&aws);
+            let total = notifications.len();
+            for (i, n) in notifications.iter().enumerate() {
+                bar.set_message(format!("publishing to the manual topic: {i}/{total}"));
+                let sent = sns
+                    .publish()
+                    .topic_arn(topic)
+                    .subject(&n.subject)
+                    .message(&n.message)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => summary.notifications_published += 1,
+                    Err(e) => {
+                        summary.notifications_failed += 1;
+                        tracing::warn!(
+                            error = %aws_sdk_sns::error::DisplayErrorContext(&e),
+                            subject = n.subject,
+                            "manual topic message not published"
+                        );
+                    }
+                }
+            }
+        }
+        _ => summary.notifications_not_sent = notifications.len(),
+    }
     bar.finish_and_clear();
     print(&summary, args.output);
     let failed = summary.updates_failed > 0
+        || summary.notifications_failed > 0
         || summary
             .remediations
             .keys()
@@ -293,6 +342,19 @@ fn print(summary: &Summary, output: Output) {
                     summary.updates_failed,
                     summary.batch_update_calls,
                     summary.throttled_calls
+                );
+            }
+            if summary.notifications_published + summary.notifications_failed > 0 {
+                out!(
+                    "manual topic:  {} published, {} failed",
+                    summary.notifications_published,
+                    summary.notifications_failed
+                );
+            }
+            if summary.notifications_not_sent > 0 {
+                out!(
+                    "not sent:      {} message(s) for the manual topic (give --manual-topic to publish them)",
+                    summary.notifications_not_sent
                 );
             }
         }

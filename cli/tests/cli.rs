@@ -579,12 +579,18 @@ async fn backfill_decides_remediates_and_updates_existing_findings() {
         assert_eq!(summary["decisions"]["remediate"], 2);
         assert_eq!(summary["decisions"]["notify"], 1);
         assert_eq!(summary["updates_written"], 0);
+        assert_eq!(summary["notifications_not_sent"], 1, "{summary}");
         assert!(
             !member.ebs_default_encryption().await.unwrap(),
             "a dry run changes nothing"
         );
 
-        let run = backfill(&["--registry", &stack.registry_url]);
+        let run = backfill(&[
+            "--registry",
+            &stack.registry_url,
+            "--manual-topic",
+            &stack.topic_arn,
+        ]);
         assert_eq!(
             run.status.code(),
             Some(0),
@@ -605,6 +611,14 @@ async fn backfill_decides_remediates_and_updates_existing_findings() {
         assert_eq!(status(&mine[1]), "RESOLVED");
         assert_eq!(status(&mine[2]), "NOTIFIED");
         assert_eq!(status(&elsewhere), "NEW", "--account limits the backfill");
+        // The notify decision reached the manual topic, as the state machine sends it.
+        assert_eq!(summary["notifications_published"], 1, "{summary}");
+        let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
+        assert_eq!(published.len(), 1, "{published:?}");
+        assert!(
+            published[0].contains(mine[2]["Id"].as_str().unwrap()),
+            "{published:?}"
+        );
 
         // Nothing NEW is left in the account: a second run finds nothing to do.
         let again = backfill(&["--registry", &stack.registry_url]);

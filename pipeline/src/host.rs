@@ -197,3 +197,17 @@ pub fn verdict(outcome: &Outcome) -> Result<(Workflow, String), Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The state machine and the backfill recognise a skipped outcome by this status.
+    #[test]
+    fn a_skipped_outcome_has_the_status_the_state_machine_compares() {
+        assert_eq!(
+            serde_json::to_value(Status::Skipped).unwrap(),
+            crate::route::SKIPPED_STATUS
+        );
+    }
+}

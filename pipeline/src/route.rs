@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorName};
 use crate::message::{
-    HostRequest, Identifier, Notification, PluginRef, Requester, Route, Update, Workflow, truncate,
+    HostRequest, HostResponse, Identifier, Notification, PluginRef, Requester, Route, Update,
+    Workflow, truncate,
 };
 use crate::trim::trim;
 
@@ -43,6 +44,23 @@ pub fn identifier(finding: &Value) -> Result<Identifier, Error> {
     Ok(Identifier {
         id: field("Id")?,
         product_arn: field("ProductArn")?,
+    })
+}
+
+/// The manual topic's subject for a remediation its plugin skipped (the state machine's
+/// `PublishSkipped`).
+pub const SKIPPED_SUBJECT: &str = "hubfix: remediation skipped";
+
+/// The `status` of the host's outcome when the plugin chose not to act.
+pub const SKIPPED_STATUS: &str = "skipped";
+
+/// The `WasSkipped` / `PublishSkipped` states of the state machine: a plugin that chose not
+/// to act leaves the finding NOTIFIED with its reason, and the manual topic gets that
+/// update. `None` for every other outcome.
+pub fn skipped_notification(response: &HostResponse) -> Option<Notification> {
+    (response.outcome["status"] == SKIPPED_STATUS).then(|| Notification {
+        subject: SKIPPED_SUBJECT.into(),
+        message: serde_json::to_string(&response.update).unwrap_or_default(),
     })
 }
 

@@ -104,3 +104,25 @@ fn collect_retry(value: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// The skipped branch: the state machine's `WasSkipped` choice compares the status the host
+/// writes for a skipped outcome, and `PublishSkipped` uses the subject the code (backfill,
+/// the tests' replay) uses.
+#[test]
+fn the_skipped_branch_matches_the_code() {
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/statemachine/remediation.asl.json");
+    let asl: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let states = &asl["States"]["Findings"]["ItemProcessor"]["States"];
+    let choice = &states["WasSkipped"]["Choices"][0];
+    assert_eq!(choice["Variable"], "$.result.outcome.status");
+    assert_eq!(
+        choice["StringEquals"],
+        hubfix_pipeline::route::SKIPPED_STATUS
+    );
+    assert_eq!(
+        states["PublishSkipped"]["Parameters"]["Subject"],
+        hubfix_pipeline::route::SKIPPED_SUBJECT
+    );
+    assert_eq!(states["EnqueueResult"]["Next"], "WasSkipped");
+}

@@ -500,7 +500,7 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
         assert_eq!(fixed.status, "SUCCEEDED");
         assert_eq!(
             path(&fixed),
-            "Findings > Route > Decide > Remediate > EnqueueResult"
+            "Findings > Route > Decide > Remediate > EnqueueResult > WasSkipped > Remediated"
         );
 
         // A throttled host is retried by the state machine, then succeeds.
@@ -515,7 +515,7 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
         assert_eq!(retried.status, "SUCCEEDED", "{retried:?}");
         assert_eq!(retried.task_errors, ["Hubfix.Throttled"]);
         assert!(
-            path(&retried).ends_with("Remediate > EnqueueResult"),
+            path(&retried).ends_with("Remediate > EnqueueResult > WasSkipped > Remediated"),
             "{}",
             path(&retried)
         );
@@ -540,6 +540,17 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
             path(&failed),
             "Findings > Route > Decide > Remediate > RemediationFailed > EnqueueFailure > \
          PublishFailure"
+        );
+
+        // An EC2.53 finding that names no security group: the plugin skips it, the finding
+        // becomes NOTIFIED and the manual topic hears of it.
+        let gone = fresh(account_finding(account, "EC2.53"));
+        stack.import(std::slice::from_ref(&gone)).await.unwrap();
+        let skipped = run(&gone, vec![]).await;
+        assert_eq!(skipped.status, "SUCCEEDED", "{skipped:?}");
+        assert_eq!(
+            path(&skipped),
+            "Findings > Route > Decide > Remediate > EnqueueResult > WasSkipped > PublishSkipped"
         );
 
         // A finding without an `Id` cannot be updated: the router keeps it in S3 by its
@@ -571,8 +582,16 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
         let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
         assert_eq!(
             published.len(),
-            3,
-            "the notify-only finding, the failure and the nameless finding: {published:?}"
+            4,
+            "the notify-only finding, the failure, the skipped remediation and the nameless \
+             finding: {published:?}"
+        );
+        assert_eq!(status(&gone), "NOTIFIED");
+        assert!(
+            published
+                .iter()
+                .any(|m| m.contains(gone["Id"].as_str().unwrap()) && m.contains("did not act")),
+            "{published:?}"
         );
         let report: Value = published
             .iter()

@@ -19,7 +19,7 @@ use hubfix_host::{Grants, HostConfig, Runtime};
 use hubfix_pipeline::archiver::{Archiver, ArchiverConfig, Message, Report};
 use hubfix_pipeline::host::{HostService, HostSettings};
 use hubfix_pipeline::remediator::Remediator;
-use hubfix_pipeline::route::remediation_failed;
+use hubfix_pipeline::route::{remediation_failed, skipped_notification};
 use hubfix_pipeline::router::{PolicyStore, Quarantine, Router};
 use hubfix_pipeline::{Error, Notification, Route, Update};
 use hubfix_policy::Action;
@@ -556,6 +556,9 @@ async fn choice(
                         .as_array()
                         .map_or(0, |c| c.iter().filter(|c| c["mutating"] == true).count());
                     stack.enqueue(&[body(&response.update)?]).await?;
+                    if let Some(notification) = skipped_notification(&response) {
+                        stack.publish(&notification).await?;
+                    }
                 }
                 Err(e) => {
                     step.outcome = e.name.as_str().into();
