@@ -9,7 +9,9 @@
 //!
 //! Publishing uploads the component first and writes the index second, so the index never
 //! points at bytes that are not there. Switching versions and rolling back are one write
-//! of the index. Readers fetch the index with a conditional GET (ETag) and the bytes by
+//! of the index, conditional on the ETag read (`If-Match`; `If-None-Match: *` for the
+//! first), re-read and re-applied when another writer came first, so concurrent publishes
+//! never lose one. Readers fetch the index with a conditional GET (ETag) and the bytes by
 //! key, hashing while they read.
 //!
 //! ```no_run
@@ -41,6 +43,9 @@ use aws_smithy_types::date_time::Format;
 use sha2::{Digest, Sha256};
 
 pub use index::{Entry, FORMAT, Index, IndexError, Pinned};
+
+/// How often an index update is tried when other writers keep changing the index.
+const INDEX_ATTEMPTS: u32 = 16;
 
 /// Why a registry operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +93,16 @@ pub enum RegistryError {
         /// What is wrong.
         message: String,
     },
+    /// Other writers changed the index every time this one tried to update it.
+    #[error(
+        "the registry index {key} changed under every one of {attempts} attempts to update it; try again"
+    )]
+    Contended {
+        /// The index object's key.
+        key: String,
+        /// How often it was tried.
+        attempts: u32,
+    },
     /// S3 could not be reached, throttled, or failed; worth retrying later.
     #[error("s3 unavailable ({operation} {key}): {message}")]
     Unavailable {
@@ -103,7 +118,10 @@ pub enum RegistryError {
 impl RegistryError {
     /// Whether trying again later may succeed (S3 unreachable or throttled).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, RegistryError::Unavailable { .. })
+        matches!(
+            self,
+            RegistryError::Unavailable { .. } | RegistryError::Contended { .. }
+        )
     }
 }
 
@@ -260,23 +278,55 @@ impl Registry {
         }
     }
 
-    /// Writes the index (one PUT: this is what makes a version live).
-    pub async fn write_index(&self, index: &Index) -> Result<(), RegistryError> {
+    /// Reads the index, applies `change`, and writes the result back only if nobody wrote
+    /// the index in between: `If-Match` on the ETag it read (`If-None-Match: *` when there
+    /// was no index yet). When another writer won, it reads again and re-applies `change`,
+    /// so two concurrent publishes never lose one. `change` says whether it changed the
+    /// index (nothing is written otherwise) and what to return.
+    async fn update_index<T>(
+        &self,
+        mut change: impl FnMut(&mut Index) -> Result<(bool, T), RegistryError>,
+    ) -> Result<T, RegistryError> {
         let key = self.index_key();
-        let body = serde_json::to_vec_pretty(index).map_err(|e| RegistryError::CorruptIndex {
-            key: key.clone(),
-            message: e.to_string(),
-        })?;
-        self.s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(&key)
-            .content_type("application/json")
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| unavailable("PutObject", &key, e))?;
-        Ok(())
+        for _ in 0..INDEX_ATTEMPTS {
+            let (mut index, etag) = self.index().await?;
+            let (changed, result) = change(&mut index)?;
+            if !changed {
+                return Ok(result);
+            }
+            let body =
+                serde_json::to_vec_pretty(&index).map_err(|e| RegistryError::CorruptIndex {
+                    key: key.clone(),
+                    message: e.to_string(),
+                })?;
+            let put = self
+                .s3
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .content_type("application/json")
+                .body(ByteStream::from(body));
+            let put = match &etag {
+                Some(etag) => put.if_match(etag),
+                None => put.if_none_match("*"),
+            };
+            match put.send().await {
+                Ok(_) => return Ok(result),
+                // 412: the index changed since it was read; 409: a concurrent conditional
+                // write is in progress. Either way: read again.
+                Err(e) if matches!(status_of(&e), Some(409 | 412)) => {
+                    tracing::info!(
+                        key,
+                        "the registry index changed while updating it; retrying"
+                    );
+                }
+                Err(e) => return Err(unavailable("PutObject", &key, e)),
+            }
+        }
+        Err(RegistryError::Contended {
+            key,
+            attempts: INDEX_ATTEMPTS,
+        })
     }
 
     /// Fetches a plugin's bytes by key, hashing while reading; refuses them unless they
@@ -364,16 +414,25 @@ impl Registry {
             }
             None => true,
         };
-        let (mut index, _) = self.index().await?;
-        let previous = index.plugins.get(p.name).map(|e| e.active.version.clone());
         let pinned = Pinned {
             version: p.version.to_owned(),
             sha256: sha256.clone(),
             key: key.clone(),
         };
-        let index_changed =
-            index.activate(p.name, pinned, p.controls.clone(), p.imports.clone(), now());
-        if !dry_run {
+        let activate = |index: &mut Index| {
+            let previous = index.plugins.get(p.name).map(|e| e.active.version.clone());
+            let changed = index.activate(
+                p.name,
+                pinned.clone(),
+                p.controls.clone(),
+                p.imports.clone(),
+                now(),
+            );
+            Ok((changed, (previous, changed)))
+        };
+        let (previous, index_changed) = if dry_run {
+            activate(&mut self.index().await?.0)?.1
+        } else {
             if uploaded {
                 self.s3
                     .put_object()
@@ -388,10 +447,8 @@ impl Registry {
                     .await
                     .map_err(|e| unavailable("PutObject", &key, e))?;
             }
-            if index_changed {
-                self.write_index(&index).await?;
-            }
-        }
+            self.update_index(activate).await?
+        };
         Ok(PublishReport {
             name: p.name.to_owned(),
             version: p.version.to_owned(),
@@ -406,10 +463,8 @@ impl Registry {
 
     /// Makes the previously active version of `name` active again.
     pub async fn rollback(&self, name: &str) -> Result<Pinned, RegistryError> {
-        let (mut index, _) = self.index().await?;
-        let pinned = index.rollback(name, now())?;
-        self.write_index(&index).await?;
-        Ok(pinned)
+        self.update_index(|index| Ok((true, index.rollback(name, now())?)))
+            .await
     }
 }
 

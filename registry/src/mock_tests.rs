@@ -130,3 +130,76 @@ async fn publish_writes_the_object_before_the_index_and_a_dry_run_writes_nothing
     assert_eq!(report.key, "pre/plugins/p/1.0.0.wasm");
     assert_eq!((object.num_calls(), index.num_calls()), (1, 1));
 }
+
+/// An index another writer changed between the read and the write (`412`) is read again
+/// and the change re-applied, each write conditional on the ETag just read; a first index
+/// is written only if there still is none.
+#[tokio::test]
+async fn an_index_changed_meanwhile_is_read_again_and_written_on_its_new_etag() {
+    let stored = mock!(aws_sdk_s3::Client::head_object)
+        .sequence()
+        .error(|| HeadObjectError::NotFound(NotFound::builder().build()))
+        .repeatedly()
+        .build();
+    let index_text = |plugin: &str| {
+        let mut index = Index::default();
+        let pinned = Pinned {
+            version: "1.0.0".into(),
+            sha256: sha256_hex(plugin.as_bytes()),
+            key: format!("plugins/{plugin}/1.0.0.wasm"),
+        };
+        index.activate(plugin, pinned, vec![], vec![], "t".into());
+        serde_json::to_vec(&index).unwrap()
+    };
+    let (first, second) = (index_text("a"), index_text("b"));
+    let reads = mock!(aws_sdk_s3::Client::get_object)
+        .sequence()
+        .output(move || {
+            GetObjectOutput::builder()
+                .e_tag("\"e1\"")
+                .body(ByteStream::from(first.clone()))
+                .build()
+        })
+        .output(move || {
+            GetObjectOutput::builder()
+                .e_tag("\"e2\"")
+                .body(ByteStream::from(second.clone()))
+                .build()
+        })
+        .build();
+    let object = mock!(aws_sdk_s3::Client::put_object)
+        .match_requests(|r| r.key() == Some("plugins/p/1.0.0.wasm"))
+        .then_output(|| PutObjectOutput::builder().build());
+    let stale = mock!(aws_sdk_s3::Client::put_object)
+        .match_requests(|r| r.key() == Some("index.json") && r.if_match() == Some("\"e1\""))
+        .then_http_response(|| {
+            HttpResponse::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(412).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>",
+                ),
+            )
+        });
+    let fresh = mock!(aws_sdk_s3::Client::put_object)
+        .match_requests(|r| {
+            r.key() == Some("index.json")
+                && r.if_match() == Some("\"e2\"")
+                && r.if_none_match().is_none()
+        })
+        .then_output(|| PutObjectOutput::builder().build());
+    let s3 = mock_client!(
+        aws_sdk_s3,
+        RuleMode::MatchAny,
+        [&stored, &reads, &object, &stale, &fresh]
+    );
+    let registry = Registry::new(s3, "b", "");
+    let report = registry
+        .publish(&publish_of(b"bytes"), false)
+        .await
+        .unwrap();
+    assert!(report.index_changed);
+    assert_eq!(
+        (object.num_calls(), stale.num_calls(), fresh.num_calls()),
+        (1, 1, 1)
+    );
+}

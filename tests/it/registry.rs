@@ -412,3 +412,41 @@ async fn when_s3_is_unreachable_cached_plugins_keep_working() -> Result<()> {
     }
     Ok(())
 }
+
+/// Eight publishes of eight plugins at once, against the
+/// emulator's S3: every index update is conditional on the ETag it read, so none is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_publishes_never_lose_one() -> Result<()> {
+    require_emulator!();
+    let base = base_config().await;
+    let s3 = s3_client(&base, None);
+    let bucket = fresh_bucket(&s3, "hubfix-concurrent").await?;
+    let registry = Registry::new(s3, &bucket, "race");
+    let names: Vec<String> = (0..8).map(|i| format!("plugin-{i}")).collect();
+    let mut publishes = JoinSet::new();
+    for (i, name) in names.iter().enumerate() {
+        let (registry, name) = (registry.clone(), name.clone());
+        publishes.spawn(async move {
+            let bytes = format!("component {i}").into_bytes();
+            let publish = Publish {
+                name: &name,
+                version: "1.0.0",
+                bytes: &bytes,
+                controls: vec!["EC2.7".into()],
+                imports: vec![],
+            };
+            registry.publish(&publish, false).await
+        });
+    }
+    while let Some(done) = publishes.join_next().await {
+        done??;
+    }
+    let (index, _) = registry.index().await?;
+    let listed: Vec<&String> = index.plugins.keys().collect();
+    assert_eq!(
+        listed,
+        names.iter().collect::<Vec<_>>(),
+        "every publish is in the index"
+    );
+    Ok(())
+}
