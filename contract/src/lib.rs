@@ -486,6 +486,39 @@ pub struct Service {
     pub functions: &'static [HostFunction],
 }
 
+/// The ASFF resource types a plugin granted `grants` acts on: what its mutating
+/// functions target and the other types their IAM actions reach, plus `AwsAccount` when it
+/// changes an account-level setting, configures the account's resources or creates
+/// resources (findings about the account). A finding it remediates must name one of
+/// them. Empty for a plugin that only reads (it may be about anything).
+pub fn acted_on<S: AsRef<str>>(grants: &[S]) -> BTreeSet<&'static str> {
+    let mut types = BTreeSet::new();
+    for f in grants.iter().filter_map(|g| lookup(g.as_ref())) {
+        match f.target {
+            Target::Read => continue,
+            Target::Resource(t) => {
+                types.insert(t.asff);
+            }
+            Target::Configure(t) => {
+                types.insert(t.asff);
+                types.insert(ACCOUNT);
+            }
+            Target::Account | Target::Create(_) => {
+                types.insert(ACCOUNT);
+            }
+        }
+        for action in f.iam_actions {
+            if let On::Type(t) = action.on {
+                types.insert(t.asff);
+            }
+        }
+    }
+    types
+}
+
+/// The ASFF type of a finding about an account itself.
+pub const ACCOUNT: &str = "AwsAccount";
+
 /// Looks a host function up by its grant name.
 pub fn lookup(name: &str) -> Option<&'static HostFunction> {
     FUNCTIONS.iter().find(|f| f.name == name)

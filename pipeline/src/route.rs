@@ -121,7 +121,46 @@ pub fn route(finding: &Value, policy: &Policy, today: Date) -> Result<Route, Err
             "the finding has no `Workflow.Status`, so it is not remediated automatically".into(),
         ));
     }
+    // The plugin must act on something the finding names (a security-group plugin is
+    // never run for a finding about a bucket, whatever the control says).
+    if decision.action == Action::Remediate
+        && let Some(reason) = unlike_the_plugin(finding, &decision)
+    {
+        return Ok(refused(identifier, reason));
+    }
     Ok(from_decision(decision, identifier, trimmed))
+}
+
+/// Why the plugin `decision` picks cannot act on what `finding` names, if it cannot: none
+/// of the finding's resource types is one its grants act on.
+fn unlike_the_plugin(finding: &Value, decision: &Decision) -> Option<String> {
+    let acted_on = hubfix_contract::acted_on(&decision.grants);
+    if acted_on.is_empty() {
+        return None;
+    }
+    let named: Vec<&str> = finding
+        .get("Resources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get("Type").and_then(Value::as_str))
+        .collect();
+    if named.iter().any(|t| acted_on.contains(t)) {
+        return None;
+    }
+    let plugin = decision
+        .plugin
+        .as_ref()
+        .map_or("the plugin", |p| p.name.as_str());
+    Some(format!(
+        "{plugin} acts on {}, but the finding names {}",
+        acted_on.into_iter().collect::<Vec<_>>().join(", "),
+        if named.is_empty() {
+            "no resource".to_owned()
+        } else {
+            named.join(", ")
+        }
+    ))
 }
 
 /// The route of a finding hubfix will not decide (it failed validation, or lacks what
@@ -301,6 +340,28 @@ mod tests {
         let notified = route(&f, &policy(), today()).unwrap();
         assert_eq!(notified.action, Action::Notify);
         assert_ne!(notified.rule, "invalid-finding");
+    }
+
+    #[test]
+    fn a_plugin_is_not_run_for_a_finding_about_something_it_does_not_act_on() {
+        let mut f = finding("EC2.13", "sg-33333333");
+        f["Resources"] = json!([{"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::logs"}]);
+        let refused = route(&f, &policy(), today()).unwrap();
+        assert_eq!(refused.action, Action::Notify);
+        assert!(refused.remediation.is_none());
+        let note = refused.update.unwrap().note;
+        assert!(
+            note.contains("ec2-restrict-admin-ports acts on AwsEc2SecurityGroup, but the finding names AwsS3Bucket"),
+            "{note}"
+        );
+        // Its own type, among others, is remediated.
+        let mut f = finding("EC2.13", "sg-44444444");
+        f["Resources"]
+            .as_array_mut()
+            .unwrap()
+            .insert(0, json!({"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::logs"}));
+        let routed = route(&f, &policy(), today()).unwrap();
+        assert_eq!(routed.action, Action::Remediate);
     }
 
     /// The malformed findings of `tests/cases/findings/`, as the router Lambda gets them:

@@ -459,7 +459,9 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
             .await
             .unwrap();
         // ec2-default-sg-restrict is not published: EC2.2 fails with Hubfix.PluginUnknown.
-        let published: Vec<&PluginSpec> = vec![&*IAM_PASSWORD_POLICY, &*EC2_RESTRICT_ADMIN_PORTS];
+        let rds = PluginSpec::shipped("rds-instance-settings").unwrap();
+        let published: Vec<&PluginSpec> =
+            vec![&*IAM_PASSWORD_POLICY, &*EC2_RESTRICT_ADMIN_PORTS, &rds];
         let stack = Stack::deploy(
             &base,
             &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
@@ -542,9 +544,13 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
          PublishFailure"
         );
 
-        // An EC2.53 finding that names no security group: the plugin skips it, the finding
-        // becomes NOTIFIED and the manual topic hears of it.
-        let gone = fresh(account_finding(account, "EC2.53"));
+        // An RDS.13 finding about an instance that no longer exists: the plugin skips it
+        // as stale, the finding becomes NOTIFIED and the manual topic hears of it.
+        let mut gone = fresh(account_finding(account, "RDS.13"));
+        gone["Resources"] = json!([{
+            "Type": "AwsRdsDbInstance",
+            "Id": format!("arn:aws:rds:{}:{account}:db:gone", gone["Region"].as_str().unwrap()),
+        }]);
         stack.import(std::slice::from_ref(&gone)).await.unwrap();
         let skipped = run(&gone, vec![]).await;
         assert_eq!(skipped.status, "SUCCEEDED", "{skipped:?}");

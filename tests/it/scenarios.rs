@@ -213,6 +213,44 @@ async fn every_plugin_passes_its_scenarios() -> Result<()> {
     Ok(())
 }
 
+/// Every scenario's finding names a resource its plugin acts on (what the router checks
+/// before remediating, `hubfix_contract::acted_on` of the plugin's grants), unless the
+/// scenario expects the plugin to skip it.
+#[test]
+fn every_scenario_finding_names_what_its_plugin_acts_on() -> Result<()> {
+    let policy = Policy::shipped().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for dir in plugin_dirs(&plugins_dir())? {
+        let name = package_name(&dir)?;
+        let Some(plugin) = policy.plugin(&name) else {
+            continue;
+        };
+        let acted_on = hubfix_contract::acted_on(&plugin.grants);
+        for scenario in load_dir(&dir)? {
+            if scenario.outcome.plan == hubfix_scenario::ExpectedStatus::Skipped {
+                continue;
+            }
+            let named: Vec<&str> = scenario.finding["Resources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["Type"].as_str())
+                .collect();
+            checked += 1;
+            if !acted_on.is_empty() && !named.iter().any(|t| acted_on.contains(t)) {
+                wrong.push(format!(
+                    "{}: names {named:?}, {name} acts on {acted_on:?}",
+                    scenario.path.display()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+    assert!(checked >= 80, "only {checked} scenarios checked");
+    Ok(())
+}
+
 /// A scenario that expects the wrong thing fails, and says what differed: the runner's
 /// checks can fail.
 #[tokio::test(flavor = "multi_thread")]
