@@ -124,7 +124,7 @@ pub fn route(finding: &Value, policy: &Policy, today: Date) -> Result<Route, Err
     // The plugin must act on something the finding names (a security-group plugin is
     // never run for a finding about a bucket, whatever the control says).
     if decision.action == Action::Remediate
-        && let Some(reason) = unlike_the_plugin(finding, &decision)
+        && let Some(reason) = unlike_the_plugin(finding, &decision, policy)
     {
         return Ok(refused(identifier, reason));
     }
@@ -133,9 +133,10 @@ pub fn route(finding: &Value, policy: &Policy, today: Date) -> Result<Route, Err
 
 /// Why the plugin `decision` picks cannot act on what `finding` names, if it cannot: none
 /// of the finding's resource types is one its grants act on.
-fn unlike_the_plugin(finding: &Value, decision: &Decision) -> Option<String> {
-    let acted_on = hubfix_contract::acted_on(&decision.grants);
-    if acted_on.is_empty() {
+fn unlike_the_plugin(finding: &Value, decision: &Decision, policy: &Policy) -> Option<String> {
+    // Computed once, when the policy was loaded.
+    let plugin = policy.plugin(&decision.plugin.as_ref()?.name)?;
+    if plugin.acted_on.is_empty() {
         return None;
     }
     let named: Vec<&str> = finding
@@ -145,16 +146,18 @@ fn unlike_the_plugin(finding: &Value, decision: &Decision) -> Option<String> {
         .flatten()
         .filter_map(|r| r.get("Type").and_then(Value::as_str))
         .collect();
-    if named.iter().any(|t| acted_on.contains(t)) {
+    if named.iter().any(|t| plugin.acted_on.contains(t)) {
         return None;
     }
-    let plugin = decision
-        .plugin
-        .as_ref()
-        .map_or("the plugin", |p| p.name.as_str());
     Some(format!(
-        "{plugin} acts on {}, but the finding names {}",
-        acted_on.into_iter().collect::<Vec<_>>().join(", "),
+        "{} acts on {}, but the finding names {}",
+        plugin.name,
+        plugin
+            .acted_on
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", "),
         if named.is_empty() {
             "no resource".to_owned()
         } else {

@@ -616,6 +616,7 @@ impl Loader<'_> {
                     version: version.to_owned(),
                     sha256,
                     controls,
+                    acted_on: hubfix_contract::acted_on(&grants),
                     grants,
                     params,
                     optional_params,

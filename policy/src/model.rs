@@ -1,7 +1,7 @@
 //! The validated policy: what [`Policy::from_files`] returns once every file parsed and every
 //! cross-reference checked. Nothing here can name an unknown control, plugin or host function.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use schemars::JsonSchema;
@@ -103,6 +103,9 @@ pub struct Plugin {
     pub params: BTreeMap<String, String>,
     /// The parameters it takes without a default (passed only when set).
     pub optional_params: Vec<String>,
+    /// The resource types its grants act on ([`hubfix_contract::acted_on`]), one of which
+    /// a finding it remediates must name; empty when it only reads.
+    pub acted_on: BTreeSet<&'static str>,
     /// Where it is defined.
     pub location: Location,
 }

@@ -214,7 +214,7 @@ async fn every_plugin_passes_its_scenarios() -> Result<()> {
 }
 
 /// Every scenario's finding names a resource its plugin acts on (what the router checks
-/// before remediating, `hubfix_contract::acted_on` of the plugin's grants), unless the
+/// before remediating: the policy's `acted_on` of the plugin's grants), unless the
 /// scenario expects the plugin to skip it.
 #[test]
 fn every_scenario_finding_names_what_its_plugin_acts_on() -> Result<()> {
@@ -226,7 +226,7 @@ fn every_scenario_finding_names_what_its_plugin_acts_on() -> Result<()> {
         let Some(plugin) = policy.plugin(&name) else {
             continue;
         };
-        let acted_on = hubfix_contract::acted_on(&plugin.grants);
+        let acted_on = &plugin.acted_on;
         for scenario in load_dir(&dir)? {
             if scenario.outcome.plan == hubfix_scenario::ExpectedStatus::Skipped {
                 continue;

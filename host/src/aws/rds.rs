@@ -70,6 +70,29 @@ fn named(function: &HostFunction, field: &str, id: &str) -> Result<(), CallError
     Ok(())
 }
 
+/// The one item an identifier names, and its identifier: one identifier names at most one
+/// instance or cluster, so any other answer is not about the one `asked` for.
+fn the_one<'a, T>(
+    answered: &'a [T],
+    what: &str,
+    asked: &str,
+    identifier: impl Fn(&'a T) -> Option<&'a str>,
+) -> Result<(&'a T, &'a str), AwsError> {
+    let [item] = answered else {
+        return Err(AwsError::Service(format!(
+            "{} {what} answered for {asked:?}",
+            answered.len()
+        )));
+    };
+    let id = identifier(item).unwrap_or_default();
+    if !id.eq_ignore_ascii_case(asked) {
+        return Err(AwsError::Service(format!(
+            "asked for {asked:?}, answered {id:?}"
+        )));
+    }
+    Ok((item, id))
+}
+
 /// An engine name (`aurora-postgresql`) or instance class (`db.r6g.large`): 1 to 64
 /// lowercase ASCII letters, digits and `punctuation`, starting with a letter.
 fn word(
@@ -138,20 +161,9 @@ impl Host for PluginCtx {
                 Err(e) if e.code() == Some("DBInstanceNotFound") => return Ok(None),
                 Err(e) => return Err(map_sdk_error(e)),
             };
-            // One identifier names at most one instance; anything else is not an answer
-            // about the instance asked for.
-            let [db] = out.db_instances() else {
-                return Err(AwsError::Service(format!(
-                    "{} instances answered for {identifier_:?}",
-                    out.db_instances().len()
-                )));
-            };
-            let id = db.db_instance_identifier().unwrap_or_default();
-            if !id.eq_ignore_ascii_case(&identifier_) {
-                return Err(AwsError::Service(format!(
-                    "asked for {identifier_:?}, answered {id:?}"
-                )));
-            }
+            let (db, id) = the_one(out.db_instances(), "instances", &identifier_, |db| {
+                db.db_instance_identifier()
+            })?;
             Ok(Some(DbInstance {
                 identifier: id.to_owned(),
                 arn: db.db_instance_arn().unwrap_or_default().to_owned(),
@@ -213,18 +225,9 @@ impl Host for PluginCtx {
                 Err(e) if e.code() == Some("DBClusterNotFoundFault") => return Ok(None),
                 Err(e) => return Err(map_sdk_error(e)),
             };
-            let [cluster] = out.db_clusters() else {
-                return Err(AwsError::Service(format!(
-                    "{} clusters answered for {identifier_:?}",
-                    out.db_clusters().len()
-                )));
-            };
-            let id = cluster.db_cluster_identifier().unwrap_or_default();
-            if !id.eq_ignore_ascii_case(&identifier_) {
-                return Err(AwsError::Service(format!(
-                    "asked for {identifier_:?}, answered {id:?}"
-                )));
-            }
+            let (cluster, id) = the_one(out.db_clusters(), "clusters", &identifier_, |c| {
+                c.db_cluster_identifier()
+            })?;
             let zones = cluster.availability_zones();
             if zones.len() > MAX_ZONES {
                 return Err(AwsError::Service(format!(

@@ -169,32 +169,7 @@ impl Guest for ClusterMultiAz {
 /// The identifier of the cluster the finding names, from its ARN (which must be of the
 /// finding's account and region) or as given.
 fn cluster_of(finding: &Finding) -> Result<String, String> {
-    let Some(resource) = finding.resource(DB_CLUSTER) else {
-        return Err(format!(
-            "the finding names no {DB_CLUSTER}; {} is about DB clusters",
-            finding.control_id
-        ));
-    };
-    let id = resource.id.trim();
-    if !id.starts_with("arn:") {
-        return Ok(id.to_owned());
-    }
-    match id.split(':').collect::<Vec<_>>().as_slice() {
-        ["arn", partition, "rds", region, account, "cluster", name]
-            if *partition == finding.partition
-                && *region == finding.region
-                && *account == finding.account_id
-                && !name.is_empty() =>
-        {
-            Ok((*name).to_owned())
-        }
-        _ => Err(format!(
-            "`{}` is not a DB cluster ARN of account {} in {}",
-            id.chars().take(200).collect::<String>(),
-            finding.account_id,
-            finding.region
-        )),
-    }
+    finding.own_resource_name(DB_CLUSTER, "rds", "cluster", "DB cluster")
 }
 
 /// `<prefix><cluster>`, if that is a DB instance identifier.

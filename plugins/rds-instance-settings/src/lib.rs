@@ -158,32 +158,7 @@ impl Guest for InstanceSettings {
 /// The identifier of the instance the finding names, from its ARN (which must be of the
 /// finding's account and region) or as given.
 fn instance_of(finding: &Finding) -> Result<String, String> {
-    let Some(resource) = finding.resource(DB_INSTANCE) else {
-        return Err(format!(
-            "the finding names no {DB_INSTANCE}; {} is about DB instances",
-            finding.control_id
-        ));
-    };
-    let id = resource.id.trim();
-    if !id.starts_with("arn:") {
-        return Ok(id.to_owned());
-    }
-    match id.split(':').collect::<Vec<_>>().as_slice() {
-        ["arn", partition, "rds", region, account, "db", name]
-            if *partition == finding.partition
-                && *region == finding.region
-                && *account == finding.account_id
-                && !name.is_empty() =>
-        {
-            Ok((*name).to_owned())
-        }
-        _ => Err(format!(
-            "`{}` is not a DB instance ARN of account {} in {}",
-            id.chars().take(200).collect::<String>(),
-            finding.account_id,
-            finding.region
-        )),
-    }
+    finding.own_resource_name(DB_INSTANCE, "rds", "db", "DB instance")
 }
 
 hubfix_plugin_sdk::export!(InstanceSettings);

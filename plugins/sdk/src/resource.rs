@@ -23,6 +23,54 @@ impl Finding {
             .filter(|id| !id.is_empty())
     }
 
+    /// The name of the first resource of type `asff_type`, given either as the bare name or
+    /// as an ARN `arn:<partition>:<service>:<region>:<account>:<kind>:<name>` of the
+    /// finding's own partition, region and account (RDS's `…:db:orders`). Otherwise the
+    /// reason to skip; `what` names the kind of resource in it ("DB instance").
+    pub fn own_resource_name(
+        &self,
+        asff_type: &str,
+        service: &str,
+        kind: &str,
+        what: &str,
+    ) -> Result<String, String> {
+        let Some(resource) = self.resource(asff_type) else {
+            return Err(format!(
+                "the finding names no {asff_type}; {} is about {what}s",
+                self.control_id
+            ));
+        };
+        let id = resource.id.trim();
+        if !id.starts_with("arn:") {
+            return Ok(id.to_owned());
+        }
+        match id.split(':').collect::<Vec<_>>().as_slice() {
+            [
+                "arn",
+                partition,
+                arn_service,
+                region,
+                account,
+                arn_kind,
+                name,
+            ] if *partition == self.partition
+                && *arn_service == service
+                && *region == self.region
+                && *account == self.account_id
+                && *arn_kind == kind
+                && !name.is_empty() =>
+            {
+                Ok((*name).to_owned())
+            }
+            _ => Err(format!(
+                "`{}` is not a {what} ARN of account {} in {}",
+                id.chars().take(200).collect::<String>(),
+                self.account_id,
+                self.region
+            )),
+        }
+    }
+
     /// Checks that the finding names its own account (`AwsAccount`, `AWS::::Account:ID`
     /// or the bare id), for account-level controls; `about` says what the control is
     /// about ("the account's trails"). Otherwise the `skipped` outcome that says why.
