@@ -1,4 +1,5 @@
-//! Security Hub findings in the AWS Security Finding Format (ASFF) as typed records.
+//! Security Hub findings as typed records: the AWS Security Finding Format (ASFF) and
+//! Security Hub v2's OCSF ([`ocsf`]) read into one [`Finding`], checked by the same rules.
 //!
 //! Pure: parsing and validation only, no I/O. The host turns a [`Finding`] into the
 //! plugin contract's `finding` record; the policy crate decides on it.
@@ -25,6 +26,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+pub mod ocsf;
+
 /// Why a document is not a usable finding.
 #[derive(Debug, thiserror::Error)]
 pub enum FindingError {
@@ -39,7 +42,7 @@ pub enum FindingError {
     Missing {
         /// The finding's `Id`, or `<unknown>` when the id itself is missing.
         id: String,
-        /// The ASFF field name.
+        /// The field name (ASFF or OCSF).
         field: &'static str,
     },
     /// A field is present but its value is not acceptable.
@@ -47,7 +50,7 @@ pub enum FindingError {
     Invalid {
         /// The finding's `Id` (its first 64 characters, escaped).
         id: String,
-        /// The ASFF field name, e.g. `AwsAccountId` or `Resources[0].Id`.
+        /// The field name, e.g. `AwsAccountId`, `Resources[0].Id` or `resources[0].uid`.
         field: String,
         /// What is wrong with it.
         reason: String,
@@ -83,9 +86,22 @@ impl Resource {
     }
 }
 
+/// The format a finding arrived in, which decides how Security Hub takes its updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// ASFF (Security Hub CSPM): updated with `BatchUpdateFindings`.
+    Asff,
+    /// OCSF (Security Hub v2): updated with `BatchUpdateFindingsV2`.
+    Ocsf,
+}
+
 /// A Security Hub finding, with the fields hubfix acts on typed and the rest kept raw.
+/// The field docs name the ASFF source; [`ocsf`] has the OCSF one of each.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
+    /// The format it arrived in.
+    pub format: Format,
     /// ASFF `Id`.
     pub id: String,
     /// ASFF `ProductArn`.
@@ -136,7 +152,8 @@ impl Finding {
             .collect()
     }
 
-    /// Builds a finding from an ASFF JSON value, checking the fields hubfix relies on.
+    /// Builds a finding from an ASFF or OCSF JSON value, checking the fields hubfix relies
+    /// on.
     pub fn from_value(raw: Value) -> Result<Self, FindingError> {
         let Value::Object(obj) = &raw else {
             return Err(FindingError::NotAFinding(format!(
@@ -144,6 +161,9 @@ impl Finding {
                 json_kind(&raw)
             )));
         };
+        if ocsf::is_ocsf(obj) {
+            return ocsf::parse(raw);
+        }
         let id = match obj.get("Id").and_then(Value::as_str) {
             Some(id) if !id.is_empty() => id.to_owned(),
             _ => {
@@ -280,6 +300,7 @@ impl Finding {
             }
         };
         Ok(Self {
+            format: Format::Asff,
             compliance_status: text_at(&["Compliance", "Status"]),
             record_state: text_at(&["RecordState"]),
             workflow_status: text_at(&["Workflow", "Status"]),
@@ -316,7 +337,7 @@ impl Finding {
 }
 
 /// Where a finding is: what its resources must agree with.
-struct Place<'a> {
+pub(crate) struct Place<'a> {
     partition: &'a str,
     region: &'a str,
     account_id: &'a str,
@@ -339,29 +360,45 @@ fn parse_resource(item: &Value, at: &Place<'_>) -> Result<Resource, (&'static st
             format!("`{}` is not a resource type", shown(&resource_type)),
         ));
     }
-    check_text(&id, hubfix_contract::MAX_ARN).map_err(|r| ("Id", r))?;
     let partition = text("Partition").unwrap_or_else(|| at.partition.to_owned());
+    let region = text("Region").unwrap_or_else(|| at.region.to_owned());
+    check_resource(&resource_type, &id, &partition, &region, at)?;
+    Ok(Resource {
+        resource_type,
+        id,
+        partition,
+        region,
+        details: item.get("Details").cloned(),
+    })
+}
+
+/// A resource's id, partition and region, checked against its type and the finding: the id
+/// bounded and of its type's shape, its ARN's partition, region and account the finding's.
+/// Errors name the ASFF field (`Id`, `Partition`, `Region`).
+pub(crate) fn check_resource(
+    resource_type: &str,
+    id: &str,
+    partition: &str,
+    region: &str,
+    at: &Place<'_>,
+) -> Result<(), (&'static str, String)> {
+    check_text(id, hubfix_contract::MAX_ARN).map_err(|r| ("Id", r))?;
     if partition != at.partition {
         return Err((
             "Partition",
-            format!(
-                "`{}`, not the finding's {}",
-                shown(&partition),
-                at.partition
-            ),
+            format!("`{}`, not the finding's {}", shown(partition), at.partition),
         ));
     }
-    let region = text("Region").unwrap_or_else(|| at.region.to_owned());
-    if !is_region(&region) {
+    if !is_region(region) {
         return Err((
             "Region",
-            format!("`{}` is not a region name", shown(&region)),
+            format!("`{}` is not a region name", shown(region)),
         ));
     }
     let not_an_id = || {
         (
             "Id",
-            format!("`{}` is not an {resource_type} id", shown(&id)),
+            format!("`{}` is not an {resource_type} id", shown(id)),
         )
     };
     if resource_type == "AwsAccount" {
@@ -371,10 +408,10 @@ fn parse_resource(item: &Value, at: &Place<'_>) -> Result<Resource, (&'static st
             .ok_or_else(not_an_id)?;
         same("account", account, at.account_id, false)?;
     } else if id.starts_with("arn:") {
-        if !hubfix_contract::is_arn(&id) {
-            return Err(("Id", format!("`{}` is not an ARN", shown(&id))));
+        if !hubfix_contract::is_arn(id) {
+            return Err(("Id", format!("`{}` is not an ARN", shown(id))));
         }
-        let field = |n| arn_field(&id, n).unwrap_or_default();
+        let field = |n| arn_field(id, n).unwrap_or_default();
         let (arn_partition, arn_region, arn_account) = (field(1), field(3), field(4));
         same("partition", arn_partition, at.partition, false)?;
         same("region", arn_region, at.region, true)?;
@@ -383,24 +420,18 @@ fn parse_resource(item: &Value, at: &Place<'_>) -> Result<Resource, (&'static st
             same("account", arn_account, at.account_id, true)?;
         }
         // An EC2 ARN ends in exactly the id.
-        if let Some(ty) = hubfix_contract::resource_type(&resource_type)
+        if let Some(ty) = hubfix_contract::resource_type(resource_type)
             && matches!(ty.id, hubfix_contract::IdSyntax::Ec2(_))
-            && !ty.id.accepts(hubfix_contract::short_id(&id))
+            && !ty.id.accepts(hubfix_contract::short_id(id))
         {
             return Err(not_an_id());
         }
-    } else if let Some(ty) = hubfix_contract::resource_type(&resource_type)
-        && !ty.id.accepts(&id)
+    } else if let Some(ty) = hubfix_contract::resource_type(resource_type)
+        && !ty.id.accepts(id)
     {
         return Err(not_an_id());
     }
-    Ok(Resource {
-        resource_type,
-        id,
-        partition,
-        region,
-        details: item.get("Details").cloned(),
-    })
+    Ok(())
 }
 
 /// `got` must be `expected` (or empty, when `may_be_empty`: a global resource's ARN has no
@@ -439,7 +470,7 @@ const TIMESTAMPS: &[&str] = &[
 ];
 
 /// At most `max` characters, none of them a control character.
-fn check_text(text: &str, max: usize) -> Result<(), String> {
+pub(crate) fn check_text(text: &str, max: usize) -> Result<(), String> {
     let n = text.chars().count();
     if n > max {
         return Err(format!("{n} characters, more than {max}"));
@@ -452,7 +483,7 @@ fn check_text(text: &str, max: usize) -> Result<(), String> {
 
 /// How untrusted text appears in an error: its first 64 bytes, control characters
 /// escaped.
-fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     hubfix_contract::bounded_text(text, 64)
 }
 
@@ -464,7 +495,7 @@ pub fn is_account_id(id: &str) -> bool {
 
 /// `us-east-1`, `us-gov-west-1`, `ap-southeast-5`: two lowercase letters, lowercase
 /// words, a number.
-fn is_region(region: &str) -> bool {
+pub(crate) fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
         && parts.len() <= 5
@@ -478,7 +509,7 @@ fn is_region(region: &str) -> bool {
 }
 
 /// `aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`, ...
-fn is_partition(partition: &str) -> bool {
+pub(crate) fn is_partition(partition: &str) -> bool {
     partition.len() <= 16
         && partition.strip_prefix("aws").is_some_and(|rest| {
             rest.split('-')
@@ -490,7 +521,7 @@ fn is_partition(partition: &str) -> bool {
 
 /// `EC2.7`, `CloudWatch.14`, a CIS number such as `2.1.5.2`: letters and digits, then one
 /// to four `.number` parts.
-fn is_control_id(control: &str) -> bool {
+pub(crate) fn is_control_id(control: &str) -> bool {
     let mut parts = control.split('.');
     let head = parts.next().unwrap_or_default();
     let rest: Vec<&str> = parts.collect();
@@ -505,7 +536,7 @@ fn is_control_id(control: &str) -> bool {
 
 /// RFC 3339 date-time: `2026-12-01T08:00:00Z`, with optional fractional seconds and a
 /// `Z` or `±hh:mm` offset; month, day, hour, minute and second in range.
-fn is_rfc3339(t: &str) -> bool {
+pub(crate) fn is_rfc3339(t: &str) -> bool {
     let b = t.as_bytes();
     let num = |from: usize, len: usize| -> Option<u32> {
         let s = t.get(from..from + len)?;

@@ -4,6 +4,9 @@
 //! - Messages asking for the same update (workflow status and note) are grouped, and each
 //!   group is written 100 identifiers per call (the API's maximum). The same finding asked
 //!   twice for the same update is written once.
+//! - Security Hub v2 (OCSF) findings ([`Identifier::is_v2`]) are written the same way with
+//!   `BatchUpdateFindingsV2`: the note becomes its `Comment`, the workflow status its
+//!   `StatusId`.
 //! - Throttling (`TooManyRequestsException`, HTTP 429), 5xx answers, timeouts and
 //!   retryable `UnprocessedFindings` are retried with exponential backoff and full jitter.
 //!   The SDK's own retries are off for this client, so every attempt is counted here.
@@ -17,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_securityhub::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_securityhub::operation::batch_update_findings::BatchUpdateFindingsError;
+use aws_sdk_securityhub::operation::batch_update_findings_v2::BatchUpdateFindingsV2Error;
 use aws_sdk_securityhub::types::{
-    AwsSecurityFindingIdentifier, NoteUpdate, WorkflowStatus, WorkflowUpdate,
+    AwsSecurityFindingIdentifier, NoteUpdate, OcsfFindingIdentifier, WorkflowStatus, WorkflowUpdate,
 };
 use serde::Serialize;
 
@@ -215,8 +219,10 @@ impl Archiver {
             ..Report::default()
         };
         for ((workflow, note), findings) in groups {
-            let identifiers: Vec<&Identifier> = findings.keys().collect();
-            for chunk in identifiers.chunks(MAX_IDENTIFIERS) {
+            // One call writes findings of one Security Hub API: v1 (ASFF), then v2 (OCSF).
+            let (v2, v1): (Vec<&Identifier>, Vec<&Identifier>) =
+                findings.keys().partition(|id| id.is_v2());
+            for chunk in v1.chunks(MAX_IDENTIFIERS).chain(v2.chunks(MAX_IDENTIFIERS)) {
                 let failed = self
                     .write(workflow, &note, chunk, deadline, &mut report)
                     .await;
@@ -299,7 +305,11 @@ impl Archiver {
         bound.mul_f64(fastrand::f64())
     }
 
+    /// One `BatchUpdateFindings` (or, for v2 findings, `BatchUpdateFindingsV2`) call.
     async fn call(&self, workflow: Workflow, note: &str, findings: &[Identifier]) -> Attempt {
+        if findings.first().is_some_and(Identifier::is_v2) {
+            return self.call_v2(workflow, note, findings).await;
+        }
         let status = match workflow {
             Workflow::Suppressed => WorkflowStatus::Suppressed,
             Workflow::Resolved => WorkflowStatus::Resolved,
@@ -355,7 +365,75 @@ impl Archiver {
                 }
                 Attempt::Done { retry, failed }
             }
-            Err(e) => classify(e),
+            Err(e) => classify(e, |e| match e {
+                BatchUpdateFindingsError::LimitExceededException(_) => Some(Retryable::Throttled),
+                BatchUpdateFindingsError::InternalException(_) => Some(Retryable::ServerSide),
+                _ => None,
+            }),
+        }
+    }
+
+    async fn call_v2(&self, workflow: Workflow, note: &str, findings: &[Identifier]) -> Attempt {
+        let status_id = hubfix_finding::ocsf::status_id(workflow.as_str());
+        let result = self
+            .hub
+            .batch_update_findings_v2()
+            .set_finding_identifiers(Some(
+                findings
+                    .iter()
+                    .map(|f| {
+                        OcsfFindingIdentifier::builder()
+                            .finding_info_uid(&f.id)
+                            .metadata_product_uid(&f.product_arn)
+                            .set_cloud_account_uid(f.cloud_account_uid.clone())
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .set_status_id(status_id)
+            .comment(note)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let by_key: HashMap<(&str, &str, &str), &Identifier> = findings
+                    .iter()
+                    .map(|f| {
+                        let account = f.cloud_account_uid.as_deref().unwrap_or_default();
+                        ((f.id.as_str(), f.product_arn.as_str(), account), f)
+                    })
+                    .collect();
+                let (mut retry, mut failed) = (Vec::new(), Vec::new());
+                for unprocessed in output.unprocessed_findings() {
+                    let Some(finding) = unprocessed
+                        .finding_identifier()
+                        .and_then(|f| {
+                            Some((
+                                f.finding_info_uid()?,
+                                f.metadata_product_uid()?,
+                                f.cloud_account_uid()?,
+                            ))
+                        })
+                        .and_then(|key| by_key.get(&key))
+                    else {
+                        continue;
+                    };
+                    let code = unprocessed.error_code().map_or("", |c| c.as_str());
+                    if matches!(code, "ConflictException" | "InternalServerException") {
+                        retry.push((*finding).clone());
+                    } else {
+                        tracing::error!(finding = %finding.id, code, message = unprocessed.error_message().unwrap_or(""), "Security Hub did not update the v2 finding");
+                        failed.push((*finding).clone());
+                    }
+                }
+                Attempt::Done { retry, failed }
+            }
+            Err(e) => classify(e, |e| match e {
+                BatchUpdateFindingsV2Error::ThrottlingException(_) => Some(Retryable::Throttled),
+                BatchUpdateFindingsV2Error::InternalServerException(_)
+                | BatchUpdateFindingsV2Error::ConflictException(_) => Some(Retryable::ServerSide),
+                _ => None,
+            }),
         }
     }
 }
@@ -368,26 +446,34 @@ fn unprocessed_is_retryable(code: &str) -> bool {
     )
 }
 
-fn classify(
-    e: SdkError<BatchUpdateFindingsError, aws_smithy_runtime_api::http::Response>,
-) -> Attempt {
+/// A service error worth another attempt.
+enum Retryable {
+    Throttled,
+    ServerSide,
+}
+
+/// Whether a failed `BatchUpdateFindings` or `BatchUpdateFindingsV2` call is worth another
+/// attempt: throttling, server-side errors (`modeled` names the API's own) and transport
+/// failures are.
+fn classify<E>(
+    e: SdkError<E, aws_smithy_runtime_api::http::Response>,
+    modeled: fn(&E) -> Option<Retryable>,
+) -> Attempt
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
     let status = e.raw_response().map(|r| r.status().as_u16());
     let code = e.code().unwrap_or("").to_owned();
     let error = DisplayErrorContext(&e).to_string();
+    let kind = e.as_service_error().and_then(modeled);
     let throttled = status == Some(429)
         || matches!(
             code.as_str(),
             "TooManyRequestsException" | "ThrottlingException" | "Throttling"
         )
-        || matches!(
-            e.as_service_error(),
-            Some(BatchUpdateFindingsError::LimitExceededException(_))
-        );
-    let server_side = status.is_some_and(|s| s >= 500)
-        || matches!(
-            e.as_service_error(),
-            Some(BatchUpdateFindingsError::InternalException(_))
-        );
+        || matches!(kind, Some(Retryable::Throttled));
+    let server_side =
+        status.is_some_and(|s| s >= 500) || matches!(kind, Some(Retryable::ServerSide));
     match &e {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             Attempt::Retry {
@@ -407,10 +493,7 @@ mod tests {
 
     fn message(id: &str, finding: &str, workflow: Workflow, note: &str) -> Message {
         let update = Update {
-            finding: Identifier {
-                id: finding.into(),
-                product_arn: "arn:p".into(),
-            },
+            finding: Identifier::asff(finding, "arn:p"),
             workflow,
             note: note.into(),
             source: Requester::Router,
@@ -464,10 +547,7 @@ mod tests {
     }
 
     fn id(finding: &str) -> Identifier {
-        Identifier {
-            id: finding.into(),
-            product_arn: "arn:p".into(),
-        }
+        Identifier::asff(finding, "arn:p")
     }
 
     #[test]
@@ -553,6 +633,85 @@ mod tests {
             assert_eq!(report.updated, 250);
             assert_eq!(report.succeeded_calls, 3);
             assert!(report.failed.is_empty());
+        }
+
+        #[tokio::test]
+        async fn v2_findings_are_written_with_batch_update_findings_v2() {
+            use aws_sdk_securityhub::operation::batch_update_findings_v2::BatchUpdateFindingsV2Output;
+            use aws_sdk_securityhub::types::BatchUpdateFindingsV2UnprocessedFinding;
+            let v2 = |m: &str, f: &str| {
+                let update = Update {
+                    finding: Identifier {
+                        id: f.into(),
+                        product_arn: "arn:p2".into(),
+                        cloud_account_uid: Some("111111111111".into()),
+                    },
+                    workflow: Workflow::Suppressed,
+                    note: "accepted".into(),
+                    source: Requester::Router,
+                };
+                Message {
+                    id: m.into(),
+                    body: serde_json::to_string(&update).unwrap(),
+                    sent_at: None,
+                }
+            };
+            let mut batch = messages(2, "accepted");
+            batch.extend([v2("o0", "g0"), v2("o1", "g1"), v2("o2", "g2")]);
+            let v1 = mock!(aws_sdk_securityhub::Client::batch_update_findings)
+                .match_requests(|r| r.finding_identifiers().len() == 2)
+                .then_output(ok);
+            let unprocessed = |id: &str, code: &str| {
+                BatchUpdateFindingsV2UnprocessedFinding::builder()
+                    .finding_identifier(
+                        OcsfFindingIdentifier::builder()
+                            .finding_info_uid(id)
+                            .metadata_product_uid("arn:p2")
+                            .cloud_account_uid("111111111111")
+                            .build(),
+                    )
+                    .error_code(code.into())
+                    .build()
+            };
+            let first = mock!(aws_sdk_securityhub::Client::batch_update_findings_v2)
+                .match_requests(|r| {
+                    r.finding_identifiers().len() == 3
+                        && r.status_id() == Some(3)
+                        && r.comment() == Some("accepted")
+                        && r.finding_identifiers().iter().all(|f| {
+                            f.cloud_account_uid() == Some("111111111111")
+                                && f.metadata_product_uid() == Some("arn:p2")
+                        })
+                })
+                .then_output(move || {
+                    BatchUpdateFindingsV2Output::builder()
+                        .unprocessed_findings(unprocessed("g1", "ConflictException"))
+                        .unprocessed_findings(unprocessed("g2", "ResourceNotFoundException"))
+                        .build()
+                });
+            let retry = mock!(aws_sdk_securityhub::Client::batch_update_findings_v2)
+                .match_requests(|r| {
+                    r.finding_identifiers().len() == 1
+                        && r.finding_identifiers()[0].finding_info_uid() == Some("g1")
+                })
+                .then_output(|| BatchUpdateFindingsV2Output::builder().build());
+            let archiver = archiver(mock_client!(
+                aws_sdk_securityhub,
+                RuleMode::MatchAny,
+                [&v1, &first, &retry]
+            ));
+            let report = archiver.process(&batch, None).await;
+            assert_eq!(
+                (v1.num_calls(), first.num_calls(), retry.num_calls()),
+                (1, 1, 1)
+            );
+            assert_eq!(report.updated, 4);
+            assert_eq!(report.retried_findings, 1);
+            assert_eq!(
+                report.failed,
+                ["o2"],
+                "the unknown v2 finding goes back to the queue"
+            );
         }
 
         #[tokio::test]

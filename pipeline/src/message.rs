@@ -10,15 +10,40 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A finding's key in Security Hub: the pair `BatchUpdateFindings` takes.
+/// A finding's key in Security Hub: the pair `BatchUpdateFindings` takes, or for a Security
+/// Hub v2 (OCSF) finding the triple `BatchUpdateFindingsV2` takes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Identifier {
-    /// ASFF `Id`.
+    /// ASFF `Id`; OCSF `finding_info.uid`.
     #[serde(rename = "Id")]
     pub id: String,
-    /// ASFF `ProductArn`.
+    /// ASFF `ProductArn`; OCSF `metadata.product.uid`.
     #[serde(rename = "ProductArn")]
     pub product_arn: String,
+    /// OCSF `cloud.account.uid`: set exactly for Security Hub v2 findings, which are
+    /// updated with `BatchUpdateFindingsV2`.
+    #[serde(
+        rename = "CloudAccountUid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cloud_account_uid: Option<String>,
+}
+
+impl Identifier {
+    /// An ASFF finding's key.
+    pub fn asff(id: impl Into<String>, product_arn: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            product_arn: product_arn.into(),
+            cloud_account_uid: None,
+        }
+    }
+
+    /// Whether this is a Security Hub v2 (OCSF) finding's key.
+    pub fn is_v2(&self) -> bool {
+        self.cloud_account_uid.is_some()
+    }
 }
 
 /// The workflow status the pipeline sets on a finding.
@@ -178,10 +203,7 @@ mod tests {
     #[test]
     fn update_messages_have_the_documented_shape() {
         let update = Update {
-            finding: Identifier {
-                id: "f-1".into(),
-                product_arn: "arn:p".into(),
-            },
+            finding: Identifier::asff("f-1", "arn:p"),
             workflow: Workflow::Suppressed,
             note: "accepted".into(),
             source: Requester::StateMachine,

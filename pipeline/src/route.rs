@@ -23,11 +23,12 @@ pub fn today() -> Date {
     Date::from_unix_seconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
-/// The finding's `Id` and `ProductArn`, which every update needs.
+/// The finding's key, which every update needs: ASFF `Id` and `ProductArn`, or OCSF
+/// `finding_info.uid`, `metadata.product.uid` and `cloud.account.uid`.
 pub fn identifier(finding: &Value) -> Result<Identifier, Error> {
-    let field = |name: &str| {
+    let field = |path: &str| {
         finding
-            .get(name)
+            .pointer(path)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
@@ -35,16 +36,20 @@ pub fn identifier(finding: &Value) -> Result<Identifier, Error> {
                 Error::new(
                     ErrorName::InvalidFinding,
                     format!(
-                        "the finding has no `{name}` (an ASFF finding is needed to update it \
-                         with BatchUpdateFindings)"
+                        "the finding has no `{}` (Security Hub needs it to update the finding)",
+                        path.trim_start_matches('/').replace('/', ".")
                     ),
                 )
             })
     };
-    Ok(Identifier {
-        id: field("Id")?,
-        product_arn: field("ProductArn")?,
-    })
+    match finding.as_object() {
+        Some(obj) if hubfix_finding::ocsf::is_ocsf(obj) => Ok(Identifier {
+            id: field("/finding_info/uid")?,
+            product_arn: field("/metadata/product/uid")?,
+            cloud_account_uid: Some(field("/cloud/account/uid")?),
+        }),
+        _ => Ok(Identifier::asff(field("/Id")?, field("/ProductArn")?)),
+    }
 }
 
 /// The manual topic's subject for a remediation its plugin skipped (the state machine's
@@ -104,27 +109,27 @@ pub fn remediation_failed(route: &Route, error: &Error) -> (Update, Notification
 pub fn route(finding: &Value, policy: &Policy, today: Date) -> Result<Route, Error> {
     let trimmed = trim(finding)?;
     let identifier = identifier(&trimmed)?;
-    if let Err(e) = hubfix_finding::Finding::from_value(finding.clone()) {
-        return Ok(refused(identifier, format!("the finding is invalid: {e}")));
-    }
+    let parsed = match hubfix_finding::Finding::from_value(finding.clone()) {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(refused(identifier, format!("the finding is invalid: {e}"))),
+    };
     let decision = policy.decide(&trimmed, &NoOrg, today);
     // Security Hub always sets a finding's workflow; automatic remediation acts only on
     // findings whose workflow it can see (NEW) and then set.
-    if decision.action == Action::Remediate
-        && finding
-            .pointer("/Workflow/Status")
-            .and_then(Value::as_str)
-            .is_none()
-    {
+    if decision.action == Action::Remediate && parsed.workflow_status.is_none() {
+        let field = match parsed.format {
+            hubfix_finding::Format::Asff => "Workflow.Status",
+            hubfix_finding::Format::Ocsf => "status_id",
+        };
         return Ok(refused(
             identifier,
-            "the finding has no `Workflow.Status`, so it is not remediated automatically".into(),
+            format!("the finding has no `{field}`, so it is not remediated automatically"),
         ));
     }
     // The plugin must act on something the finding names (a security-group plugin is
     // never run for a finding about a bucket, whatever the control says).
     if decision.action == Action::Remediate
-        && let Some(reason) = unlike_the_plugin(finding, &decision, policy)
+        && let Some(reason) = unlike_the_plugin(&parsed, &decision, policy)
     {
         return Ok(refused(identifier, reason));
     }
@@ -133,18 +138,20 @@ pub fn route(finding: &Value, policy: &Policy, today: Date) -> Result<Route, Err
 
 /// Why the plugin `decision` picks cannot act on what `finding` names, if it cannot: none
 /// of the finding's resource types is one its grants act on.
-fn unlike_the_plugin(finding: &Value, decision: &Decision, policy: &Policy) -> Option<String> {
+fn unlike_the_plugin(
+    finding: &hubfix_finding::Finding,
+    decision: &Decision,
+    policy: &Policy,
+) -> Option<String> {
     // Computed once, when the policy was loaded.
     let plugin = policy.plugin(&decision.plugin.as_ref()?.name)?;
     if plugin.acted_on.is_empty() {
         return None;
     }
     let named: Vec<&str> = finding
-        .get("Resources")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.get("Type").and_then(Value::as_str))
+        .resources
+        .iter()
+        .map(|r| r.resource_type.as_str())
         .collect();
     if named.iter().any(|t| plugin.acted_on.contains(t)) {
         return None;
@@ -365,6 +372,48 @@ mod tests {
             .insert(0, json!({"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::logs"}));
         let routed = route(&f, &policy(), today()).unwrap();
         assert_eq!(routed.action, Action::Remediate);
+    }
+
+    /// `finding` as Security Hub v2 sends it (OCSF).
+    fn ocsf_finding(control: &str, resource: &str) -> Value {
+        json!({
+            "class_uid": 2003,
+            "status_id": 1,
+            "cloud": {"account": {"uid": "111111111111"}, "provider": "AWS", "region": "us-east-1"},
+            "compliance": {"control": control, "status": "Fail"},
+            "finding_info": {"uid": format!("arn:aws:securityhub:us-east-1:111111111111:security-control/{control}/finding/{resource}")},
+            "metadata": {"product": {"uid": "arn:aws:securityhub:us-east-1::productv2/aws/securityhub"}},
+            "resources": [{"type": "AWS::EC2::SecurityGroup", "uid": resource, "region": "us-east-1",
+                           "uid_alt": format!("arn:aws:ec2:us-east-1:111111111111:security-group/{resource}")}]
+        })
+    }
+
+    #[test]
+    fn v2_findings_are_routed_like_asff_and_keyed_for_batch_update_findings_v2() {
+        let routed = route(&ocsf_finding("EC2.13", "sg-11111111"), &policy(), today()).unwrap();
+        assert_eq!(routed.action, Action::Remediate);
+        assert_eq!(
+            routed.identifier.cloud_account_uid.as_deref(),
+            Some("111111111111")
+        );
+        assert!(routed.identifier.id.ends_with("finding/sg-11111111"));
+        assert!(routed.identifier.product_arn.contains("productv2"));
+
+        let suppressed = route(&ocsf_finding("EC2.13", "sg-0ba51111"), &policy(), today()).unwrap();
+        assert_eq!(suppressed.action, Action::Suppress);
+        assert!(suppressed.update.unwrap().finding.is_v2());
+
+        let mut f = ocsf_finding("EC2.13", "sg-11111111");
+        f.as_object_mut().unwrap().remove("status_id");
+        let refused = route(&f, &policy(), today()).unwrap();
+        let note = refused.update.unwrap().note;
+        assert!(note.contains("no `status_id`"), "{note}");
+
+        let mut f = ocsf_finding("EC2.13", "sg-11111111");
+        f["resources"][0]["owner"] = json!({"account": {"uid": "222222222222"}});
+        let refused = route(&f, &policy(), today()).unwrap();
+        assert_eq!(refused.rule, "invalid-finding");
+        assert!(refused.update.unwrap().finding.is_v2());
     }
 
     /// The malformed findings of `tests/cases/findings/`, as the router Lambda gets them:

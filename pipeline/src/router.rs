@@ -223,10 +223,7 @@ fn unidentified(sha256: &str, size: usize, url: &str, reason: &str) -> Route {
         control: None,
         reason: truncate(reason, 512),
         rule: UNIDENTIFIED_RULE.into(),
-        identifier: Identifier {
-            id: format!("sha256:{sha256}"),
-            product_arn: String::new(),
-        },
+        identifier: Identifier::asff(format!("sha256:{sha256}"), ""),
         update: None,
         notification: Some(Notification {
             subject: "hubfix: finding could not be identified".into(),

@@ -89,16 +89,6 @@ pub(crate) struct Identity {
     pub(crate) problem: Option<String>,
 }
 
-/// Whether a JSON object is an OCSF finding rather than ASFF.
-pub(crate) fn is_ocsf(obj: &serde_json::Map<String, Value>) -> bool {
-    !obj.contains_key("SchemaVersion")
-        && !obj.contains_key("GeneratorId")
-        && (obj.contains_key("class_uid")
-            || obj.contains_key("finding_info")
-            || obj.contains_key("compliance")
-            || obj.contains_key("metadata"))
-}
-
 /// The string at a path of object keys.
 pub(crate) fn text_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut cur = value;
@@ -171,40 +161,6 @@ fn security_control_ref(text: &str) -> Option<&str> {
     let start = text.find(MARK)? + MARK.len();
     let id = text[start..].split('/').next()?;
     catalog::looks_like_control_id(id).then_some(id)
-}
-
-/// Converts an AWS Config resource type (OCSF `resources[].type`, `AWS::EC2::SecurityGroup`)
-/// to the ASFF name (`AwsEc2SecurityGroup`): every acronym is written as a word
-/// (`AWS::RDS::DBCluster` → `AwsRdsDbCluster`, `AWS::EC2::VPC` → `AwsEc2Vpc`). ASFF names
-/// are returned unchanged.
-pub(crate) fn asff_resource_type(config_type: &str) -> String {
-    if !config_type.contains("::") {
-        return config_type.to_owned();
-    }
-    config_type.split("::").map(acronyms_as_words).collect()
-}
-
-/// `DBCluster` → `DbCluster`, `EC2` → `Ec2`, `SecurityGroup` unchanged: in a run of capitals
-/// (digits included), the letters after the first are lowercased, except a last capital that
-/// starts the next word (`DBC|luster`).
-fn acronyms_as_words(part: &str) -> String {
-    let chars: Vec<char> = part.chars().collect();
-    let upper = |i: usize| {
-        chars
-            .get(i)
-            .is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    };
-    let mut out = String::with_capacity(part.len());
-    for (i, &c) in chars.iter().enumerate() {
-        let in_run = i > 0 && upper(i - 1) && upper(i);
-        let starts_word = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-        if in_run && !starts_word {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Finds the control of an ASFF finding.
@@ -456,37 +412,6 @@ mod tests {
             Some((CisVersion::V1_2_0, Some("2.7".into())))
         );
         assert_eq!(cis_requirement("NIST.800-53.r5 AU-9"), None);
-    }
-
-    #[test]
-    fn resource_types() {
-        assert_eq!(
-            asff_resource_type("AWS::EC2::SecurityGroup"),
-            "AwsEc2SecurityGroup"
-        );
-        assert_eq!(asff_resource_type("AWS::S3::Bucket"), "AwsS3Bucket");
-        assert_eq!(asff_resource_type("AWS::::Account"), "AwsAccount");
-        assert_eq!(asff_resource_type("AwsAccount"), "AwsAccount");
-        assert_eq!(asff_resource_type("AWS::RDS::DBCluster"), "AwsRdsDbCluster");
-        assert_eq!(
-            asff_resource_type("AWS::RDS::DBInstance"),
-            "AwsRdsDbInstance"
-        );
-        assert_eq!(
-            asff_resource_type("AWS::EFS::FileSystem"),
-            "AwsEfsFileSystem"
-        );
-        assert_eq!(asff_resource_type("AWS::EC2::VPC"), "AwsEc2Vpc");
-        assert_eq!(
-            asff_resource_type("AWS::EC2::NetworkAcl"),
-            "AwsEc2NetworkAcl"
-        );
-        assert_eq!(
-            asff_resource_type("AWS::DynamoDB::Table"),
-            "AwsDynamoDbTable"
-        );
-        assert_eq!(asff_resource_type("AWS::IAM::User"), "AwsIamUser");
-        assert_eq!(asff_resource_type("AWS::KMS::Key"), "AwsKmsKey");
     }
 
     #[test]

@@ -8,12 +8,12 @@ use toml::Spanned;
 use crate::catalog::{self, CONTROLS, CisVersion, DECLARED_CONTROL_ID_PATTERN};
 use crate::date::Date;
 use crate::error::{Location, PolicyError, PolicyErrors, PolicyWarning};
-use crate::identity::asff_resource_type;
 use crate::model::{
     Action, ControlPolicy, DeclaredControl, Exception, Override, Plugin, Policy, Settings,
     TagMatch, ou_segments,
 };
 use crate::raw::{self, ParamValue, PolicyFile};
+use hubfix_finding::ocsf::asff_resource_type;
 
 impl Policy {
     /// Parses and validates a policy from its files, each given as `(name, text)`: every

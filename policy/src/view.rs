@@ -3,9 +3,10 @@
 //! error.
 
 use hubfix_finding::FindingError;
+use hubfix_finding::ocsf::{self, asff_resource_type};
 use serde_json::Value;
 
-use crate::identity::{self, CisControls, Identity, asff_resource_type, text_at};
+use crate::identity::{self, CisControls, Identity, text_at};
 
 /// Why a document holds no findings at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,7 +69,7 @@ impl FindingView {
                 kind_of(finding)
             ));
         };
-        if identity::is_ocsf(obj) {
+        if ocsf::is_ocsf(obj) {
             Ok(Self::read_ocsf(finding, controls))
         } else {
             Ok(Self::read_asff(finding, controls))
@@ -149,57 +150,16 @@ impl FindingView {
             .unwrap_or_default();
         let first_type = resources.first().and_then(|r| r.resource_type.clone());
 
-        let compliance_status = text_at(f, &["compliance", "status"])
-            .map(|s| match s.to_ascii_lowercase().as_str() {
-                "fail" | "failed" | "failure" => "FAILED".to_owned(),
-                "pass" | "passed" => "PASSED".to_owned(),
-                "warning" => "WARNING".to_owned(),
-                _ => s.to_ascii_uppercase(),
-            })
-            .or_else(|| {
-                let id = f.get("compliance")?.get("status_id")?.as_i64()?;
-                Some(
-                    match id {
-                        1 => "PASSED",
-                        2 => "WARNING",
-                        3 => "FAILED",
-                        _ => "NOT_AVAILABLE",
-                    }
-                    .to_owned(),
-                )
-            });
-
-        let status_id = f.get("status_id").and_then(Value::as_i64);
-        let status = text_at(f, &["status"]).map(str::to_ascii_lowercase);
-        let activity_closed = f.get("activity_id").and_then(Value::as_i64) == Some(3)
-            || text_at(f, &["activity_name"]).is_some_and(|a| a.eq_ignore_ascii_case("close"));
-        let status_archived = matches!(status_id, Some(5 | 6))
-            || matches!(status.as_deref(), Some("archived" | "deleted"));
-        let archived = activity_closed || status_archived;
+        let archived = ocsf::archived(f);
         let record_state = Some(if archived { "ARCHIVED" } else { "ACTIVE" }.to_owned());
-        let workflow_status = match status_id {
-            Some(1) => Some("NEW"),
-            Some(2) => Some("NOTIFIED"),
-            Some(3) => Some("SUPPRESSED"),
-            Some(4) => Some("RESOLVED"),
-            _ => match status.as_deref() {
-                Some("new") => Some("NEW"),
-                Some("in progress" | "in_progress") => Some("NOTIFIED"),
-                Some("suppressed") => Some("SUPPRESSED"),
-                Some("resolved") => Some("RESOLVED"),
-                _ => None,
-            },
-        }
-        .map(str::to_owned);
-
         Self {
             id: text_at(f, &["finding_info", "uid"]).map(str::to_owned),
             account_id: text_at(f, &["cloud", "account", "uid"]).map(str::to_owned),
             region: text_at(f, &["cloud", "region"]).map(str::to_owned),
-            compliance_status,
+            compliance_status: ocsf::compliance_status(f),
             archived,
             record_state,
-            workflow_status,
+            workflow_status: ocsf::workflow_status(f).map(str::to_owned),
             identity: identity::identify_ocsf(f, first_type.as_deref(), controls),
             resources,
         }
