@@ -26,6 +26,8 @@ EventBridge
 Lambda (simple backend)
   * A queued result with "__function_error__" comes back as a function error.
 IAM Access Analyzer (moto has none): moto_ext_accessanalyzer.py.
+Security Hub v2 (GetFindingsV2, BatchUpdateFindingsV2, OCSF import and "Findings Imported
+V2" events; moto has none): moto_ext_securityhub_v2.py.
 IAM server certificates (real expiry, DeleteConflict while in use): moto_ext_iam_certificates.py.
 HTTP middleware
   * Fault injection: POST/GET/DELETE /moto-ext/faults.
@@ -1440,6 +1442,8 @@ def _list_endpoint(name):
 # calls to clear them. Filled by the modules imported at the end.
 SERVICE_APPS = {}
 RESET_HOOKS = []
+# Operations moto lacks of a service it has: (SigV4 service, path prefix) -> WSGI handler.
+PATH_APPS = {}
 
 ENDPOINTS = {
     "/moto-ext/faults": _faults_endpoint,
@@ -1498,8 +1502,12 @@ def extension_middleware(app):
             seen["status"] = status.split(" ", 1)[0]
             return start_response(status, headers, exc_info)
 
+        handler = next(
+            (h for (svc, prefix), h in PATH_APPS.items() if svc == service and path.startswith(prefix)),
+            SERVICE_APPS.get(service, app),
+        )
         try:
-            result = SERVICE_APPS.get(service, app)(environ, capture)
+            result = handler(environ, capture)
         except Exception:
             STATE.count_request(key, "500")
             raise
@@ -1538,6 +1546,11 @@ import moto_ext_cloudwatch; ENDPOINTS.update(moto_ext_cloudwatch.ENDPOINTS)  # n
 import moto_ext_accessanalyzer  # noqa: E402 - IAM Access Analyzer, which moto lacks
 SERVICE_APPS[moto_ext_accessanalyzer.SERVICE] = moto_ext_accessanalyzer.application
 RESET_HOOKS.append(moto_ext_accessanalyzer.reset)
+import moto_ext_securityhub_v2 as shv2  # noqa: E402 - Security Hub v2 (OCSF), which moto lacks
+PATH_APPS[(shv2.SERVICE, shv2.PREFIX)] = shv2.application
+ENDPOINTS.update(shv2.ENDPOINTS)
+RESET_HOOKS.append(shv2.reset)
+shv2.record_event = STATE.record_event
 
 
 def main(argv):
