@@ -2,14 +2,18 @@
 //! missed), through the same decision and update path.
 //!
 //! 1. Page through `GetFindings` (failed, active, workflow NEW; optionally only some
-//!    accounts or controls) at most 3 requests per second, deciding each finding with the
-//!    router's [`route`].
+//!    accounts or controls) and Security Hub v2's `GetFindingsV2` (the same in OCSF) at
+//!    most 3 requests per second each, deciding each finding with the router's [`route`].
+//!    With `--source all` (the default) a `GetFindingsV2` that fails (Security Hub v2 not
+//!    enabled) is reported and the ASFF findings are still fixed.
 //! 2. Run the remediations: in this process from the plugin registry (`--registry`, as
 //!    `hubfix run --registry` does) or through the host Lambda (`--host-function`, as the
-//!    proxy does). Without either they are reported and left NEW.
+//!    proxy does). Without either they are reported and left NEW. The same check reported
+//!    twice (as an ASFF and an OCSF finding: same control, account, region and resources)
+//!    is remediated once, and both findings get its update.
 //! 3. Write every update (suppress, notify, remediation result, remediation failure) with
-//!    the archiver: grouped by update, 100 findings per `BatchUpdateFindings`, throttling
-//!    retried with backoff.
+//!    the archiver: grouped by update, 100 findings per `BatchUpdateFindings` (or
+//!    `BatchUpdateFindingsV2`), throttling retried with backoff.
 //! 4. Tell the manual topic (`--manual-topic`) what the state machine would: notify
 //!    decisions, invalid findings, failed and skipped remediations, one message each.
 //!
@@ -22,11 +26,13 @@ use std::time::Duration;
 use anyhow::anyhow;
 use clap::Args;
 use hubfix_pipeline::archiver::{Archiver, ArchiverConfig, Message};
-use hubfix_pipeline::backfill::{Pager, Selection};
+use hubfix_pipeline::backfill::{Api, Pager, Selection};
 use hubfix_pipeline::host::{HostService, HostSettings};
 use hubfix_pipeline::proxy::Proxy;
 use hubfix_pipeline::remediator::Remediator;
-use hubfix_pipeline::route::{remediation_failed, route, skipped_notification, today};
+use hubfix_pipeline::route::{
+    remediation_failed, remediation_key, route, skipped_notification, today,
+};
 use hubfix_pipeline::s3::S3Url;
 use hubfix_pipeline::{HostTarget, Notification, Update};
 use hubfix_policy::Action;
@@ -49,6 +55,10 @@ pub struct BackfillArgs {
     /// Also findings already NOTIFIED (not only NEW).
     #[arg(long)]
     include_notified: bool,
+    /// Which findings to read: Security Hub CSPM's ASFF findings (`GetFindings`), Security
+    /// Hub v2's OCSF findings (`GetFindingsV2`), or both.
+    #[arg(long, value_enum, default_value_t = Source::All)]
+    source: Source,
     /// Run remediations in this process with plugins from this registry
     /// (`s3://BUCKET[/PREFIX]`).
     #[arg(
@@ -91,11 +101,39 @@ pub struct BackfillArgs {
     output: Output,
 }
 
+/// Which Security Hub findings `backfill` reads.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Source {
+    /// ASFF findings (`GetFindings`).
+    Asff,
+    /// Security Hub v2 OCSF findings (`GetFindingsV2`).
+    Ocsf,
+    /// Both; a `GetFindingsV2` that fails is reported, not fatal.
+    All,
+}
+
+impl Source {
+    fn apis(self) -> &'static [Api] {
+        match self {
+            Source::Asff => &[Api::V1],
+            Source::Ocsf => &[Api::V2],
+            Source::All => &[Api::V1, Api::V2],
+        }
+    }
+}
+
 /// The command's result, printed as a table or JSON.
 #[derive(Default, Serialize)]
 struct Summary {
     findings: usize,
     get_findings_calls: u32,
+    get_findings_v2_calls: u32,
+    /// Why `GetFindingsV2` was not read (with `--source all`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    v2_not_read: Option<String>,
+    /// Remediations not run because the same check was already fixed for another finding
+    /// (its ASFF or OCSF twin), whose update they share.
+    remediations_shared: usize,
     decisions: BTreeMap<String, usize>,
     /// Remediation outcomes (`remediated`, `already_compliant`, …) and error names.
     remediations: BTreeMap<String, usize>,
@@ -164,40 +202,52 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
         controls: args.controls.clone(),
         include_notified: args.include_notified,
     };
-    let mut pager = Pager::new(hub, &selection);
     let today = today();
     let mut routes = Vec::new();
     let mut invalid = 0;
-    while let Some(page) = pager
-        .next_page()
-        .await
-        .map_err(|e| Fatal::input(anyhow!("{e}")))?
-    {
-        for finding in page {
-            summary.findings += 1;
-            match route(&finding, &policy, today) {
-                Ok(r) => {
-                    let action = serde_json::to_value(r.action)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    *summary.decisions.entry(action).or_default() += 1;
-                    routes.push(r);
+    for &api in args.source.apis() {
+        let mut pager = Pager::over(hub.clone(), api, &selection);
+        loop {
+            let page = match pager.next_page().await {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
+                Err(e) if api == Api::V2 && args.source == Source::All => {
+                    tracing::warn!(error = %e, "Security Hub v2 findings not read");
+                    summary.v2_not_read = Some(e.to_string());
+                    break;
                 }
-                Err(e) => {
-                    invalid += 1;
-                    tracing::warn!(error = %e, "finding skipped");
+                Err(e) => return Err(Fatal::input(anyhow!("{e}"))),
+            };
+            for finding in page {
+                summary.findings += 1;
+                match route(&finding, &policy, today) {
+                    Ok(r) => {
+                        let action = serde_json::to_value(r.action)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        *summary.decisions.entry(action).or_default() += 1;
+                        routes.push(r);
+                    }
+                    Err(e) => {
+                        invalid += 1;
+                        tracing::warn!(error = %e, "finding skipped");
+                    }
                 }
             }
+            bar.set_message(format!(
+                "reading findings ({}): {} read in {} pages, {}",
+                api.operation(),
+                summary.findings,
+                pager.calls,
+                counts(&summary.decisions)
+            ));
         }
-        bar.set_message(format!(
-            "reading findings: {} read in {} pages, {}",
-            summary.findings,
-            pager.calls,
-            counts(&summary.decisions)
-        ));
+        match api {
+            Api::V1 => summary.get_findings_calls = pager.calls,
+            Api::V2 => summary.get_findings_v2_calls = pager.calls,
+        }
     }
-    summary.get_findings_calls = pager.calls;
     if invalid > 0 {
         *summary.decisions.entry("invalid".into()).or_default() += invalid;
     }
@@ -213,6 +263,8 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
         .filter(|r| r.action == Action::Remediate)
         .count();
     let mut done = 0;
+    // The update of each check already remediated, by remediation key, for its twin.
+    let mut fixed: BTreeMap<String, Update> = BTreeMap::new();
     for r in &routes {
         if let Some(update) = &r.update {
             updates.push(update.clone());
@@ -224,6 +276,15 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
             summary.remediations_pending += 1;
             continue;
         };
+        let key = remediation_key(request);
+        if let Some(update) = key.as_ref().and_then(|k| fixed.get(k)) {
+            summary.remediations_shared += 1;
+            updates.push(Update {
+                finding: r.identifier.clone(),
+                ..update.clone()
+            });
+            continue;
+        }
         match remediator.run(request).await {
             Ok(response) => {
                 let status = response.outcome["status"]
@@ -232,6 +293,9 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
                     .to_owned();
                 *summary.remediations.entry(status).or_default() += 1;
                 notifications.extend(skipped_notification(&response));
+                if let Some(key) = key {
+                    fixed.insert(key, response.update.clone());
+                }
                 updates.push(response.update);
             }
             Err(e) => {
@@ -319,13 +383,23 @@ fn print(summary: &Summary, output: Output) {
         ),
         Output::Table => {
             out!(
-                "findings read: {} ({} GetFindings calls)",
+                "findings read: {} ({} GetFindings, {} GetFindingsV2 calls)",
                 summary.findings,
-                summary.get_findings_calls
+                summary.get_findings_calls,
+                summary.get_findings_v2_calls
             );
+            if let Some(why) = &summary.v2_not_read {
+                out!("not read:      Security Hub v2 (OCSF) findings: {why}");
+            }
             out!("decisions:     {}", counts(&summary.decisions));
             if !summary.remediations.is_empty() {
                 out!("remediations:  {}", counts(&summary.remediations));
+            }
+            if summary.remediations_shared > 0 {
+                out!(
+                    "shared:        {} finding(s) reported twice (ASFF and OCSF) got their twin's remediation",
+                    summary.remediations_shared
+                );
             }
             if summary.remediations_pending > 0 {
                 out!(

@@ -52,6 +52,34 @@ pub fn identifier(finding: &Value) -> Result<Identifier, Error> {
     }
 }
 
+/// The check a remediation fixes, the same whichever format its finding arrived in:
+/// control, plugin and parameters, account, region and the resources (type and id). The
+/// ASFF and the OCSF finding of one check share it and need one remediation. `None` when
+/// the finding does not parse.
+pub fn remediation_key(request: &HostRequest) -> Option<String> {
+    let finding = hubfix_finding::Finding::from_value(request.finding.clone()).ok()?;
+    let mut resources: Vec<String> = finding
+        .resources
+        .iter()
+        .map(|r| format!("{}={}", r.resource_type, r.id))
+        .collect();
+    resources.sort();
+    let params: Vec<String> = request
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    Some(format!(
+        "{}|{}|{}|{}|{}|{}",
+        request.control,
+        request.plugin.name,
+        params.join("&"),
+        finding.account_id,
+        finding.region,
+        resources.join(",")
+    ))
+}
+
 /// The manual topic's subject for a remediation its plugin skipped (the state machine's
 /// `PublishSkipped`).
 pub const SKIPPED_SUBJECT: &str = "hubfix: remediation skipped";
@@ -414,6 +442,18 @@ mod tests {
         let refused = route(&f, &policy(), today()).unwrap();
         assert_eq!(refused.rule, "invalid-finding");
         assert!(refused.update.unwrap().finding.is_v2());
+    }
+
+    #[test]
+    fn the_asff_and_ocsf_findings_of_one_check_share_a_remediation_key() {
+        let key = |f: &Value| {
+            let routed = route(f, &policy(), today()).unwrap();
+            remediation_key(&routed.remediation.unwrap()).unwrap()
+        };
+        let asff = key(&finding("EC2.13", "sg-11111111"));
+        assert_eq!(asff, key(&ocsf_finding("EC2.13", "sg-11111111")));
+        assert_ne!(asff, key(&ocsf_finding("EC2.13", "sg-22222222")));
+        assert!(asff.contains("ec2-restrict-admin-ports|ports=22,3389|111111111111|us-east-1"));
     }
 
     /// The malformed findings of `tests/cases/findings/`, as the router Lambda gets them:

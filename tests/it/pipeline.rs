@@ -13,13 +13,13 @@ use hubfix_tests::pipeline::{
     route_and_enqueue,
 };
 use hubfix_tests::scenario::{
-    EXCEPTIONS, Rule, compliant, deploy_dir, fresh, notified_findings, read_json, seed,
+    EXCEPTIONS, Rule, Seeded, compliant, deploy_dir, fresh, notified_findings, read_json, seed,
     suppressed_findings,
 };
 use hubfix_tests::stepfunctions::{Answer, StateMachine};
 use hubfix_tests::{
     EC2_RESTRICT_ADMIN_PORTS, IAM_PASSWORD_POLICY, Member, PluginSpec, account_finding,
-    base_config, emulator_available, group_finding,
+    base_config, emulator_available, group_finding, ocsf_group_finding,
 };
 use serde_json::{Value, json};
 
@@ -625,6 +625,104 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
                 .minimum_password_length
                 >= Some(14)
         );
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ocsf_findings_are_fixed_by_the_state_machine_and_written_back_with_v2() {
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available(
+            "ocsf_findings_are_fixed_by_the_state_machine_and_written_back_with_v2",
+        ) {
+            return;
+        }
+        let _serial = SERIAL.lock().await;
+        let base = base_config().await;
+        let account = "888888888888";
+        let member = Member::assume(&base, account).await.unwrap();
+        let open = member
+            .seed_open_admin_group(&format!("ocsf-open-{}", hubfix_tests::unique_suffix()))
+            .await
+            .unwrap();
+        let stack = Stack::deploy(
+            &base,
+            &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
+            &[&*EC2_RESTRICT_ADMIN_PORTS],
+        )
+        .await
+        .unwrap();
+        let rule = Rule::create(&base, &stack).await.unwrap();
+        let machine = StateMachine::create(&base, &stack).await.unwrap();
+        let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
+
+        // One check reported twice (ASFF and OCSF), and an approved bastion in OCSF.
+        let asff = fresh(group_finding(account, "EC2.53", &open));
+        let ocsf = ocsf_group_finding(account, "EC2.53", &open);
+        let bastion = ocsf_group_finding(account, "EC2.53", "sg-0ba58888");
+        let uid = |f: &Value| f["finding_info"]["uid"].as_str().unwrap().to_owned();
+        emulator::clear_requests().unwrap();
+        stack.import_v2(&[ocsf.clone(), bastion.clone()]).await.unwrap();
+        stack.import(std::slice::from_ref(&asff)).await.unwrap();
+
+        // The template's rule matches "Findings Imported V2" events.
+        let ours = [uid(&ocsf), uid(&bastion)];
+        let v2_events: Vec<Value> = rule
+            .delivered(&stack)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e["detail-type"] == "Findings Imported V2")
+            .filter(|e| {
+                ours.iter()
+                    .any(|u| e["detail"]["findings"][0]["finding_info"]["uid"] == u.as_str())
+            })
+            .collect();
+        assert_eq!(v2_events.len(), 2, "{v2_events:?}");
+
+        let path = |e: &hubfix_tests::stepfunctions::Execution| e.states.join(" > ");
+        for event in &v2_events {
+            let run = Box::pin(machine.run(&functions, event, &[])).await.unwrap();
+            assert_eq!(run.status, "SUCCEEDED", "{run:?}");
+            let about = &event["detail"]["findings"][0];
+            if about["finding_info"]["uid"] == uid(&ocsf).as_str() {
+                assert!(path(&run).ends_with("Remediate > EnqueueResult > WasSkipped > Remediated"), "{}", path(&run));
+            } else {
+                assert_eq!(path(&run), "Findings > Route > Decide > EnqueueUpdate");
+            }
+        }
+        let seeded = Seeded {
+            member,
+            control: "EC2.53",
+            finding: asff.clone(),
+            resource: open.clone(),
+        };
+        assert!(compliant(&seeded).await.unwrap(), "the OCSF finding's group was not fixed");
+        // Its ASFF twin then finds the check already fixed.
+        let twin = json!({"detail-type": "Security Hub Findings - Imported", "detail": {"findings": [asff]}});
+        let run = Box::pin(machine.run(&functions, &twin, &[])).await.unwrap();
+        assert_eq!(run.status, "SUCCEEDED", "{run:?}");
+
+        let drained = drain(&stack, &functions.archiver, 100).await.unwrap();
+        assert!(drained.report.failed.is_empty(), "{:?}", drained.report);
+        assert_eq!(drained.report.updated, 3);
+
+        let v2 = stack.findings_v2(account).await.unwrap();
+        let fixed = &v2[&uid(&ocsf)];
+        assert_eq!((fixed["status_id"].as_i64(), fixed["status"].as_str()), (Some(4), Some("Resolved")));
+        let comment = fixed["comment"].as_str().unwrap_or_default();
+        assert!(comment.starts_with("hubfix remediated"), "{comment}");
+        let suppressed = &v2[&uid(&bastion)];
+        assert_eq!(suppressed["status_id"].as_i64(), Some(3));
+        assert!(suppressed["comment"].as_str().unwrap_or_default().contains("SEC-123"), "{suppressed}");
+        let asff_now = stack.findings(&[account]).await.unwrap();
+        assert_eq!(workflow(&asff_now, asff["Id"].as_str().unwrap()), "RESOLVED");
+        // V2 updates went through BatchUpdateFindingsV2, never the v1 API.
+        let requests = emulator::control("GET", "/moto-ext/requests", None).unwrap();
+        assert!(requests["PATCH /findingsv2/batchupdatev2"]["200"].as_u64() >= Some(1), "{requests}");
+
+        rule.delete().await.unwrap();
     })
     .await
 }

@@ -365,6 +365,36 @@ pub fn group_finding(account: &str, control: &str, group: &str) -> Value {
     )
 }
 
+/// A failed, new Security Hub v2 finding (OCSF, class 2003) about one security group: the
+/// OCSF twin of [`group_finding`], with a `finding_info.uid` of its own each call.
+pub fn ocsf_group_finding(account: &str, control: &str, group: &str) -> Value {
+    let arn = format!("arn:aws:ec2:{REGION}:{account}:security-group/{group}");
+    json!({
+        "class_uid": 2003,
+        "class_name": "Compliance Finding",
+        "activity_id": 1,
+        "severity_id": 4,
+        "status": "New",
+        "status_id": 1,
+        "time_dt": "2026-11-26T00:00:00Z",
+        "cloud": {"account": {"uid": account}, "provider": "AWS", "region": REGION},
+        "compliance": {"control": control, "status": "Fail", "status_id": 3},
+        "finding_info": {
+            "uid": format!(
+                "arn:aws:securityhub:{REGION}:{account}:security-control/{control}/finding/{group}/v2-{}",
+                unique_suffix()
+            ),
+            "title": format!("{control} test finding"),
+            "created_time_dt": "2026-11-26T00:00:00Z",
+        },
+        "metadata": {"product": {"name": "Security Hub",
+                                 "uid": format!("arn:aws:securityhub:{REGION}::productv2/aws/securityhub")}},
+        "resources": [{"type": "AWS::EC2::SecurityGroup", "uid": group, "uid_alt": arn,
+                       "region": REGION, "cloud_partition": "aws",
+                       "owner": {"account": {"uid": account}}}],
+    })
+}
+
 /// A shipped plugin as the shipped policy (`hubfix_policy::Policy::shipped()`) declares
 /// it: the tests grant and parameterize plugins exactly as the policy does, and keep no
 /// list of their own.

@@ -67,6 +67,8 @@ pub struct Stack {
     pub sns: aws_sdk_sns::Client,
     /// Security Hub (the Security account's aggregator).
     pub hub: aws_sdk_securityhub::Client,
+    /// STS, as the Security account.
+    pub sts: aws_sdk_sts::Client,
 }
 
 /// The shipped policy's files, plus `extra` files, as `(name, text)`.
@@ -182,6 +184,7 @@ impl Stack {
             sqs,
             sns,
             hub: aws_sdk_securityhub::Client::new(base),
+            sts: aws_sdk_sts::Client::new(base),
         })
     }
 
@@ -201,6 +204,71 @@ impl Stack {
             }
         }
         Ok(())
+    }
+
+    /// Imports Security Hub v2 (OCSF) findings into the Security account's hub through the
+    /// emulator's import endpoint (Security Hub v2 has no import API); it emits their
+    /// "Findings Imported V2" events.
+    pub async fn import_v2(&self, findings: &[Value]) -> Result<()> {
+        let account = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await?
+            .account
+            .context("no account")?;
+        for chunk in findings.chunks(100) {
+            let out = crate::emulator::control(
+                "POST",
+                "/moto-ext/securityhub/v2/findings",
+                Some(&json!({"account": account, "region": crate::REGION, "findings": chunk})),
+            )?;
+            if out["failed"].as_array().is_none_or(|f| !f.is_empty()) {
+                bail!("v2 import failed: {out}");
+            }
+        }
+        Ok(())
+    }
+
+    /// The Security Hub v2 findings about `account`, by `finding_info.uid`
+    /// (`GetFindingsV2`).
+    pub async fn findings_v2(&self, account: &str) -> Result<HashMap<String, Value>> {
+        use aws_sdk_securityhub::types::{
+            CompositeFilter, OcsfFindingFilters, OcsfStringField, OcsfStringFilter, StringFilter,
+            StringFilterComparison,
+        };
+        let filters = OcsfFindingFilters::builder()
+            .composite_filters(
+                CompositeFilter::builder()
+                    .string_filters(
+                        OcsfStringFilter::builder()
+                            .field_name(OcsfStringField::CloudAccountUid)
+                            .filter(
+                                StringFilter::builder()
+                                    .value(account)
+                                    .comparison(StringFilterComparison::Equals)
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        let mut out = HashMap::new();
+        let mut pages = self
+            .hub
+            .get_findings_v2()
+            .filters(filters)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for document in page?.findings() {
+                let finding = hubfix_pipeline::backfill::document_to_json(document);
+                let uid = finding["finding_info"]["uid"].as_str().unwrap_or_default();
+                out.insert(uid.to_owned(), finding);
+            }
+        }
+        Ok(out)
     }
 
     /// The findings Security Hub holds about `accounts`: id, workflow status and note, by
