@@ -173,6 +173,12 @@ pub fn verdict(outcome: &Outcome) -> Result<(Workflow, String), Error> {
     };
     let what = format!("{} by {plugin}: {}{did}", outcome.control, outcome.message);
     match outcome.status {
+        // A plan (the "Plan (hubfix)" custom action) changes nothing: the finding stays for a
+        // person, with the calls a remediation would make in its note.
+        Status::Remediated if outcome.mode == "plan" => Ok((
+            Workflow::Notified,
+            format!("hubfix planned {what} (a plan: nothing was changed)"),
+        )),
         Status::Remediated => Ok((Workflow::Resolved, format!("hubfix remediated {what}"))),
         Status::AlreadyCompliant => Ok((
             Workflow::Resolved,

@@ -47,5 +47,5 @@ pub mod router;
 pub use error::{Error, ErrorName};
 pub use message::{
     HostRequest, HostResponse, HostTarget, Identifier, Notification, PluginRef, ProxyRequest,
-    Requester, Route, Update, Workflow,
+    Requester, Route, Trigger, Update, Workflow,
 };

@@ -75,6 +75,21 @@ impl fmt::Display for Workflow {
     }
 }
 
+/// What a finding's route was asked by: Security Hub importing the finding (automatic
+/// remediation), or a person choosing one of hubfix's Security Hub custom actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trigger {
+    /// "Security Hub Findings - Imported" or "Findings Imported V2".
+    #[default]
+    Imported,
+    /// The "Remediate (hubfix)" custom action: remediate whatever the workflow status.
+    Remediate,
+    /// The "Plan (hubfix)" custom action: run the plugin in plan mode and write the planned
+    /// calls into the finding's note.
+    Plan,
+}
+
 /// Who asked for a finding update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

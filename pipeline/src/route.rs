@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorName};
 use crate::message::{
-    HostRequest, HostResponse, Identifier, Notification, PluginRef, Requester, Route, Update,
-    Workflow, truncate,
+    HostRequest, HostResponse, Identifier, Notification, PluginRef, Requester, Route, Trigger,
+    Update, Workflow, truncate,
 };
 use crate::trim::trim;
 
@@ -80,6 +80,43 @@ pub fn remediation_key(request: &HostRequest) -> Option<String> {
     ))
 }
 
+/// The EventBridge detail-type of a Security Hub custom action.
+pub const CUSTOM_ACTION_EVENT: &str = "Security Hub Findings - Custom Action";
+
+/// The id of the "Remediate (hubfix)" custom action the Security account template creates
+/// (`AWS::SecurityHub::ActionTarget`; a test keeps the template in step).
+pub const REMEDIATE_ACTION_ID: &str = "HubfixRemediate";
+
+/// The id of the "Plan (hubfix)" custom action.
+pub const PLAN_ACTION_ID: &str = "HubfixPlan";
+
+impl Trigger {
+    /// The trigger of an EventBridge event, from its `detail-type` and `resources` (a
+    /// custom action's event names its action target:
+    /// `arn:aws:securityhub:REGION:ACCOUNT:action/custom/ID`).
+    ///
+    /// Errors: `Hubfix.InvalidRequest` for a custom action that is not one of hubfix's.
+    pub fn of_event(detail_type: Option<&str>, resources: &[Value]) -> Result<Self, Error> {
+        if detail_type != Some(CUSTOM_ACTION_EVENT) {
+            return Ok(Trigger::Imported);
+        }
+        let ids: Vec<&str> = resources
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|arn| arn.split_once(":action/custom/").map(|(_, id)| id))
+            .collect();
+        match ids.as_slice() {
+            [id] if *id == REMEDIATE_ACTION_ID => Ok(Trigger::Remediate),
+            [id] if *id == PLAN_ACTION_ID => Ok(Trigger::Plan),
+            _ => Err(Error::invalid_request(format!(
+                "a custom action event must name one of hubfix's actions \
+                 ({REMEDIATE_ACTION_ID}, {PLAN_ACTION_ID}); it names {}",
+                truncate(&format!("{ids:?}"), 200)
+            ))),
+        }
+    }
+}
+
 /// The manual topic's subject for a remediation its plugin skipped (the state machine's
 /// `PublishSkipped`).
 pub const SKIPPED_SUBJECT: &str = "hubfix: remediation skipped";
@@ -135,16 +172,36 @@ pub fn remediation_failed(route: &Route, error: &Error) -> (Update, Notification
 /// Errors: `Hubfix.InvalidFinding` when the finding is not an object, lacks `Id` or
 /// `ProductArn`, or is too large even when trimmed.
 pub fn route(finding: &Value, policy: &Policy, today: Date) -> Result<Route, Error> {
+    route_for(finding, policy, today, Trigger::Imported)
+}
+
+/// [`route`] for a finding `trigger` asked about. A custom action is acted on whatever the
+/// finding's workflow status (a person asked; [`Policy::decide_requested`]), the policy
+/// still picking plugin, grants, parameters and exceptions; `Trigger::Plan` asks the host
+/// for a plan only.
+pub fn route_for(
+    finding: &Value,
+    policy: &Policy,
+    today: Date,
+    trigger: Trigger,
+) -> Result<Route, Error> {
     let trimmed = trim(finding)?;
     let identifier = identifier(&trimmed)?;
     let parsed = match hubfix_finding::Finding::from_value(finding.clone()) {
         Ok(parsed) => parsed,
         Err(e) => return Ok(refused(identifier, format!("the finding is invalid: {e}"))),
     };
-    let decision = policy.decide(&trimmed, &NoOrg, today);
+    let decision = match trigger {
+        Trigger::Imported => policy.decide(&trimmed, &NoOrg, today),
+        Trigger::Remediate | Trigger::Plan => policy.decide_requested(&trimmed, &NoOrg, today),
+    };
     // Security Hub always sets a finding's workflow; automatic remediation acts only on
-    // findings whose workflow it can see (NEW) and then set.
-    if decision.action == Action::Remediate && parsed.workflow_status.is_none() {
+    // findings whose workflow it can see (NEW) and then set. A person's request is the
+    // explicit exception.
+    if decision.action == Action::Remediate
+        && trigger == Trigger::Imported
+        && parsed.workflow_status.is_none()
+    {
         let field = match parsed.format {
             hubfix_finding::Format::Asff => "Workflow.Status",
             hubfix_finding::Format::Ocsf => "status_id",
@@ -161,7 +218,11 @@ pub fn route(finding: &Value, policy: &Policy, today: Date) -> Result<Route, Err
     {
         return Ok(refused(identifier, reason));
     }
-    Ok(from_decision(decision, identifier, trimmed))
+    let mut route = from_decision(decision, identifier, trimmed);
+    if let Some(request) = &mut route.remediation {
+        request.plan = trigger == Trigger::Plan;
+    }
+    Ok(route)
 }
 
 /// Why the plugin `decision` picks cannot act on what `finding` names, if it cannot: none
@@ -400,6 +461,54 @@ mod tests {
             .insert(0, json!({"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::logs"}));
         let routed = route(&f, &policy(), today()).unwrap();
         assert_eq!(routed.action, Action::Remediate);
+    }
+
+    #[test]
+    fn custom_actions_remediate_or_plan_whatever_the_workflow() {
+        let action = |id: &str| {
+            vec![json!(format!(
+                "arn:aws:securityhub:us-east-1:111111111111:action/custom/{id}"
+            ))]
+        };
+        let of = |detail_type: &str, resources: Vec<Value>| {
+            Trigger::of_event(Some(detail_type), &resources)
+        };
+        assert_eq!(
+            of(CUSTOM_ACTION_EVENT, action(REMEDIATE_ACTION_ID)).unwrap(),
+            Trigger::Remediate
+        );
+        assert_eq!(
+            of(CUSTOM_ACTION_EVENT, action(PLAN_ACTION_ID)).unwrap(),
+            Trigger::Plan
+        );
+        assert_eq!(
+            of("Security Hub Findings - Imported", vec![json!("f-1")]).unwrap(),
+            Trigger::Imported
+        );
+        assert_eq!(Trigger::of_event(None, &[]).unwrap(), Trigger::Imported);
+        let other = of(CUSTOM_ACTION_EVENT, action("SendToJira")).unwrap_err();
+        assert_eq!(other.name, ErrorName::InvalidRequest);
+        assert!(of(CUSTOM_ACTION_EVENT, vec![]).is_err());
+
+        let mut f = finding("EC2.13", "sg-11111111");
+        f["Workflow"]["Status"] = json!("NOTIFIED");
+        assert_eq!(
+            route(&f, &policy(), today()).unwrap().action,
+            Action::Ignore
+        );
+        let asked = route_for(&f, &policy(), today(), Trigger::Remediate).unwrap();
+        assert_eq!(asked.action, Action::Remediate);
+        assert!(!asked.remediation.unwrap().plan);
+        let planned = route_for(&f, &policy(), today(), Trigger::Plan).unwrap();
+        assert!(planned.remediation.unwrap().plan);
+        // Without any workflow too: a person asked.
+        f.as_object_mut().unwrap().remove("Workflow");
+        let asked = route_for(&f, &policy(), today(), Trigger::Remediate).unwrap();
+        assert_eq!(asked.action, Action::Remediate);
+        // The policy still decides: the approved bastion stays suppressed.
+        let bastion = finding("EC2.13", "sg-0ba51111");
+        let asked = route_for(&bastion, &policy(), today(), Trigger::Remediate).unwrap();
+        assert_eq!(asked.action, Action::Suppress);
     }
 
     /// `finding` as Security Hub v2 sends it (OCSF).

@@ -11,8 +11,8 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::error::{Error, ErrorName};
-use crate::message::{Identifier, Notification, Route, truncate};
-use crate::route::{route, today};
+use crate::message::{Identifier, Notification, Route, Trigger, truncate};
+use crate::route::{route_for, today};
 use crate::s3::S3Url;
 
 /// The policy files under an S3 prefix (`*.toml`), read once and re-read only when their
@@ -255,9 +255,10 @@ impl Router {
         Self { store, quarantine }
     }
 
-    /// Handles one invocation: `{"finding": {...}}` → [`Route`]. A finding that cannot be
-    /// identified is kept in the quarantine and routed to the manual topic alone
-    /// ([`UNIDENTIFIED_RULE`], no update).
+    /// Handles one invocation: `{"finding": {...}, "detail-type": ..., "resources": [...]}`
+    /// (the event's detail-type and resources tell a custom action, [`Trigger::of_event`])
+    /// → [`Route`]. A finding that cannot be identified is kept in the quarantine and routed
+    /// to the manual topic alone ([`UNIDENTIFIED_RULE`], no update).
     pub async fn handle(&self, input: Value) -> Result<Route, Error> {
         let finding = input.get("finding").ok_or_else(|| {
             Error::invalid_request(format!(
@@ -265,8 +266,16 @@ impl Router {
                 hubfix_finding::json_kind(&input)
             ))
         })?;
+        // What the state machine passes on from the event (see the ASL's ItemSelector).
+        let trigger = Trigger::of_event(
+            input.get("detail-type").and_then(Value::as_str),
+            input
+                .get("resources")
+                .and_then(Value::as_array)
+                .map_or(&[], Vec::as_slice),
+        )?;
         let policy = self.store.policy().await?;
-        let route = match route(finding, &policy, today()) {
+        let route = match route_for(finding, &policy, today(), trigger) {
             Err(e) if e.name == ErrorName::InvalidFinding => {
                 return self.quarantine.keep(finding, &e).await;
             }
@@ -274,6 +283,7 @@ impl Router {
         };
         tracing::info!(
             finding = %route.identifier.id,
+            ?trigger,
             control = route.control.as_deref().unwrap_or("-"),
             action = ?route.action,
             rule = %route.rule,

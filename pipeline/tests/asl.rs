@@ -126,3 +126,52 @@ fn the_skipped_branch_matches_the_code() {
     );
     assert_eq!(states["EnqueueResult"]["Next"], "WasSkipped");
 }
+
+/// Custom actions: the router reads the event's `detail-type` and `resources`, which the
+/// Map passes to every iteration and the Route task to the router; the template creates
+/// the action targets the router knows, and its rule (and the pattern file it must equal)
+/// matches their events.
+#[test]
+fn custom_actions_reach_the_router_as_the_code_expects() {
+    use hubfix_pipeline::route::{CUSTOM_ACTION_EVENT, PLAN_ACTION_ID, REMEDIATE_ACTION_ID};
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+    let asl: Value = serde_json::from_str(
+        &std::fs::read_to_string(deploy.join("statemachine/remediation.asl.json")).unwrap(),
+    )
+    .unwrap();
+    let map = &asl["States"]["Findings"];
+    let payload = &map["ItemProcessor"]["States"]["Route"]["Parameters"]["Payload"];
+    for (key, path) in [
+        ("detail-type.$", "$.detail-type"),
+        ("resources.$", "$.resources"),
+    ] {
+        assert_eq!(map["ItemSelector"][key], path, "ItemSelector {key}");
+        assert_eq!(payload[key], path, "Route payload {key}");
+    }
+    let template = std::fs::read_to_string(deploy.join("security-account.yaml")).unwrap();
+    let pattern =
+        std::fs::read_to_string(deploy.join("eventbridge/findings-pattern.json")).unwrap();
+    for id in [REMEDIATE_ACTION_ID, PLAN_ACTION_ID] {
+        assert!(
+            template.contains(&format!("Id: {id}\n")),
+            "the template creates no action target {id}"
+        );
+        let suffix = format!(":action/custom/{id}");
+        assert!(
+            template.contains(&suffix),
+            "the template's rule misses {id}"
+        );
+        assert!(pattern.contains(&suffix), "the pattern file misses {id}");
+    }
+    assert!(pattern.contains(CUSTOM_ACTION_EVENT));
+    // The backfill machine's batches are events of their own: they carry both fields too,
+    // or the Map's paths would fail.
+    let backfill: Value = serde_json::from_str(
+        &std::fs::read_to_string(deploy.join("statemachine/backfill.asl.json")).unwrap(),
+    )
+    .unwrap();
+    let input = &backfill["States"]["Batches"]["ItemProcessor"]["States"]["RemediateBatch"]["Parameters"]
+        ["Input"];
+    assert!(input["detail-type"].is_string(), "{input}");
+    assert!(input["resources"].is_array(), "{input}");
+}

@@ -205,6 +205,23 @@ impl Policy {
     /// gives the action, overrides for the account or its OU change it (least specific first),
     /// and the first matching exception that has not expired wins over both.
     pub fn decide(&self, finding: &Value, org: &dyn OrgContext, today: Date) -> Decision {
+        self.decide_for(finding, org, today, false)
+    }
+
+    /// Decides a finding a person asked about (a Security Hub custom action): as
+    /// [`Policy::decide`], except that its workflow status is not a reason to ignore it.
+    /// The control's entry, overrides and exceptions decide as always.
+    pub fn decide_requested(&self, finding: &Value, org: &dyn OrgContext, today: Date) -> Decision {
+        self.decide_for(finding, org, today, true)
+    }
+
+    fn decide_for(
+        &self,
+        finding: &Value,
+        org: &dyn OrgContext,
+        today: Date,
+        requested: bool,
+    ) -> Decision {
         let view = match FindingView::read(finding, self) {
             Ok(view) => view,
             Err(reason) => return Decision::ignore(None, RuleKind::Input, "finding-shape", reason),
@@ -258,11 +275,12 @@ impl Policy {
                 "NEW"
             }
         };
-        if !self
-            .settings
-            .workflow_statuses
-            .iter()
-            .any(|s| s.as_str() == workflow)
+        if !requested
+            && !self
+                .settings
+                .workflow_statuses
+                .iter()
+                .any(|s| s.as_str() == workflow)
         {
             let acted: Vec<&str> = self
                 .settings

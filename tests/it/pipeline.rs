@@ -486,6 +486,7 @@ async fn the_state_machine_itself_runs_each_path_with_the_handlers_answers() {
         let run = |finding: &Value, first: Vec<Answer>| {
             let event = json!({
                 "detail-type": "Security Hub Findings - Imported",
+                "resources": [finding["Id"]],
                 "detail": {"findings": [finding]},
             });
             let machine = &machine;
@@ -663,7 +664,10 @@ async fn ocsf_findings_are_fixed_by_the_state_machine_and_written_back_with_v2()
         let bastion = ocsf_group_finding(account, "EC2.53", "sg-0ba58888");
         let uid = |f: &Value| f["finding_info"]["uid"].as_str().unwrap().to_owned();
         emulator::clear_requests().unwrap();
-        stack.import_v2(&[ocsf.clone(), bastion.clone()]).await.unwrap();
+        stack
+            .import_v2(&[ocsf.clone(), bastion.clone()])
+            .await
+            .unwrap();
         stack.import(std::slice::from_ref(&asff)).await.unwrap();
 
         // The template's rule matches "Findings Imported V2" events.
@@ -687,7 +691,11 @@ async fn ocsf_findings_are_fixed_by_the_state_machine_and_written_back_with_v2()
             assert_eq!(run.status, "SUCCEEDED", "{run:?}");
             let about = &event["detail"]["findings"][0];
             if about["finding_info"]["uid"] == uid(&ocsf).as_str() {
-                assert!(path(&run).ends_with("Remediate > EnqueueResult > WasSkipped > Remediated"), "{}", path(&run));
+                assert!(
+                    path(&run).ends_with("Remediate > EnqueueResult > WasSkipped > Remediated"),
+                    "{}",
+                    path(&run)
+                );
             } else {
                 assert_eq!(path(&run), "Findings > Route > Decide > EnqueueUpdate");
             }
@@ -698,9 +706,13 @@ async fn ocsf_findings_are_fixed_by_the_state_machine_and_written_back_with_v2()
             finding: asff.clone(),
             resource: open.clone(),
         };
-        assert!(compliant(&seeded).await.unwrap(), "the OCSF finding's group was not fixed");
+        assert!(
+            compliant(&seeded).await.unwrap(),
+            "the OCSF finding's group was not fixed"
+        );
         // Its ASFF twin then finds the check already fixed.
-        let twin = json!({"detail-type": "Security Hub Findings - Imported", "detail": {"findings": [asff]}});
+        let twin = json!({"detail-type": "Security Hub Findings - Imported",
+                          "resources": [asff["Id"]], "detail": {"findings": [asff]}});
         let run = Box::pin(machine.run(&functions, &twin, &[])).await.unwrap();
         assert_eq!(run.status, "SUCCEEDED", "{run:?}");
 
@@ -710,19 +722,112 @@ async fn ocsf_findings_are_fixed_by_the_state_machine_and_written_back_with_v2()
 
         let v2 = stack.findings_v2(account).await.unwrap();
         let fixed = &v2[&uid(&ocsf)];
-        assert_eq!((fixed["status_id"].as_i64(), fixed["status"].as_str()), (Some(4), Some("Resolved")));
+        assert_eq!(
+            (fixed["status_id"].as_i64(), fixed["status"].as_str()),
+            (Some(4), Some("Resolved"))
+        );
         let comment = fixed["comment"].as_str().unwrap_or_default();
         assert!(comment.starts_with("hubfix remediated"), "{comment}");
         let suppressed = &v2[&uid(&bastion)];
         assert_eq!(suppressed["status_id"].as_i64(), Some(3));
-        assert!(suppressed["comment"].as_str().unwrap_or_default().contains("SEC-123"), "{suppressed}");
+        assert!(
+            suppressed["comment"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("SEC-123"),
+            "{suppressed}"
+        );
         let asff_now = stack.findings(&[account]).await.unwrap();
-        assert_eq!(workflow(&asff_now, asff["Id"].as_str().unwrap()), "RESOLVED");
+        assert_eq!(
+            workflow(&asff_now, asff["Id"].as_str().unwrap()),
+            "RESOLVED"
+        );
         // V2 updates went through BatchUpdateFindingsV2, never the v1 API.
         let requests = emulator::control("GET", "/moto-ext/requests", None).unwrap();
-        assert!(requests["PATCH /findingsv2/batchupdatev2"]["200"].as_u64() >= Some(1), "{requests}");
+        assert!(
+            requests["PATCH /findingsv2/batchupdatev2"]["200"].as_u64() >= Some(1),
+            "{requests}"
+        );
 
         rule.delete().await.unwrap();
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn custom_actions_plan_then_remediate_a_finding_whatever_its_workflow() {
+    // The body's future is large in debug builds: on the heap, not the test thread's stack.
+    Box::pin(async move {
+        if !emulator_available("custom_actions_plan_then_remediate_a_finding_whatever_its_workflow")
+        {
+            return;
+        }
+        let _serial = SERIAL.lock().await;
+        let base = base_config().await;
+        let account = "666666666666";
+        let member = Member::assume(&base, account).await.unwrap();
+        let open = member
+            .seed_open_admin_group(&format!("asked-{}", hubfix_tests::unique_suffix()))
+            .await
+            .unwrap();
+        let stack = Stack::deploy(
+            &base,
+            &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
+            &[&*EC2_RESTRICT_ADMIN_PORTS],
+        )
+        .await
+        .unwrap();
+        let machine = StateMachine::create(&base, &stack).await.unwrap();
+        let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
+        // A person already looked at it: automatic remediation leaves NOTIFIED findings alone.
+        let mut finding = fresh(group_finding(account, "EC2.53", &open));
+        finding["Workflow"]["Status"] = json!("NOTIFIED");
+        stack.import(std::slice::from_ref(&finding)).await.unwrap();
+        let id = finding["Id"].as_str().unwrap();
+        let seeded = Seeded {
+            member,
+            control: "EC2.53",
+            finding: finding.clone(),
+            resource: open.clone(),
+        };
+        let asked = |action: &str| {
+            json!({
+                "detail-type": hubfix_pipeline::route::CUSTOM_ACTION_EVENT,
+                "resources": [format!("arn:aws:securityhub:us-east-1:123456789012:action/custom/{action}")],
+                "detail": {"actionName": action, "actionDescription": "chosen by an analyst",
+                           "findings": [finding]},
+            })
+        };
+        let path = |e: &hubfix_tests::stepfunctions::Execution| e.states.join(" > ");
+
+        // Plan: nothing changes; the note lists the calls a remediation would make.
+        let event = asked(hubfix_pipeline::route::PLAN_ACTION_ID);
+        let planned = Box::pin(machine.run(&functions, &event, &[])).await.unwrap();
+        assert_eq!(planned.status, "SUCCEEDED", "{planned:?}");
+        assert!(path(&planned).contains("Remediate > EnqueueResult"), "{}", path(&planned));
+        drain(&stack, &functions.archiver, 10).await.unwrap();
+        assert!(!compliant(&seeded).await.unwrap(), "a plan changed the group");
+        let findings = stack.findings(&[account]).await.unwrap();
+        assert_eq!(workflow(&findings, id), "NOTIFIED");
+        let text = note(&findings, id);
+        assert!(text.starts_with("hubfix planned"), "{text}");
+        assert!(text.contains("calls:") && text.contains(&open), "{text}");
+
+        // Remediate: fixed, although the finding is NOTIFIED.
+        let event = asked(hubfix_pipeline::route::REMEDIATE_ACTION_ID);
+        let fixed = Box::pin(machine.run(&functions, &event, &[])).await.unwrap();
+        assert_eq!(fixed.status, "SUCCEEDED", "{fixed:?}");
+        drain(&stack, &functions.archiver, 10).await.unwrap();
+        assert!(compliant(&seeded).await.unwrap(), "the custom action did not fix the group");
+        let findings = stack.findings(&[account]).await.unwrap();
+        assert_eq!(workflow(&findings, id), "RESOLVED");
+        assert!(note(&findings, id).starts_with("hubfix remediated"), "{}", note(&findings, id));
+
+        // The same finding imported again (NOTIFIED) is left alone without a person asking.
+        let imported = json!({"detail-type": "Security Hub Findings - Imported",
+                              "resources": [id], "detail": {"findings": [finding]}});
+        let left = Box::pin(machine.run(&functions, &imported, &[])).await.unwrap();
+        assert!(!path(&left).contains("Remediate"), "{}", path(&left));
     })
     .await
 }

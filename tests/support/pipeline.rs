@@ -559,7 +559,8 @@ pub async fn execute(functions: &Functions, stack: &Stack, event: &Value) -> Res
             mutating_calls: 0,
             ms: 0.0,
         };
-        match retried(|| Box::pin(functions.router.handle(json!({"finding": finding})))).await {
+        let input = crate::stepfunctions::router_input(event, finding);
+        match retried(|| Box::pin(functions.router.handle(input.clone()))).await {
             Err(e) => {
                 step.decision = "route-failed".into();
                 step.outcome = e.name.as_str().into();

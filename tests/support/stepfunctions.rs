@@ -141,7 +141,7 @@ impl StateMachine {
             bail!("one finding per execution: the queued answers are consumed in order");
         }
         let mut answers = Vec::new();
-        let route = Box::pin(functions.router.handle(json!({"finding": findings[0]}))).await;
+        let route = Box::pin(functions.router.handle(router_input(event, &findings[0]))).await;
         match &route {
             Ok(route) => {
                 answers.push(Answer::Ok(serde_json::to_value(route)?));
@@ -211,4 +211,14 @@ impl StateMachine {
             task_errors,
         })
     }
+}
+
+/// What the state machine's Map and Route task pass the router for one finding of `event`
+/// (the ASL's `ItemSelector` and the Route payload).
+pub fn router_input(event: &Value, finding: &Value) -> Value {
+    json!({
+        "finding": finding,
+        "detail-type": event["detail-type"],
+        "resources": event["resources"],
+    })
 }

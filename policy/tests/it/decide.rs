@@ -818,6 +818,31 @@ fn notified_findings_are_acted_on_when_configured() {
     );
 }
 
+#[test]
+fn a_requested_finding_is_acted_on_whatever_its_workflow_but_still_as_the_policy_says() {
+    let policy = shipped();
+    let requested = |mutate: &dyn Fn(&mut Value)| {
+        let mut f = fixture("consolidated-ec2-53.json");
+        mutate(&mut f);
+        policy.decide_requested(&f, &NoOrg, today())
+    };
+    for status in ["NOTIFIED", "SUPPRESSED", "RESOLVED"] {
+        let d = requested(&|f| f["Workflow"]["Status"] = json!(status));
+        assert_eq!(d.action, Remediate, "{status}: {}", d.reason);
+        // Automatically, the same finding is ignored.
+        let d = variant(&policy, |f| f["Workflow"]["Status"] = json!(status));
+        assert_eq!(d.action, Ignore, "{status}");
+    }
+    // What is not a failed, active check stays ignored even on request.
+    let d = requested(&|f| f["Compliance"]["Status"] = json!("PASSED"));
+    assert_eq!(
+        (d.action, d.rule.name.as_str()),
+        (Ignore, "compliance-status")
+    );
+    let d = requested(&|f| f["RecordState"] = json!("ARCHIVED"));
+    assert_eq!((d.action, d.rule.name.as_str()), (Ignore, "record-state"));
+}
+
 const A: &str = "111111111111";
 const B: &str = "222222222222";
 const C: &str = "333333333333";
