@@ -31,7 +31,8 @@ V2" events; moto has none): moto_ext_securityhub_v2.py.
 IAM server certificates (real expiry, DeleteConflict while in use): moto_ext_iam_certificates.py.
 HTTP middleware
   * Fault injection: POST/GET/DELETE /moto-ext/faults.
-  * Request statistics: GET/DELETE /moto-ext/requests.
+  * Request statistics: GET/DELETE /moto-ext/requests, and per access key id
+    /moto-ext/requests/by-access-key.
   * POST /moto-api/reset also clears all of the extension's state.
 
 emulator/README.md documents the endpoints; emulator/tests/ tests all of it.
@@ -94,6 +95,7 @@ class ExtState:
         self.events = []  # events emitted by Security Hub
         self.deliveries = []  # EventBridge deliveries to Lambda / Step Functions, failures
         self.requests = {}  # "<METHOD> <PATH>..." -> {"<status>": count}
+        self.requests_by_access_key = {}  # access key id -> the same, for its requests
 
     def clear(self):
         with self.lock:
@@ -102,6 +104,7 @@ class ExtState:
             self.events.clear()
             self.deliveries.clear()
             self.requests.clear()
+            self.requests_by_access_key.clear()
 
     def record_event(self, event):
         with self.lock:
@@ -111,10 +114,14 @@ class ExtState:
         with self.lock:
             self.deliveries.append(delivery)
 
-    def count_request(self, key, status):
+    def count_request(self, key, status, access_key=None):
         with self.lock:
-            by_status = self.requests.setdefault(key, {})
-            by_status[status] = by_status.get(status, 0) + 1
+            counts = [self.requests]
+            if access_key:
+                counts.append(self.requests_by_access_key.setdefault(access_key, {}))
+            for requests in counts:
+                by_status = requests.setdefault(key, {})
+                by_status[status] = by_status.get(status, 0) + 1
 
 
 STATE = ExtState()
@@ -1450,7 +1457,17 @@ ENDPOINTS = {
     "/moto-ext/events": _list_endpoint("events"),
     "/moto-ext/deliveries": _list_endpoint("deliveries"),
     "/moto-ext/requests": _list_endpoint("requests"),
+    "/moto-ext/requests/by-access-key": _list_endpoint("requests_by_access_key"),
 }
+
+
+_SIGV4_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def _access_key(environ):
+    """The access key id a request is signed with, if it is signed."""
+    match = _SIGV4_ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else None
 
 
 def _describe(environ):
@@ -1492,7 +1509,7 @@ def extension_middleware(app):
                         rule.matched += 1  # already failing through an earlier rule
             if failing is not None:
                 status, headers, body = _error_response(failing, service, environ)
-                STATE.count_request(key, str(status))
+                STATE.count_request(key, str(status), _access_key(environ))
                 start_response(_status_line(status), headers + [("Content-Length", str(len(body)))])
                 return [body]
 
@@ -1509,9 +1526,9 @@ def extension_middleware(app):
         try:
             result = handler(environ, capture)
         except Exception:
-            STATE.count_request(key, "500")
+            STATE.count_request(key, "500", _access_key(environ))
             raise
-        STATE.count_request(key, seen.get("status", "500"))
+        STATE.count_request(key, seen.get("status", "500"), _access_key(environ))
         if path == "/moto-api/reset" and environ["REQUEST_METHOD"] == "POST":
             STATE.clear()
             for hook in RESET_HOOKS:

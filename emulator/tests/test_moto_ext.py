@@ -1306,6 +1306,24 @@ class RequestStatsTest(ExtTestCase):
         self.assertEqual(self.stats(), {})
 
 
+class RequestsByAccessKeyTest(ExtTestCase):
+    def test_each_access_key_has_its_own_counts(self):
+        http("DELETE", "/moto-ext/requests/by-access-key")
+        mine = {"aws_access_key_id": "AKIDCOUNTEDONLYHERE", "aws_secret_access_key": "s"}
+        client("ec2", credentials=mine).describe_vpcs()
+        client("ec2", credentials=mine).describe_vpcs()
+        client("events").list_rules()  # the default key
+        status, by_key = http("GET", "/moto-ext/requests/by-access-key")
+        self.assertEqual(status, 200)
+        self.assertEqual(by_key["AKIDCOUNTEDONLYHERE"], {"POST / Action=DescribeVpcs": {"200": 2}})
+        self.assertEqual(by_key["testing"]["POST / AWSEvents.ListRules"], {"200": 1})
+        self.assertNotIn("AKIDNEVERUSED", by_key)
+        # The overall counts still hold every request.
+        self.assertEqual(http("GET", "/moto-ext/requests")[1]["POST / Action=DescribeVpcs"],
+                         {"200": 2})
+        self.assertEqual(http("DELETE", "/moto-ext/requests/by-access-key"), (200, {}))
+
+
 class ResetTest(ExtTestCase):
     def test_reset_clears_the_extension_state(self):
         http("POST", "/moto-ext/faults", {"match": "batchupdate", "every": 1})

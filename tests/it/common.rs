@@ -71,3 +71,8 @@ pub fn mutating_ops(outcome: &Outcome) -> Vec<String> {
         .map(|c| format!("{}:{:?}", c.operation, c.result))
         .collect()
 }
+
+/// The emulator's request counts by SigV4 access key id.
+pub fn requests_by_access_key() -> Result<Value> {
+    hubfix_tests::emulator::control("GET", "/moto-ext/requests/by-access-key", None)
+}
