@@ -30,6 +30,9 @@ pub use table::{FUNCTIONS, SERVICES};
 pub struct ResourceType {
     /// The ASFF resource type a finding names it by, e.g. `AwsEc2SecurityGroup`.
     pub asff: &'static str,
+    /// The AWS Config (CloudFormation) type Security Hub v2's OCSF findings name it by,
+    /// e.g. `AWS::EC2::SecurityGroup`.
+    pub config: &'static str,
     /// Its ARN, with `{partition}`, `{region}`, `{account}` and `{id}` placeholders, e.g.
     /// `arn:{partition}:ec2:{region}:{account}:security-group/{id}`.
     pub arn: &'static str,
@@ -138,6 +141,7 @@ impl ResourceType {
 /// An EC2 security group.
 pub const SECURITY_GROUP: ResourceType = ResourceType {
     asff: "AwsEc2SecurityGroup",
+    config: "AWS::EC2::SecurityGroup",
     arn: "arn:{partition}:ec2:{region}:{account}:security-group/{id}",
     id: IdSyntax::Ec2("sg-"),
 };
@@ -145,6 +149,7 @@ pub const SECURITY_GROUP: ResourceType = ResourceType {
 /// An S3 bucket (bucket ARNs carry neither region nor account).
 pub const S3_BUCKET: ResourceType = ResourceType {
     asff: "AwsS3Bucket",
+    config: "AWS::S3::Bucket",
     arn: "arn:{partition}:s3:::{id}",
     id: IdSyntax::Name {
         max: 63,
@@ -155,6 +160,7 @@ pub const S3_BUCKET: ResourceType = ResourceType {
 /// A CloudTrail trail, by name.
 pub const CLOUDTRAIL_TRAIL: ResourceType = ResourceType {
     asff: "AwsCloudTrailTrail",
+    config: "AWS::CloudTrail::Trail",
     arn: "arn:{partition}:cloudtrail:{region}:{account}:trail/{id}",
     id: IdSyntax::Name {
         max: 128,
@@ -165,6 +171,7 @@ pub const CLOUDTRAIL_TRAIL: ResourceType = ResourceType {
 /// A KMS key, by key id (a created key also by its alias name).
 pub const KMS_KEY: ResourceType = ResourceType {
     asff: "AwsKmsKey",
+    config: "AWS::KMS::Key",
     arn: "arn:{partition}:kms:{region}:{account}:key/{id}",
     id: IdSyntax::Name {
         max: 256,
@@ -175,6 +182,7 @@ pub const KMS_KEY: ResourceType = ResourceType {
 /// A KMS alias, by its name without the `alias/` prefix.
 pub const KMS_ALIAS: ResourceType = ResourceType {
     asff: "AwsKmsAlias",
+    config: "AWS::KMS::Alias",
     arn: "arn:{partition}:kms:{region}:{account}:alias/{id}",
     id: IdSyntax::Name {
         max: 256,
@@ -185,6 +193,7 @@ pub const KMS_ALIAS: ResourceType = ResourceType {
 /// A CloudWatch Logs log group, by name.
 pub const LOG_GROUP: ResourceType = ResourceType {
     asff: "AwsLogsLogGroup",
+    config: "AWS::Logs::LogGroup",
     arn: "arn:{partition}:logs:{region}:{account}:log-group:{id}",
     id: IdSyntax::Name {
         max: 512,
@@ -197,6 +206,7 @@ pub const LOG_GROUP: ResourceType = ResourceType {
 /// authorised on their log group.
 pub const LOG_METRIC_FILTER: ResourceType = ResourceType {
     asff: "AwsLogsMetricFilter",
+    config: "AWS::Logs::MetricFilter",
     arn: "arn:{partition}:logs:{region}:{account}:metric-filter:{id}",
     id: IdSyntax::Printable { max: 512 },
 };
@@ -204,6 +214,7 @@ pub const LOG_METRIC_FILTER: ResourceType = ResourceType {
 /// A CloudWatch metric alarm, by alarm name.
 pub const CLOUDWATCH_ALARM: ResourceType = ResourceType {
     asff: "AwsCloudWatchAlarm",
+    config: "AWS::CloudWatch::Alarm",
     arn: "arn:{partition}:cloudwatch:{region}:{account}:alarm:{id}",
     id: IdSyntax::Printable { max: 255 },
 };
@@ -211,6 +222,7 @@ pub const CLOUDWATCH_ALARM: ResourceType = ResourceType {
 /// An SNS topic, by topic ARN (its short id is the topic name).
 pub const SNS_TOPIC: ResourceType = ResourceType {
     asff: "AwsSnsTopic",
+    config: "AWS::SNS::Topic",
     arn: "arn:{partition}:sns:{region}:{account}:{id}",
     id: IdSyntax::Name {
         max: 256,
@@ -221,6 +233,7 @@ pub const SNS_TOPIC: ResourceType = ResourceType {
 /// An IAM role, by name (role ARNs carry no region).
 pub const IAM_ROLE: ResourceType = ResourceType {
     asff: "AwsIamRole",
+    config: "AWS::IAM::Role",
     arn: "arn:{partition}:iam::{account}:role/{id}",
     id: IdSyntax::Name {
         max: 512,
@@ -232,6 +245,7 @@ pub const IAM_ROLE: ResourceType = ResourceType {
 /// finding's full ARN is used as given and `*` covers every path.
 pub const IAM_USER: ResourceType = ResourceType {
     asff: "AwsIamUser",
+    config: "AWS::IAM::User",
     arn: "arn:{partition}:iam::{account}:user/{id}",
     id: IdSyntax::Name {
         max: 512,
@@ -242,6 +256,7 @@ pub const IAM_USER: ResourceType = ResourceType {
 /// An IAM group, by name (group ARNs carry the group's path, like users').
 pub const IAM_GROUP: ResourceType = ResourceType {
     asff: "AwsIamGroup",
+    config: "AWS::IAM::Group",
     arn: "arn:{partition}:iam::{account}:group/{id}",
     id: IdSyntax::Name {
         max: 512,
@@ -253,6 +268,7 @@ pub const IAM_GROUP: ResourceType = ResourceType {
 /// AWS-managed ones live in account `aws`).
 pub const IAM_POLICY: ResourceType = ResourceType {
     asff: "AwsIamPolicy",
+    config: "AWS::IAM::Policy",
     arn: "arn:{partition}:iam::{account}:policy/{id}",
     id: IdSyntax::Name {
         max: 512,
@@ -264,6 +280,7 @@ pub const IAM_POLICY: ResourceType = ResourceType {
 /// `AWS::IAM::ServerCertificate`; its ARN carries the certificate's path).
 pub const IAM_SERVER_CERTIFICATE: ResourceType = ResourceType {
     asff: "AwsIamServerCertificate",
+    config: "AWS::IAM::ServerCertificate",
     arn: "arn:{partition}:iam::{account}:server-certificate/{id}",
     id: IdSyntax::Name {
         max: 512,
@@ -274,6 +291,7 @@ pub const IAM_SERVER_CERTIFICATE: ResourceType = ResourceType {
 /// An IAM Access Analyzer analyzer, by name.
 pub const ACCESS_ANALYZER: ResourceType = ResourceType {
     asff: "AwsAccessAnalyzerAnalyzer",
+    config: "AWS::AccessAnalyzer::Analyzer",
     arn: "arn:{partition}:access-analyzer:{region}:{account}:analyzer/{id}",
     id: IdSyntax::Name {
         max: 255,
@@ -284,6 +302,7 @@ pub const ACCESS_ANALYZER: ResourceType = ResourceType {
 /// An RDS DB instance, by its identifier.
 pub const RDS_DB_INSTANCE: ResourceType = ResourceType {
     asff: "AwsRdsDbInstance",
+    config: "AWS::RDS::DBInstance",
     arn: "arn:{partition}:rds:{region}:{account}:db:{id}",
     id: IdSyntax::Name {
         max: 63,
@@ -294,6 +313,7 @@ pub const RDS_DB_INSTANCE: ResourceType = ResourceType {
 /// An RDS DB cluster (Aurora, or a Multi-AZ DB cluster), by its identifier.
 pub const RDS_DB_CLUSTER: ResourceType = ResourceType {
     asff: "AwsRdsDbCluster",
+    config: "AWS::RDS::DBCluster",
     arn: "arn:{partition}:rds:{region}:{account}:cluster:{id}",
     id: IdSyntax::Name {
         max: 63,
@@ -304,6 +324,7 @@ pub const RDS_DB_CLUSTER: ResourceType = ResourceType {
 /// An EC2 instance.
 pub const EC2_INSTANCE: ResourceType = ResourceType {
     asff: "AwsEc2Instance",
+    config: "AWS::EC2::Instance",
     arn: "arn:{partition}:ec2:{region}:{account}:instance/{id}",
     id: IdSyntax::Ec2("i-"),
 };
@@ -311,6 +332,7 @@ pub const EC2_INSTANCE: ResourceType = ResourceType {
 /// A VPC.
 pub const EC2_VPC: ResourceType = ResourceType {
     asff: "AwsEc2Vpc",
+    config: "AWS::EC2::VPC",
     arn: "arn:{partition}:ec2:{region}:{account}:vpc/{id}",
     id: IdSyntax::Ec2("vpc-"),
 };
@@ -318,6 +340,7 @@ pub const EC2_VPC: ResourceType = ResourceType {
 /// A VPC network ACL.
 pub const EC2_NETWORK_ACL: ResourceType = ResourceType {
     asff: "AwsEc2NetworkAcl",
+    config: "AWS::EC2::NetworkAcl",
     arn: "arn:{partition}:ec2:{region}:{account}:network-acl/{id}",
     id: IdSyntax::Ec2("acl-"),
 };
@@ -325,6 +348,7 @@ pub const EC2_NETWORK_ACL: ResourceType = ResourceType {
 /// A VPC flow log (created on a VPC; `ec2:CreateFlowLogs` is authorised on it too).
 pub const EC2_FLOW_LOG: ResourceType = ResourceType {
     asff: "AwsEc2FlowLog",
+    config: "AWS::EC2::FlowLog",
     arn: "arn:{partition}:ec2:{region}:{account}:vpc-flow-log/{id}",
     id: IdSyntax::Ec2("fl-"),
 };
@@ -357,6 +381,15 @@ pub const RESOURCE_TYPES: &[ResourceType] = &[
 /// The resource type of an ASFF type name (`AwsEc2SecurityGroup`), if hubfix knows it.
 pub fn resource_type(asff: &str) -> Option<&'static ResourceType> {
     RESOURCE_TYPES.iter().find(|t| t.asff == asff)
+}
+
+/// The AWS Config (CloudFormation) type of an ASFF resource type: what Security Hub v2's
+/// OCSF findings name it by (`AwsAccount` is `AWS::::Account`).
+pub fn config_type(asff: &str) -> Option<&'static str> {
+    if asff == ACCOUNT {
+        return Some("AWS::::Account");
+    }
+    resource_type(asff).map(|t| t.config)
 }
 
 /// What a host function acts on, for the scope check and the session policy.

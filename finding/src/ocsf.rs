@@ -532,6 +532,17 @@ mod tests {
         );
     }
 
+    /// The contract's Config names and the conversion agree, both ways.
+    #[test]
+    fn every_contract_type_converts_from_its_config_name() {
+        for ty in hubfix_contract::RESOURCE_TYPES {
+            assert_eq!(asff_resource_type(ty.config), ty.asff, "{}", ty.config);
+            assert_eq!(hubfix_contract::config_type(ty.asff), Some(ty.config));
+        }
+        let account = hubfix_contract::config_type(hubfix_contract::ACCOUNT).unwrap();
+        assert_eq!(asff_resource_type(account), hubfix_contract::ACCOUNT);
+    }
+
     #[test]
     fn resource_types() {
         for (config, asff) in [

@@ -62,6 +62,7 @@
 #![deny(missing_docs)]
 
 mod file;
+pub mod ocsf;
 mod ops;
 mod runner;
 mod template;

@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_config::SdkConfig;
-use hubfix_finding::Finding;
+use hubfix_finding::{Finding, Format};
 use hubfix_host::{
     CallResult, Grants, HostConfig, LoadError, Mode, Outcome, Plugin, PluginRef, Request, Runtime,
     SetupError, UnknownGrant, sha256_hex,
@@ -294,10 +294,17 @@ impl Runner {
 
         // Every account is set up before any is fixed, so each account's checks run after
         // the other accounts' fixes: a plugin acting outside its finding's account shows.
+        // Every other account gets the finding as Security Hub v2 sends it (OCSF): each
+        // plugin is shown to remediate both formats.
         let mut ready = Vec::new();
-        for account in report.accounts.clone() {
+        for (i, account) in report.accounts.clone().into_iter().enumerate() {
+            let format = if i % 2 == 1 {
+                Format::Ocsf
+            } else {
+                Format::Asff
+            };
             match self
-                .setup(scenario, &account, managements.get(&account))
+                .setup(scenario, &account, managements.get(&account), format)
                 .await
             {
                 Ok((state, detail)) => {
@@ -380,6 +387,7 @@ impl Runner {
         scenario: &Scenario,
         account: &str,
         management: Option<&Member>,
+        format: Format,
     ) -> Result<(State, String), String> {
         let member = Member::assume(&self.base, &self.region, account, ROLE_NAME).await?;
         let mut ctx = Context {
@@ -407,8 +415,11 @@ impl Runner {
             .map_err(|e| format!("finding: {e}"))?;
         let mut document = default_finding(scenario, &ctx);
         merge(&mut document, fields);
+        if format == Format::Ocsf {
+            document = crate::ocsf::from_asff(&document);
+        }
         let finding = Finding::from_value(document.clone())
-            .map_err(|e| format!("finding: not a valid ASFF finding: {e}"))?;
+            .map_err(|e| format!("finding: not a valid finding: {e}"))?;
         let mut decision = self.policy.decide(&document, &NoOrg, today());
         // An opt-in control (`notify` naming this plugin) runs as the account's owners would
         // run it once they opt in: with an override turning it on for the account.
@@ -455,8 +466,12 @@ impl Runner {
             .clone()
             .unwrap_or_else(|| scenario.control.clone());
         let detail = format!(
-            "{} call(s); the policy remediates {control}{} with {}{}",
+            "{} call(s); the policy remediates {control}{}{} with {}{}",
             scenario.setup.len(),
+            match format {
+                Format::Asff => "",
+                Format::Ocsf => " (a Security Hub v2 OCSF finding)",
+            },
             if opted_in { " (opted in)" } else { "" },
             self.entry.name,
             if params.is_empty() {

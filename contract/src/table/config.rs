@@ -10,6 +10,7 @@ use crate::{HostFunction, IAM_ROLE, ResourceType, Target};
 /// on exactly this role (an `AwsAccount` finding names no role at all).
 pub(crate) const CONFIG_SERVICE_LINKED_ROLE: ResourceType = ResourceType {
     asff: "AwsIamRoleConfigServiceLinked",
+    config: crate::IAM_ROLE.config,
     arn: "arn:{partition}:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
     id: crate::IAM_ROLE.id,
 };
