@@ -15,7 +15,9 @@
 //!    the archiver: grouped by update, 100 findings per `BatchUpdateFindings` (or
 //!    `BatchUpdateFindingsV2`), throttling retried with backoff.
 //! 4. Tell the manual topic (`--manual-topic`) what the state machine would: notify
-//!    decisions, invalid findings, failed and skipped remediations, one message each.
+//!    decisions, invalid findings, failed and skipped remediations, one message each. A
+//!    finding without an id to update it by is kept in the quarantine (`--quarantine`,
+//!    `<sha256>.json`) and reported there too, as the router does.
 //!
 //! All pages are read before anything is written, so the updates cannot shift the paging.
 
@@ -33,6 +35,7 @@ use hubfix_pipeline::remediator::Remediator;
 use hubfix_pipeline::route::{
     remediation_failed, remediation_key, route, skipped_notification, today,
 };
+use hubfix_pipeline::router::{Quarantine, unidentified_unstored};
 use hubfix_pipeline::s3::S3Url;
 use hubfix_pipeline::{HostTarget, Notification, Update};
 use hubfix_policy::Action;
@@ -94,6 +97,11 @@ pub struct BackfillArgs {
     /// only counted.
     #[arg(long, value_name = "TOPIC_ARN", env = "HUBFIX_MANUAL_TOPIC")]
     manual_topic: Option<String>,
+    /// Where findings that cannot be identified (no id to update them by) are kept, as
+    /// `<sha256>.json` (`s3://BUCKET[/PREFIX]`, the stack's quarantine). Without it the
+    /// manual topic still hears of each, by sha256 and size.
+    #[arg(long, value_name = "S3_URL", env = "HUBFIX_QUARANTINE_URL")]
+    quarantine: Option<String>,
     /// Decide and report; change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -131,6 +139,10 @@ struct Summary {
     /// Why `GetFindingsV2` was not read (with `--source all`).
     #[serde(skip_serializing_if = "Option::is_none")]
     v2_not_read: Option<String>,
+    /// Findings that could not be identified, kept in the quarantine (`--quarantine`).
+    unidentified_kept: usize,
+    /// Findings that could not be identified and could not be kept either.
+    unidentified_not_kept: usize,
     /// Remediations not run because the same check was already fixed for another finding
     /// (its ASFF or OCSF twin), whose update they share.
     remediations_shared: usize,
@@ -202,6 +214,14 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
         controls: args.controls.clone(),
         include_notified: args.include_notified,
     };
+    let quarantine = match &args.quarantine {
+        Some(url) if !args.dry_run => Some(Quarantine::new(
+            aws_sdk_s3::Client::new(&aws),
+            url.parse::<S3Url>()
+                .map_err(|e| Fatal::input(anyhow!("--quarantine: {e}")))?,
+        )),
+        _ => None,
+    };
     let today = today();
     let mut routes = Vec::new();
     let mut invalid = 0;
@@ -229,9 +249,29 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
                         *summary.decisions.entry(action).or_default() += 1;
                         routes.push(r);
                     }
+                    // No identifier to update it by: kept (with --quarantine) and
+                    // reported, as the router does.
                     Err(e) => {
                         invalid += 1;
-                        tracing::warn!(error = %e, "finding skipped");
+                        tracing::warn!(error = %e, "finding cannot be identified");
+                        let route = match &quarantine {
+                            Some(q) => match q.keep(&finding, &e).await {
+                                Ok(route) => {
+                                    summary.unidentified_kept += 1;
+                                    route
+                                }
+                                Err(kept) => {
+                                    tracing::warn!(error = %kept, "finding not kept");
+                                    summary.unidentified_not_kept += 1;
+                                    unidentified_unstored(&finding, &e)
+                                }
+                            },
+                            None => {
+                                summary.unidentified_not_kept += 1;
+                                unidentified_unstored(&finding, &e)
+                            }
+                        };
+                        routes.push(route);
                     }
                 }
             }
@@ -361,6 +401,7 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
     print(&summary, args.output);
     let failed = summary.updates_failed > 0
         || summary.notifications_failed > 0
+        || (quarantine.is_some() && summary.unidentified_not_kept > 0)
         || summary
             .remediations
             .keys()
@@ -394,6 +435,14 @@ fn print(summary: &Summary, output: Output) {
             out!("decisions:     {}", counts(&summary.decisions));
             if !summary.remediations.is_empty() {
                 out!("remediations:  {}", counts(&summary.remediations));
+            }
+            if summary.unidentified_kept + summary.unidentified_not_kept > 0 {
+                out!(
+                    "unidentified:  {} finding(s) without an id to update them by: {} kept in the quarantine, {} not kept (give --quarantine)",
+                    summary.unidentified_kept + summary.unidentified_not_kept,
+                    summary.unidentified_kept,
+                    summary.unidentified_not_kept
+                );
             }
             if summary.remediations_shared > 0 {
                 out!(

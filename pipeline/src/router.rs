@@ -181,7 +181,7 @@ impl Quarantine {
 
     /// Stores `finding` and says where: the route that tells the manual topic about it
     /// (nothing can be updated without an identifier).
-    async fn keep(&self, finding: &Value, why: &Error) -> Result<Route, Error> {
+    pub async fn keep(&self, finding: &Value, why: &Error) -> Result<Route, Error> {
         let text = finding.to_string();
         let sha256 = sha256_hex(text.as_bytes());
         let key = format!("{}{sha256}.json", self.location.prefix);
@@ -202,8 +202,15 @@ impl Quarantine {
                 ))
             })?;
         tracing::warn!(sha256, size = text.len(), stored = %url, reason = %why.message, "finding kept in quarantine");
-        Ok(unidentified(&sha256, text.len(), &url, &why.message))
+        Ok(unidentified(&sha256, text.len(), Some(&url), &why.message))
     }
+}
+
+/// The route of an unidentifiable finding that was not stored (no quarantine configured):
+/// the manual topic still hears of it, by sha256 and size.
+pub fn unidentified_unstored(finding: &Value, why: &Error) -> Route {
+    let text = finding.to_string();
+    unidentified(&sha256_hex(text.as_bytes()), text.len(), None, &why.message)
 }
 
 /// The lowercase hex SHA-256 of `bytes`.
@@ -217,7 +224,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The route of a finding kept in quarantine: nothing to update, one message for the
 /// manual topic with where it is and why.
-fn unidentified(sha256: &str, size: usize, url: &str, reason: &str) -> Route {
+fn unidentified(sha256: &str, size: usize, url: Option<&str>, reason: &str) -> Route {
     Route {
         action: hubfix_policy::Action::Notify,
         control: None,
@@ -442,6 +449,20 @@ mod tests {
         let router = Router::new(store(client.clone(), Duration::ZERO), quarantine(client));
         let err = router.handle(serde_json::json!([1])).await.unwrap_err();
         assert_eq!(err.name, ErrorName::InvalidRequest);
+    }
+
+    #[test]
+    fn an_unidentifiable_finding_without_a_quarantine_is_still_reported() {
+        let finding = serde_json::json!({"Title": "no Id"});
+        let why = Error::new(ErrorName::InvalidFinding, "the finding has no `Id`");
+        let route = unidentified_unstored(&finding, &why);
+        assert_eq!(route.rule, UNIDENTIFIED_RULE);
+        assert!(route.update.is_none() && route.remediation.is_none());
+        let message: Value = serde_json::from_str(&route.notification.unwrap().message).unwrap();
+        let text = finding.to_string();
+        assert_eq!(message["sha256"], sha256_hex(text.as_bytes()).as_str());
+        assert_eq!(message["size"], text.len());
+        assert!(message["stored"].is_null(), "{message}");
     }
 
     #[tokio::test]
