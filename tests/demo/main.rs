@@ -11,7 +11,9 @@
 //!    the archiver.
 //! 3. The accounts are checked through the SDK, the findings' workflow and notes read back.
 //! 4. More findings, imported while "the pipeline was down", are fixed by `hubfix backfill`.
-//! 5. With `--drain N`: N suppressions drained through the archiver while the emulator
+//! 5. Security Hub v2: OCSF findings ("Findings Imported V2") go through the same rule and
+//!    states, and their statuses are written with `BatchUpdateFindingsV2`.
+//! 6. With `--drain N`: N suppressions drained through the archiver while the emulator
 //!    throttles every 7th `BatchUpdateFindings`.
 
 use std::collections::BTreeMap;
@@ -30,7 +32,7 @@ use hubfix_tests::pipeline::{
 use hubfix_tests::scenario::{
     EXCEPTIONS, Rule, Seeded, compliant, fresh, notified_findings, seed, suppressed_findings,
 };
-use hubfix_tests::{base_config, emulator, group_finding};
+use hubfix_tests::{base_config, emulator, group_finding, ocsf_group_finding};
 use serde_json::Value;
 
 const ACCOUNTS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
@@ -167,6 +169,7 @@ async fn main() -> Result<()> {
     );
 
     backfill(&base, &stack).await?;
+    security_hub_v2(&base, &stack, &rule, &functions).await?;
     if let Some(n) = drain_n {
         throttled_drain(&base, &stack, n).await?;
     }
@@ -247,6 +250,98 @@ async fn backfill(base: &aws_config::SdkConfig, stack: &Stack) -> Result<()> {
     );
     if fixed != late.len() {
         bail!("backfill left {} finding(s) unfixed", late.len() - fixed);
+    }
+    Ok(())
+}
+
+/// Security Hub v2: an open admin group in each account reported as an OCSF finding
+/// ("Findings Imported V2"), delivered by the same rule, run through the same states, and
+/// written back with `BatchUpdateFindingsV2`.
+async fn security_hub_v2(
+    base: &aws_config::SdkConfig,
+    stack: &Stack,
+    rule: &Rule,
+    functions: &Functions,
+) -> Result<()> {
+    let mut seeded = Vec::new();
+    for account in ACCOUNTS {
+        let member = hubfix_tests::Member::assume(base, account).await?;
+        let group = member
+            .seed_open_admin_group(&format!("v2-admin-{}", hubfix_tests::unique_suffix()))
+            .await?;
+        let finding = ocsf_group_finding(account, "EC2.53", &group);
+        seeded.push(Seeded {
+            member,
+            control: "EC2.53",
+            finding,
+            resource: group,
+        });
+    }
+    let findings: Vec<Value> = seeded.iter().map(|s| s.finding.clone()).collect();
+    stack.import_v2(&findings).await?;
+    // (The queue also holds the backfill's findings' events: the backfill fixed those.)
+    let events: Vec<Value> = rule
+        .delivered(stack)
+        .await?
+        .into_iter()
+        .filter(|e| e["detail-type"] == "Findings Imported V2")
+        .collect();
+    println!(
+        "\nsecurity hub v2: {} OCSF findings imported; the rule delivered {} \"Findings Imported V2\" events",
+        findings.len(),
+        events.len()
+    );
+    let mut steps = Vec::new();
+    for event in &events {
+        steps.extend(Box::pin(execute(functions, stack, event)).await?);
+    }
+    for step in &steps {
+        println!(
+            "{:<13} {:<7} {:<24} {:<9} {:<22} {:>8.1}",
+            step.account,
+            step.control,
+            short(&step.resource),
+            step.decision,
+            step.outcome,
+            step.ms
+        );
+    }
+    let drained = drain(stack, &functions.archiver, 100).await?;
+    let mut fixed = 0;
+    for s in &seeded {
+        if compliant(s).await? {
+            fixed += 1;
+        }
+    }
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    for account in ACCOUNTS {
+        let v2 = stack.findings_v2(account).await?;
+        for s in seeded.iter().filter(|s| s.member.account == account) {
+            let uid = s.finding["finding_info"]["uid"]
+                .as_str()
+                .unwrap_or_default();
+            let status = v2
+                .get(uid)
+                .and_then(|f| f["status"].as_str())
+                .unwrap_or("?");
+            *statuses.entry(status.to_owned()).or_default() += 1;
+        }
+    }
+    println!(
+        "security hub v2: {} findings written with BatchUpdateFindingsV2; statuses: {}; compliance 0/{n} before -> {fixed}/{n} after",
+        drained.report.updated,
+        statuses
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        n = seeded.len()
+    );
+    if fixed != seeded.len() || statuses.get("Resolved") != Some(&seeded.len()) {
+        bail!(
+            "security hub v2: {fixed}/{} fixed, statuses {statuses:?}",
+            seeded.len()
+        );
     }
     Ok(())
 }

@@ -546,14 +546,20 @@ pub async fn execute(functions: &Functions, stack: &Stack, event: &Value) -> Res
     let mut steps = Vec::new();
     for finding in findings {
         let started = Instant::now();
-        let mut step = Step {
-            finding_id: finding["Id"].as_str().unwrap_or("?").to_owned(),
-            account: finding["AwsAccountId"].as_str().unwrap_or("?").to_owned(),
-            control: String::new(),
-            resource: finding["Resources"][0]["Id"]
-                .as_str()
+        // ASFF, or OCSF (Security Hub v2).
+        let text = |asff: &str, ocsf: &str| {
+            finding
+                .pointer(asff)
+                .or_else(|| finding.pointer(ocsf))
+                .and_then(Value::as_str)
                 .unwrap_or("?")
-                .to_owned(),
+                .to_owned()
+        };
+        let mut step = Step {
+            finding_id: text("/Id", "/finding_info/uid"),
+            account: text("/AwsAccountId", "/cloud/account/uid"),
+            control: String::new(),
+            resource: text("/Resources/0/Id", "/resources/0/uid"),
             decision: String::new(),
             outcome: String::new(),
             mutating_calls: 0,
