@@ -181,6 +181,8 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
                 .clone()
                 .unwrap_or_else(hubfix_host::default_cache_dir),
             deadline: Duration::from_secs(30),
+            trusted_keys: hubfix_pipeline::host::trusted_keys_from_env()
+                .map_err(|e| Fatal::input(anyhow!("{e}")))?,
         };
         Some(Remediator::Local(Box::new(
             HostService::new(&settings, aws.clone()).map_err(|e| Fatal::input(anyhow!("{e}")))?,

@@ -50,6 +50,9 @@ enum Command {
     Policy(policy::PolicyCommand),
     /// Check plugins against the policy's grants and publish them to the S3 registry.
     Publish(registry::PublishArgs),
+    /// Create a P-256 signing key for `publish --sign` (the public key for
+    /// HUBFIX_TRUSTED_KEYS beside it).
+    Keygen(registry::KeygenArgs),
     /// Inspect the S3 registry or roll a plugin back.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
@@ -146,6 +149,7 @@ fn main() -> ExitCode {
             Command::Functions(args) => functions::functions(args),
             Command::Policy(command) => policy::policy(command).await,
             Command::Publish(args) => registry::publish(args).await,
+            Command::Keygen(args) => registry::keygen(args),
             Command::Registry(command) => registry::registry(command).await,
             Command::Backfill(args) => backfill::backfill(args).await,
             Command::Test(args) => test::test(args).await,

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use hubfix_host::{Grants, HostConfig, Runtime};
 use hubfix_pipeline::s3::S3Url;
 use hubfix_registry::Registry;
+use hubfix_registry::signature::LocalSigner;
 
 use crate::{Fatal, Output, policy, read_file};
 
@@ -47,11 +48,52 @@ pub struct PublishArgs {
     /// The policy whose grants each plugin must fit; the shipped policy when absent.
     #[arg(long, value_name = "DIR")]
     policy: Option<PathBuf>,
+    /// Sign each component with this key (a PKCS#8 P-256 `PRIVATE KEY` PEM file, as
+    /// `hubfix keygen` writes): hosts that trust its public key (`HUBFIX_TRUSTED_KEYS`)
+    /// run only signed plugins.
+    #[arg(long, value_name = "KEY_FILE")]
+    sign: Option<PathBuf>,
     /// Show what would change and write nothing.
     #[arg(long)]
     dry_run: bool,
     #[arg(long, value_enum, default_value_t)]
     output: Output,
+}
+
+#[derive(Args)]
+pub struct KeygenArgs {
+    /// Where to write the new private key (PKCS#8 PEM, mode 0600); the public key goes
+    /// to the same path with `.pub` appended.
+    path: PathBuf,
+}
+
+/// `hubfix keygen`: a new P-256 signing key for `publish --sign`.
+pub fn keygen(args: KeygenArgs) -> Result<u8, Fatal> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let private = LocalSigner::generate_pem().map_err(Fatal::input)?;
+    let signer = LocalSigner::from_pem(&private).map_err(Fatal::input)?;
+    let public = signer.public_pem().map_err(Fatal::input)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&args.path)
+        .map_err(|e| Fatal::input(anyhow!("{}: {e}", args.path.display())))?;
+    file.write_all(private.as_bytes())
+        .map_err(|e| Fatal::input(anyhow!("{}: {e}", args.path.display())))?;
+    let mut public_path = args.path.clone().into_os_string();
+    public_path.push(".pub");
+    let public_path = PathBuf::from(public_path);
+    std::fs::write(&public_path, &public)
+        .map_err(|e| Fatal::input(anyhow!("{}: {e}", public_path.display())))?;
+    out!(
+        "key {} written to {} (private) and {} (public: give it to hosts as HUBFIX_TRUSTED_KEYS)",
+        signer.key_id(),
+        args.path.display(),
+        public_path.display()
+    );
+    Ok(0)
 }
 
 #[derive(Subcommand)]
@@ -77,6 +119,16 @@ pub async fn publish(args: PublishArgs) -> Result<u8, Fatal> {
     let registry = args.registry.open().await?;
     let runtime =
         Runtime::new(HostConfig::default(), crate::offline_aws_config()).map_err(Fatal::input)?;
+    let signer = match &args.sign {
+        Some(path) => Some(
+            LocalSigner::from_pem(
+                &std::fs::read_to_string(path)
+                    .map_err(|e| Fatal::input(anyhow!("--sign {}: {e}", path.display())))?,
+            )
+            .map_err(|e| Fatal::input(anyhow!("--sign {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     let mut reports = Vec::new();
     for path in &args.plugins {
         let bytes = read_file(path)?;
@@ -92,9 +144,16 @@ pub async fn publish(args: PublishArgs) -> Result<u8, Fatal> {
             ))
         })?;
         let grants = Grants::new(&entry.grants).map_err(Fatal::input)?;
-        let report = hubfix_host::publish(&runtime, &registry, &bytes, &grants, args.dry_run)
-            .await
-            .map_err(|e| Fatal::input(anyhow!("{}: publish refused: {e}", path.display())))?;
+        let report = hubfix_host::publish(
+            &runtime,
+            &registry,
+            &bytes,
+            &grants,
+            signer.as_ref(),
+            args.dry_run,
+        )
+        .await
+        .map_err(|e| Fatal::input(anyhow!("{}: publish refused: {e}", path.display())))?;
         if matches!(args.output, Output::Table) {
             let verb = match (report.dry_run, report.uploaded, report.index_changed) {
                 (true, _, false) | (false, _, false) => "unchanged",
@@ -104,7 +163,7 @@ pub async fn publish(args: PublishArgs) -> Result<u8, Fatal> {
                 (false, false, true) => "activated",
             };
             out!(
-                "{verb:<26} {} {} sha256:{} (s3://{}/{}){}",
+                "{verb:<26} {} {} sha256:{} (s3://{}/{}){}{}",
                 report.name,
                 report.version,
                 report.sha256,
@@ -115,6 +174,11 @@ pub async fn publish(args: PublishArgs) -> Result<u8, Fatal> {
                     .as_deref()
                     .filter(|p| *p != report.version)
                     .map(|p| format!(", was {p}"))
+                    .unwrap_or_default(),
+                report
+                    .signed_by
+                    .as_deref()
+                    .map(|k| format!(", signed by key {k}"))
                     .unwrap_or_default()
             );
         }

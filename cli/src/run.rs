@@ -133,7 +133,11 @@ pub async fn run(args: RunArgs) -> Result<u8, Fatal> {
     let loader = match &args.registry {
         Some(url) => {
             let registry = Location { url: url.clone() }.open().await?;
-            let mut config = LoaderConfig::default();
+            let mut config = LoaderConfig {
+                trusted_keys: hubfix_pipeline::host::trusted_keys_from_env()
+                    .map_err(|e| Fatal::input(anyhow!("{e}")))?,
+                ..LoaderConfig::default()
+            };
             if let Some(dir) = &args.cache_dir {
                 config.cache_dir = Some(dir.clone());
             }

@@ -735,3 +735,84 @@ async fn policy_publish_uploads_a_valid_policy_and_the_router_follows_it() {
     })
     .await
 }
+
+#[tokio::test]
+async fn keygen_then_a_signed_publish_runs_only_where_its_key_is_trusted() {
+    if !emulator_available("keygen_then_a_signed_publish_runs_only_where_its_key_is_trusted") {
+        return;
+    }
+    let base = base_config().await;
+    let s3 = hubfix_tests::s3_client(&base, None);
+    let bucket = hubfix_tests::fresh_bucket(&s3, "hubfix-cli-signed")
+        .await
+        .unwrap();
+    let url = format!("s3://{bucket}/signed");
+    let dir = std::env::temp_dir().join(format!(
+        "hubfix-cli-keys-{}-{}",
+        std::process::id(),
+        hubfix_tests::unique_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ours, theirs) = (dir.join("ours.pem"), dir.join("theirs.pem"));
+    for key in [&ours, &theirs] {
+        let made = hubfix(&["keygen", &key.display().to_string()]);
+        assert_eq!(made.status.code(), Some(0), "{made:?}");
+        assert!(String::from_utf8_lossy(&made.stdout).contains("HUBFIX_TRUSTED_KEYS"));
+    }
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&ours).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the private key is the user's alone");
+    // An existing key is never overwritten.
+    assert_eq!(
+        hubfix(&["keygen", &ours.display().to_string()])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let run_with = |trusted: &PathBuf, account: &str| {
+        let finding = write_temp(
+            &format!("signed-{account}.json"),
+            &account_finding(account, "EC2.7").to_string(),
+        );
+        Command::new(env!("CARGO_BIN_EXE_hubfix"))
+            .args(["run", "--finding", &finding.display().to_string()])
+            .args(["--policy", &repo("policies"), "--registry", &url])
+            .env("HUBFIX_S3_PATH_STYLE", "1")
+            .env("HUBFIX_TRUSTED_KEYS", trusted)
+            .output()
+            .unwrap()
+    };
+    let ebs = plugin_path(EC2_EBS_DEFAULT_ENCRYPTION.name)
+        .unwrap()
+        .display()
+        .to_string();
+    let published = Command::new(env!("CARGO_BIN_EXE_hubfix"))
+        .args([
+            "publish",
+            &ebs,
+            "--registry",
+            &url,
+            "--policy",
+            &repo("policies"),
+        ])
+        .args(["--sign", &ours.display().to_string()])
+        .env("HUBFIX_S3_PATH_STYLE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(published.status.code(), Some(0), "{published:?}");
+    assert!(String::from_utf8_lossy(&published.stdout).contains("signed by key"));
+
+    let member = Member::assume(&base, "280000000006").await.unwrap();
+    member.disable_ebs_default_encryption().await.unwrap();
+    let refused = run_with(&dir.join("theirs.pem.pub"), &member.account);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not trusted"),
+        "{refused:?}"
+    );
+    assert!(!member.ebs_default_encryption().await.unwrap());
+    let fixed = run_with(&dir.join("ours.pem.pub"), &member.account);
+    assert_eq!(fixed.status.code(), Some(0), "{fixed:?}");
+    assert!(member.ebs_default_encryption().await.unwrap());
+}

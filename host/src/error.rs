@@ -62,6 +62,11 @@ pub enum LoadError {
     /// The registry index names no such plugin. Not retryable: publish it first.
     #[error("plugin `{0}` is not in the registry")]
     UnknownPlugin(String),
+    /// The host trusts signing keys and the plugin is unsigned, signed by another key, or
+    /// its signature does not match its name, version and digest. Not retryable: publish
+    /// it signed (`hubfix publish --sign`).
+    #[error("plugin refused: {0}")]
+    Signature(String),
     /// The registry could not be reached or throttled, and the plugin is not cached.
     /// Retryable.
     #[error("plugin registry unavailable: {0}")]

@@ -6,12 +6,13 @@
 //! compiler output for bytes whose digest it verified, sealed so that no other file is
 //! ever run in its place (`disk_cache`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use hubfix_registry::signature::TrustedKeys;
 use hubfix_registry::{Index, IndexRead, Pinned, Registry, RegistryError};
 use tokio::sync::Mutex;
 use wasmtime::component::Component;
@@ -33,6 +34,10 @@ pub struct LoaderConfig {
     /// user's own and private (created `0700`); otherwise the disk cache is off, with a
     /// warning. `None` disables the disk cache.
     pub cache_dir: Option<PathBuf>,
+    /// When set, only plugins signed by one of these keys are run: each active version's
+    /// signature (`<component key>.sig`) is checked against its name, version and digest
+    /// before its bytes are used, whatever cache they come from.
+    pub trusted_keys: Option<TrustedKeys>,
 }
 
 impl Default for LoaderConfig {
@@ -40,6 +45,7 @@ impl Default for LoaderConfig {
         Self {
             index_ttl: Duration::from_secs(5),
             cache_dir: Some(default_cache_dir()),
+            trusted_keys: None,
         }
     }
 }
@@ -72,6 +78,8 @@ pub struct Loader {
     components: Mutex<HashMap<String, Component>>,
     /// The disk cache, opened on first use; `None` when off or refused.
     disk: OnceLock<Option<DiskCache>>,
+    /// (name, version, digest) whose signature verified.
+    verified: Mutex<HashSet<(String, String, String)>>,
 }
 
 impl Loader {
@@ -88,6 +96,7 @@ impl Loader {
             plugins: Mutex::new(HashMap::new()),
             components: Mutex::new(HashMap::new()),
             disk: OnceLock::new(),
+            verified: Mutex::new(HashSet::new()),
         }
     }
 
@@ -169,6 +178,7 @@ impl Loader {
         pinned: Pinned,
         grants: &Grants,
     ) -> Result<(Arc<Plugin>, LoadedFrom), LoadError> {
+        self.check_signature(name, &pinned).await?;
         let key = (pinned.sha256.clone(), grants.to_string());
         if let Some(plugin) = self.plugins.lock().await.get(&key) {
             same_identity(plugin, name, &pinned.version)?;
@@ -182,6 +192,38 @@ impl Loader {
         let plugin = Arc::new(plugin);
         self.plugins.lock().await.insert(key, plugin.clone());
         Ok((plugin, source))
+    }
+
+    /// With trusted keys configured: the active version's signature must verify (once
+    /// per name, version and digest; then remembered).
+    async fn check_signature(&self, name: &str, pinned: &Pinned) -> Result<(), LoadError> {
+        let Some(trusted) = &self.config.trusted_keys else {
+            return Ok(());
+        };
+        let id = (
+            name.to_owned(),
+            pinned.version.clone(),
+            pinned.sha256.clone(),
+        );
+        if self.verified.lock().await.contains(&id) {
+            return Ok(());
+        }
+        let signature = self
+            .registry
+            .fetch_signature(pinned)
+            .await?
+            .ok_or_else(|| {
+                LoadError::Signature(format!(
+                    "plugin `{name}` {} is not signed, and this host runs only signed plugins",
+                    pinned.version
+                ))
+            })?;
+        let key_id = trusted
+            .verify(name, &pinned.version, &pinned.sha256, &signature)
+            .map_err(|e| LoadError::Signature(e.to_string()))?;
+        tracing::info!(plugin = name, version = %pinned.version, key_id, "plugin signature verified");
+        self.verified.lock().await.insert(id);
+        Ok(())
     }
 
     /// The pinned active version of `name`, from an index at most `index_ttl` old. When

@@ -1,5 +1,6 @@
 //! Publishing a plugin to the registry: check it, then upload it, then point the index at it.
 
+use hubfix_registry::signature::{LocalSigner, SignatureError};
 use hubfix_registry::{Publish, PublishReport, Registry, RegistryError};
 
 use crate::error::LoadError;
@@ -16,17 +17,24 @@ pub enum PublishError {
     /// The registry refused (immutable version) or failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// The component could not be signed.
+    #[error(transparent)]
+    Sign(#[from] SignatureError),
 }
 
 /// Checks `bytes` the way the host will at load time — it must be a component of the
 /// `control` world whose imports are all covered by `grants` — and publishes it under the
 /// name and version its `describe()` reports. The component object is uploaded before the
 /// index is written, so a half-finished publish never points at missing bytes.
+///
+/// With `signer`, the name, version and digest are signed and the signature is stored
+/// beside the component (`hubfix_registry::signature`).
 pub async fn publish(
     runtime: &Runtime,
     registry: &Registry,
     bytes: &[u8],
     grants: &Grants,
+    signer: Option<&LocalSigner>,
     dry_run: bool,
 ) -> Result<PublishReport, PublishError> {
     let plugin = runtime.describe(bytes).await?;
@@ -35,6 +43,15 @@ pub async fn publish(
         return Err(LoadError::MissingGrants { missing }.into());
     }
     let info = plugin.info();
+    let signature = signer
+        .map(|s| {
+            s.sign(
+                &info.name,
+                &info.version,
+                &hubfix_contract::sha256_hex(bytes),
+            )
+        })
+        .transpose()?;
     let report = registry
         .publish(
             &Publish {
@@ -43,6 +60,7 @@ pub async fn publish(
                 bytes,
                 controls: plugin.controls().to_vec(),
                 imports: plugin.imports().functions.clone(),
+                signature,
             },
             dry_run,
         )

@@ -10,6 +10,7 @@ use hubfix_host::{
     Request, Runtime, Status,
 };
 use hubfix_registry::Registry;
+use hubfix_registry::signature::TrustedKeys;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorName};
@@ -28,6 +29,30 @@ pub struct HostSettings {
     pub cache_dir: PathBuf,
     /// `HUBFIX_DEADLINE_SECS`: wall-clock limit of one remediation.
     pub deadline: Duration,
+    /// `HUBFIX_TRUSTED_KEYS`: when set, only plugins signed by one of these keys run
+    /// ([`trusted_keys_from_env`]).
+    pub trusted_keys: Option<TrustedKeys>,
+}
+
+/// `HUBFIX_TRUSTED_KEYS`: the public keys (`PUBLIC KEY` PEM blocks, P-256) whose
+/// signatures a host accepts, given as the PEM text itself or as the path of a file
+/// holding it. Unset or empty: plugins are not required to be signed.
+pub fn trusted_keys_from_env() -> Result<Option<TrustedKeys>, String> {
+    let Some(value) = std::env::var("HUBFIX_TRUSTED_KEYS")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let text = if value.trim_start().starts_with("-----BEGIN") {
+        value
+    } else {
+        std::fs::read_to_string(value.trim())
+            .map_err(|e| format!("HUBFIX_TRUSTED_KEYS: cannot read {}: {e}", value.trim()))?
+    };
+    TrustedKeys::from_pem(&text)
+        .map(Some)
+        .map_err(|e| format!("HUBFIX_TRUSTED_KEYS: {e}"))
 }
 
 impl HostSettings {
@@ -52,6 +77,7 @@ impl HostSettings {
             cache_dir: var("HUBFIX_CACHE_DIR")
                 .map_or_else(hubfix_host::default_cache_dir, PathBuf::from),
             deadline,
+            trusted_keys: trusted_keys_from_env()?,
         })
     }
 }
@@ -84,6 +110,7 @@ impl HostService {
             registry,
             LoaderConfig {
                 cache_dir: Some(settings.cache_dir.clone()),
+                trusted_keys: settings.trusted_keys.clone(),
                 ..LoaderConfig::default()
             },
         );
@@ -141,6 +168,7 @@ fn load_error(e: LoadError) -> Error {
         | LoadError::InvalidComponent(_)
         | LoadError::WrongWorld(_)
         | LoadError::Described { .. }
+        | LoadError::Signature(_)
         | LoadError::Registry(_) => ErrorName::PluginIntegrity,
         LoadError::MissingGrants { .. } | LoadError::ForbiddenImports { .. } => {
             ErrorName::PluginDenied

@@ -20,7 +20,7 @@
 //! let registry = Registry::new(s3, "hubfix-plugins", "prod/");
 //! let report = registry
 //!     .publish(&Publish { name: "ec2-ebs-default-encryption", version: "0.1.0",
-//!                         bytes: &bytes, controls: vec!["EC2.7".into()], imports: vec![] },
+//!                         bytes: &bytes, controls: vec!["EC2.7".into()], imports: vec![], signature: None },
 //!              false)
 //!     .await?;
 //! println!("{report:?}");
@@ -31,6 +31,7 @@
 mod index;
 #[cfg(test)]
 mod mock_tests;
+pub mod signature;
 
 use std::time::SystemTime;
 
@@ -138,6 +139,8 @@ pub struct Publish<'a> {
     pub controls: Vec<String>,
     /// Host functions it imports.
     pub imports: Vec<String>,
+    /// Its signature ([`signature`]), stored beside the component when given.
+    pub signature: Option<signature::SignatureFile>,
 }
 
 /// What a publish did (or, in a dry run, would do).
@@ -160,6 +163,8 @@ pub struct PublishReport {
     pub index_changed: bool,
     /// True for a dry run: nothing was written.
     pub dry_run: bool,
+    /// The id of the key that signed it, when it was signed.
+    pub signed_by: Option<String>,
 }
 
 /// The result of a conditional index read.
@@ -224,6 +229,40 @@ impl Registry {
     /// The key of one plugin version.
     pub fn plugin_key(&self, name: &str, version: &str) -> String {
         format!("{}plugins/{name}/{version}.wasm", self.prefix)
+    }
+
+    /// The key of a component's signature object: beside the component.
+    pub fn signature_key(component_key: &str) -> String {
+        format!("{component_key}.sig")
+    }
+
+    /// The signature object of a pinned component (at most
+    /// [`signature::MAX_SIGNATURE_FILE`] + 1 bytes are read, so an oversized one shows),
+    /// or `None` when there is none.
+    pub async fn fetch_signature(&self, pinned: &Pinned) -> Result<Option<Vec<u8>>, RegistryError> {
+        let key = Self::signature_key(&pinned.key);
+        let out = match self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if no_such_key(&e) => return Ok(None),
+            Err(e) => return Err(unavailable("GetObject", &key, e)),
+        };
+        let mut bytes = Vec::new();
+        let mut body = out.body;
+        while let Some(chunk) = body.try_next().await.map_err(|e| read_failed(&key, e))? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > signature::MAX_SIGNATURE_FILE {
+                bytes.truncate(signature::MAX_SIGNATURE_FILE + 1);
+                break;
+            }
+        }
+        Ok(Some(bytes))
     }
 
     /// Reads the index; with `etag`, only if it changed since (a conditional GET).
@@ -447,6 +486,22 @@ impl Registry {
                     .await
                     .map_err(|e| unavailable("PutObject", &key, e))?;
             }
+            // The signature before the index: a host that checks signatures never sees
+            // the new version without one.
+            if let Some(signature) = &p.signature {
+                let sig_key = Self::signature_key(&key);
+                // Plain strings: serializing cannot fail.
+                let body = serde_json::to_vec(signature).unwrap_or_default();
+                self.s3
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(&sig_key)
+                    .content_type("application/json")
+                    .body(ByteStream::from(body))
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("PutObject", &sig_key, e))?;
+            }
             self.update_index(activate).await?
         };
         Ok(PublishReport {
@@ -458,6 +513,7 @@ impl Registry {
             previous,
             index_changed,
             dry_run,
+            signed_by: p.signature.as_ref().map(|s| s.key_id.clone()),
         })
     }
 

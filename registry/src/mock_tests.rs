@@ -18,6 +18,7 @@ fn publish_of(bytes: &[u8]) -> Publish<'_> {
         bytes,
         controls: vec!["EC2.7".into()],
         imports: vec![],
+        signature: None,
     }
 }
 

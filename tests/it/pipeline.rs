@@ -641,7 +641,7 @@ async fn ocsf_findings_are_fixed_by_the_state_machine_and_written_back_with_v2()
         }
         let _serial = SERIAL.lock().await;
         let base = base_config().await;
-        let account = "888888888888";
+        let account = "878787878787";
         let member = Member::assume(&base, account).await.unwrap();
         let open = member
             .seed_open_admin_group(&format!("ocsf-open-{}", hubfix_tests::unique_suffix()))
@@ -764,7 +764,7 @@ async fn custom_actions_plan_then_remediate_a_finding_whatever_its_workflow() {
         }
         let _serial = SERIAL.lock().await;
         let base = base_config().await;
-        let account = "666666666666";
+        let account = "676767676767";
         let member = Member::assume(&base, account).await.unwrap();
         let open = member
             .seed_open_admin_group(&format!("asked-{}", hubfix_tests::unique_suffix()))

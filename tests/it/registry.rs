@@ -55,6 +55,7 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
         LoaderConfig {
             index_ttl: Duration::ZERO,
             cache_dir: Some(cache_dir("registry")),
+            trusted_keys: None,
         },
     );
     let grants = Grants::new(MISBEHAVE_GRANTS)?;
@@ -67,7 +68,7 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
 
     let v1 = plugin_bytes("misbehave")?;
     let v2 = plugin_bytes("misbehave-v2")?;
-    let report = publish(&rt, &registry, &v1, &grants, false).await?;
+    let report = publish(&rt, &registry, &v1, &grants, None, false).await?;
     assert!(report.uploaded && report.index_changed);
     assert_eq!((report.version.as_str(), report.previous), ("0.1.0", None));
     assert_eq!(report.key, "it/plugins/misbehave/0.1.0.wasm");
@@ -76,11 +77,11 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
     assert_eq!(source, LoadedFrom::Fetched);
 
     // Publishing the same bytes again changes nothing.
-    let again = publish(&rt, &registry, &v1, &grants, false).await?;
+    let again = publish(&rt, &registry, &v1, &grants, None, false).await?;
     assert!(!again.uploaded && !again.index_changed);
 
     // A dry run of v2 reports and writes nothing.
-    let dry = publish(&rt, &registry, &v2, &grants, true).await?;
+    let dry = publish(&rt, &registry, &v2, &grants, None, true).await?;
     assert!(dry.dry_run && dry.uploaded && dry.index_changed);
     assert_eq!(
         noop(&rt, &loader).await?.0,
@@ -89,7 +90,7 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
     );
 
     // v2 is live on the next finding, without restarting anything.
-    let report = publish(&rt, &registry, &v2, &grants, false).await?;
+    let report = publish(&rt, &registry, &v2, &grants, None, false).await?;
     assert_eq!(report.previous.as_deref(), Some("0.1.0"));
     let (message, source) = noop(&rt, &loader).await?;
     assert!(message.contains("misbehave 0.2.0"), "{message}");
@@ -162,6 +163,7 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
                 bytes: &v2,
                 controls: vec![],
                 imports: vec![],
+                signature: None,
             },
             false,
         )
@@ -175,7 +177,7 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
     let ebs = plugin_bytes(EC2_EBS_DEFAULT_ENCRYPTION.name)?;
     let (index_before, _) = registry.index().await?;
     let narrow = Grants::new(["ec2.get-ebs-encryption-by-default"])?;
-    match publish(&rt, &registry, &ebs, &narrow, false).await {
+    match publish(&rt, &registry, &ebs, &narrow, None, false).await {
         Err(PublishError::Load(LoadError::MissingGrants { missing })) => {
             assert_eq!(missing, ["ec2.enable-ebs-encryption-by-default"]);
         }
@@ -193,6 +195,7 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
                 bytes: &v1,
                 controls: vec!["EC2.7".into()],
                 imports: vec![],
+                signature: None,
             },
             false,
         )
@@ -217,7 +220,7 @@ async fn a_running_host_follows_publish_and_rollback_and_refuses_tampered_bytes(
     // Bytes overwritten in S3 behind the registry's back are refused; the host keeps
     // serving the other plugin.
     let ebs_grants = Grants::new(&EC2_EBS_DEFAULT_ENCRYPTION.grants)?;
-    let report = publish(&rt, &registry, &ebs, &ebs_grants, false).await?;
+    let report = publish(&rt, &registry, &ebs, &ebs_grants, None, false).await?;
     s3.put_object()
         .bucket(&bucket)
         .key(&report.key)
@@ -251,10 +254,19 @@ async fn a_new_process_loads_from_the_disk_cache_without_fetching() -> Result<()
     let config = LoaderConfig {
         index_ttl: Duration::from_secs(60),
         cache_dir: Some(dir.clone()),
+        trusted_keys: None,
     };
     let grants = Grants::new(MISBEHAVE_GRANTS)?;
     let rt = runtime().await?;
-    publish(&rt, &registry, &plugin_bytes("misbehave")?, &grants, false).await?;
+    publish(
+        &rt,
+        &registry,
+        &plugin_bytes("misbehave")?,
+        &grants,
+        None,
+        false,
+    )
+    .await?;
     let first = Loader::new(registry.clone(), config.clone());
     assert_eq!(noop(&rt, &first).await?.1, LoadedFrom::Fetched);
 
@@ -284,6 +296,7 @@ async fn a_swapped_compiled_file_is_detected_and_not_run() -> Result<()> {
     let config = LoaderConfig {
         index_ttl: Duration::ZERO,
         cache_dir: Some(dir.clone()),
+        trusted_keys: None,
     };
     let grants = Grants::new(MISBEHAVE_GRANTS)?;
     let rt = runtime().await?;
@@ -291,9 +304,9 @@ async fn a_swapped_compiled_file_is_detected_and_not_run() -> Result<()> {
     let v2 = plugin_bytes("misbehave-v2")?;
     let first = Loader::new(registry.clone(), config.clone());
     assert!(first.disk_cache_enabled());
-    publish(&rt, &registry, &v1, &grants, false).await?;
+    publish(&rt, &registry, &v1, &grants, None, false).await?;
     assert_eq!(noop(&rt, &first).await?.1, LoadedFrom::Fetched);
-    publish(&rt, &registry, &v2, &grants, false).await?;
+    publish(&rt, &registry, &v2, &grants, None, false).await?;
     assert_eq!(noop(&rt, &first).await?.1, LoadedFrom::Fetched);
     registry.rollback("misbehave").await?;
 
@@ -330,6 +343,7 @@ async fn a_swapped_compiled_file_is_detected_and_not_run() -> Result<()> {
         LoaderConfig {
             index_ttl: Duration::ZERO,
             cache_dir: Some(open.clone()),
+            trusted_keys: None,
         },
     );
     assert!(!refused.disk_cache_enabled());
@@ -374,13 +388,22 @@ async fn when_s3_is_unreachable_cached_plugins_keep_working() -> Result<()> {
     let direct = Registry::new(s3, &bucket, "");
     let rt = runtime().await?;
     let grants = Grants::new(MISBEHAVE_GRANTS)?;
-    publish(&rt, &direct, &plugin_bytes("misbehave")?, &grants, false).await?;
+    publish(
+        &rt,
+        &direct,
+        &plugin_bytes("misbehave")?,
+        &grants,
+        None,
+        false,
+    )
+    .await?;
     let ebs_grants = Grants::new(&EC2_EBS_DEFAULT_ENCRYPTION.grants)?;
     publish(
         &rt,
         &direct,
         &plugin_bytes(EC2_EBS_DEFAULT_ENCRYPTION.name)?,
         &ebs_grants,
+        None,
         false,
     )
     .await?;
@@ -392,6 +415,7 @@ async fn when_s3_is_unreachable_cached_plugins_keep_working() -> Result<()> {
         LoaderConfig {
             index_ttl: Duration::ZERO,
             cache_dir: None,
+            trusted_keys: None,
         },
     );
     assert_eq!(noop(&rt, &loader).await?.1, LoadedFrom::Fetched);
@@ -434,6 +458,7 @@ async fn concurrent_publishes_never_lose_one() -> Result<()> {
                 bytes: &bytes,
                 controls: vec!["EC2.7".into()],
                 imports: vec![],
+                signature: None,
             };
             registry.publish(&publish, false).await
         });
@@ -448,5 +473,111 @@ async fn concurrent_publishes_never_lose_one() -> Result<()> {
         names.iter().collect::<Vec<_>>(),
         "every publish is in the index"
     );
+    Ok(())
+}
+
+/// Signed plugins: a host that trusts a key runs what that key signed, and refuses an
+/// unsigned plugin, one signed by another key, and one whose signature was replaced by a
+/// signature of other bytes. A host that trusts no key runs all of them.
+#[tokio::test]
+async fn a_host_that_trusts_keys_runs_only_what_they_signed() -> Result<()> {
+    use hubfix_registry::signature::{LocalSigner, TrustedKeys};
+    use hubfix_tests::IAM_PASSWORD_POLICY;
+    require_emulator!();
+    let base = base_config().await;
+    let s3 = s3_client(&base, None);
+    let bucket = fresh_bucket(&s3, "hubfix-signed").await?;
+    let registry = Registry::new(s3.clone(), &bucket, "");
+    let rt = runtime().await?;
+    let ours = LocalSigner::from_pem(&LocalSigner::generate_pem()?)?;
+    let theirs = LocalSigner::from_pem(&LocalSigner::generate_pem()?)?;
+
+    let ebs = Grants::new(&EC2_EBS_DEFAULT_ENCRYPTION.grants)?;
+    let password = Grants::new(&IAM_PASSWORD_POLICY.grants)?;
+    let misbehave = Grants::new(MISBEHAVE_GRANTS)?;
+    let signed = publish(
+        &rt,
+        &registry,
+        &plugin_bytes(EC2_EBS_DEFAULT_ENCRYPTION.name)?,
+        &ebs,
+        Some(&ours),
+        false,
+    )
+    .await?;
+    assert_eq!(signed.signed_by.as_deref(), Some(ours.key_id()));
+    publish(
+        &rt,
+        &registry,
+        &plugin_bytes("misbehave")?,
+        &misbehave,
+        None,
+        false,
+    )
+    .await?;
+    publish(
+        &rt,
+        &registry,
+        &plugin_bytes(IAM_PASSWORD_POLICY.name)?,
+        &password,
+        Some(&theirs),
+        false,
+    )
+    .await?;
+
+    let strict = |trusted: Option<TrustedKeys>| {
+        Loader::new(
+            registry.clone(),
+            LoaderConfig {
+                index_ttl: Duration::ZERO,
+                cache_dir: None,
+                trusted_keys: trusted,
+            },
+        )
+    };
+    let trusting = strict(Some(TrustedKeys::from_pem(&ours.public_pem()?)?));
+    trusting
+        .plugin(&rt, EC2_EBS_DEFAULT_ENCRYPTION.name, &ebs)
+        .await?;
+    let refused = |r: Result<_, LoadError>| match r {
+        Err(LoadError::Signature(message)) => message,
+        Err(other) => panic!("not a signature refusal: {other}"),
+        Ok(_) => panic!("loaded"),
+    };
+    let unsigned = refused(trusting.plugin(&rt, "misbehave", &misbehave).await);
+    assert!(unsigned.contains("not signed"), "{unsigned}");
+    let other_key = refused(
+        trusting
+            .plugin(&rt, IAM_PASSWORD_POLICY.name, &password)
+            .await,
+    );
+    assert!(other_key.contains("not trusted"), "{other_key}");
+
+    // Someone with write access to the bucket swaps in our signature of other bytes.
+    let forged = ours.sign(
+        EC2_EBS_DEFAULT_ENCRYPTION.name,
+        &signed.version,
+        &"0".repeat(64),
+    )?;
+    s3.put_object()
+        .bucket(&bucket)
+        .key(Registry::signature_key(&signed.key))
+        .body(ByteStream::from(serde_json::to_vec(&forged)?))
+        .send()
+        .await?;
+    let fresh = strict(Some(TrustedKeys::from_pem(&ours.public_pem()?)?));
+    let tampered = refused(
+        fresh
+            .plugin(&rt, EC2_EBS_DEFAULT_ENCRYPTION.name, &ebs)
+            .await,
+    );
+    assert!(tampered.contains("does not match"), "{tampered}");
+
+    // Signatures are opt-in: a host that trusts no key runs all three.
+    let open = strict(None);
+    open.plugin(&rt, EC2_EBS_DEFAULT_ENCRYPTION.name, &ebs)
+        .await?;
+    open.plugin(&rt, "misbehave", &misbehave).await?;
+    open.plugin(&rt, IAM_PASSWORD_POLICY.name, &password)
+        .await?;
     Ok(())
 }

@@ -122,6 +122,7 @@ impl Stack {
                 &registry,
                 &plugin_bytes(plugin.name)?,
                 &grants,
+                None,
                 false,
             )
             .await
@@ -504,6 +505,7 @@ impl Functions {
                 role_name: crate::ROLE_NAME.into(),
                 cache_dir,
                 deadline: Duration::from_secs(30),
+                trusted_keys: None,
             },
             base.clone(),
         )?;
