@@ -16,6 +16,8 @@ KMS
     `KMSInvalidStateException` (moto accepted both).
   * CreateKey without `KeyUsage`: `ENCRYPT_DECRYPT`, AWS's default (moto kept none, and
     DescribeKey answered `KeyUsage` null).
+  * GetPublicKey answers `KeySpec` (moto only the deprecated `CustomerMasterKeySpec`) and
+    the key's ARN as `KeyId`, as the API reference documents.
 IAM
   * CreateServiceLinkedRole for `config.amazonaws.com` makes `AWSServiceRoleForConfig`
     (moto: `AWSServiceRoleForconfig`).
@@ -173,6 +175,19 @@ kms_responses.KmsResponse.enable_key_rotation = _checked_rotation(
 kms_responses.KmsResponse.disable_key_rotation = _checked_rotation(
     kms_responses.KmsResponse.disable_key_rotation
 )
+
+_orig_get_public_key = kms_responses.KmsResponse.get_public_key
+
+
+def get_public_key(self):
+    body = json.loads(_orig_get_public_key(self))
+    key = self.kms_backend.describe_key(self._get_param("KeyId"))
+    body["KeySpec"] = body.get("CustomerMasterKeySpec")
+    body["KeyId"] = key.arn
+    return json.dumps(body)
+
+
+kms_responses.KmsResponse.get_public_key = get_public_key
 
 # -------------------------------------------------------------------------------------
 # IAM

@@ -149,7 +149,7 @@ fn main() -> ExitCode {
             Command::Functions(args) => functions::functions(args),
             Command::Policy(command) => policy::policy(command).await,
             Command::Publish(args) => registry::publish(args).await,
-            Command::Keygen(args) => registry::keygen(args),
+            Command::Keygen(args) => registry::keygen(args).await,
             Command::Registry(command) => registry::registry(command).await,
             Command::Backfill(args) => backfill::backfill(args).await,
             Command::Test(args) => test::test(args).await,

@@ -7,7 +7,10 @@ use clap::{Args, Subcommand};
 use hubfix_host::{Grants, HostConfig, Runtime};
 use hubfix_pipeline::s3::S3Url;
 use hubfix_registry::Registry;
-use hubfix_registry::signature::LocalSigner;
+use hubfix_registry::signature::{
+    LocalSigner, PluginSigner, SignatureError, SignatureFile, public_key_pem, signature_file,
+    signed_message,
+};
 
 use crate::{Fatal, Output, policy, read_file};
 
@@ -48,11 +51,12 @@ pub struct PublishArgs {
     /// The policy whose grants each plugin must fit; the shipped policy when absent.
     #[arg(long, value_name = "DIR")]
     policy: Option<PathBuf>,
-    /// Sign each component with this key (a PKCS#8 P-256 `PRIVATE KEY` PEM file, as
-    /// `hubfix keygen` writes): hosts that trust its public key (`HUBFIX_TRUSTED_KEYS`)
-    /// run only signed plugins.
-    #[arg(long, value_name = "KEY_FILE")]
-    sign: Option<PathBuf>,
+    /// Sign each component with this key: a PKCS#8 P-256 `PRIVATE KEY` PEM file (as
+    /// `hubfix keygen` writes), or `kms:KEY` for an AWS KMS `ECC_NIST_P256` signing key
+    /// (id, ARN or alias). Hosts that trust its public key (`HUBFIX_TRUSTED_KEYS`) run only
+    /// signed plugins.
+    #[arg(long, value_name = "KEY")]
+    sign: Option<String>,
     /// Show what would change and write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -65,12 +69,28 @@ pub struct KeygenArgs {
     /// Where to write the new private key (PKCS#8 PEM, mode 0600); the public key goes
     /// to the same path with `.pub` appended.
     path: PathBuf,
+    /// Create no key: write the public key of this AWS KMS signing key (`ECC_NIST_P256`;
+    /// id, ARN or alias) to PATH, as PEM for HUBFIX_TRUSTED_KEYS.
+    #[arg(long, value_name = "KEY")]
+    kms: Option<String>,
 }
 
-/// `hubfix keygen`: a new P-256 signing key for `publish --sign`.
-pub fn keygen(args: KeygenArgs) -> Result<u8, Fatal> {
+/// `hubfix keygen`: a new P-256 signing key for `publish --sign`, or the public key of a
+/// KMS one.
+pub async fn keygen(args: KeygenArgs) -> Result<u8, Fatal> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
+    if let Some(key) = &args.kms {
+        let signer = KmsSigner::new(key).await?;
+        std::fs::write(&args.path, &signer.public_pem)
+            .map_err(|e| Fatal::input(anyhow!("{}: {e}", args.path.display())))?;
+        out!(
+            "KMS key {key} ({}): public key written to {} (give it to hosts as HUBFIX_TRUSTED_KEYS)",
+            signer.key_id,
+            args.path.display()
+        );
+        return Ok(0);
+    }
     let private = LocalSigner::generate_pem().map_err(Fatal::input)?;
     let signer = LocalSigner::from_pem(&private).map_err(Fatal::input)?;
     let public = signer.public_pem().map_err(Fatal::input)?;
@@ -119,14 +139,8 @@ pub async fn publish(args: PublishArgs) -> Result<u8, Fatal> {
     let registry = args.registry.open().await?;
     let runtime =
         Runtime::new(HostConfig::default(), crate::offline_aws_config()).map_err(Fatal::input)?;
-    let signer = match &args.sign {
-        Some(path) => Some(
-            LocalSigner::from_pem(
-                &std::fs::read_to_string(path)
-                    .map_err(|e| Fatal::input(anyhow!("--sign {}: {e}", path.display())))?,
-            )
-            .map_err(|e| Fatal::input(anyhow!("--sign {}: {e}", path.display())))?,
-        ),
+    let signer: Option<Box<dyn PluginSigner>> = match &args.sign {
+        Some(key) => Some(signer(key).await?),
         None => None,
     };
     let mut reports = Vec::new();
@@ -149,7 +163,7 @@ pub async fn publish(args: PublishArgs) -> Result<u8, Fatal> {
             &registry,
             &bytes,
             &grants,
-            signer.as_ref(),
+            signer.as_deref(),
             args.dry_run,
         )
         .await
@@ -245,5 +259,98 @@ pub async fn registry(command: RegistryCommand) -> Result<u8, Fatal> {
             );
             Ok(0)
         }
+    }
+}
+
+/// The signer `--sign` names: `kms:KEY` or a PEM file.
+async fn signer(key: &str) -> Result<Box<dyn PluginSigner>, Fatal> {
+    if let Some(kms) = key.strip_prefix("kms:") {
+        return Ok(Box::new(KmsSigner::new(kms).await?));
+    }
+    let text =
+        std::fs::read_to_string(key).map_err(|e| Fatal::input(anyhow!("--sign {key}: {e}")))?;
+    let local =
+        LocalSigner::from_pem(&text).map_err(|e| Fatal::input(anyhow!("--sign {key}: {e}")))?;
+    Ok(Box::new(local))
+}
+
+/// Signs with an AWS KMS asymmetric key (`ECC_NIST_P256`, `SIGN_VERIFY`): KMS signs the
+/// message with `ECDSA_SHA_256`; the private key never leaves KMS.
+struct KmsSigner {
+    kms: aws_sdk_kms::Client,
+    key: String,
+    key_id: String,
+    spki: Vec<u8>,
+    public_pem: String,
+}
+
+impl KmsSigner {
+    async fn new(key: &str) -> Result<Self, Fatal> {
+        let kms = aws_sdk_kms::Client::new(&hubfix_host::load_aws_config().await);
+        let out = kms.get_public_key().key_id(key).send().await.map_err(|e| {
+            Fatal::input(anyhow!(
+                "KMS key {key}: {}",
+                aws_sdk_kms::error::DisplayErrorContext(&e)
+            ))
+        })?;
+        if out.key_spec() != Some(&aws_sdk_kms::types::KeySpec::EccNistP256) {
+            return Err(Fatal::input(anyhow!(
+                "KMS key {key} is {:?}, not ECC_NIST_P256",
+                out.key_spec()
+            )));
+        }
+        let spki = out
+            .public_key()
+            .map(|b| b.as_ref().to_vec())
+            .ok_or_else(|| Fatal::input(anyhow!("KMS key {key}: no public key")))?;
+        let public_pem =
+            public_key_pem(&spki).map_err(|e| Fatal::input(anyhow!("KMS key {key}: {e}")))?;
+        Ok(Self {
+            kms,
+            key: key.to_owned(),
+            key_id: hubfix_registry::signature::key_id(&spki),
+            spki,
+            public_pem,
+        })
+    }
+}
+
+impl PluginSigner for KmsSigner {
+    fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    fn sign<'a>(
+        &'a self,
+        name: &'a str,
+        version: &'a str,
+        sha256: &'a str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<SignatureFile, SignatureError>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            let out = self
+                .kms
+                .sign()
+                .key_id(&self.key)
+                .message(aws_sdk_kms::primitives::Blob::new(signed_message(
+                    name, version, sha256,
+                )))
+                .message_type(aws_sdk_kms::types::MessageType::Raw)
+                .signing_algorithm(aws_sdk_kms::types::SigningAlgorithmSpec::EcdsaSha256)
+                .send()
+                .await
+                .map_err(|e| {
+                    SignatureError::Key(format!(
+                        "KMS Sign with {}: {}",
+                        self.key,
+                        aws_sdk_kms::error::DisplayErrorContext(&e)
+                    ))
+                })?;
+            let signature = out
+                .signature()
+                .ok_or_else(|| SignatureError::Key("KMS returned no signature".into()))?;
+            Ok(signature_file(&self.spki, signature.as_ref()))
+        })
     }
 }

@@ -815,4 +815,45 @@ async fn keygen_then_a_signed_publish_runs_only_where_its_key_is_trusted() {
     let fixed = run_with(&dir.join("ours.pem.pub"), &member.account);
     assert_eq!(fixed.status.code(), Some(0), "{fixed:?}");
     assert!(member.ebs_default_encryption().await.unwrap());
+
+    // The same with an AWS KMS key: re-signing replaces the signature, and only hosts
+    // that trust the KMS key run the plugin now.
+    let kms = aws_sdk_kms::Client::new(&base);
+    let key = kms
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let kms_pub = dir.join("kms.pub");
+    let exported = hubfix(&["keygen", "--kms", &key, &kms_pub.display().to_string()]);
+    assert_eq!(exported.status.code(), Some(0), "{exported:?}");
+    let resigned = Command::new(env!("CARGO_BIN_EXE_hubfix"))
+        .args([
+            "publish",
+            &ebs,
+            "--registry",
+            &url,
+            "--policy",
+            &repo("policies"),
+        ])
+        .args(["--sign", &format!("kms:{key}")])
+        .env("HUBFIX_S3_PATH_STYLE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(resigned.status.code(), Some(0), "{resigned:?}");
+    let member = Member::assume(&base, "280000000007").await.unwrap();
+    member.disable_ebs_default_encryption().await.unwrap();
+    let refused = run_with(&dir.join("ours.pem.pub"), &member.account);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not trusted"),
+        "{refused:?}"
+    );
+    let fixed = run_with(&kms_pub, &member.account);
+    assert_eq!(fixed.status.code(), Some(0), "{fixed:?}");
+    assert!(member.ebs_default_encryption().await.unwrap());
 }

@@ -103,6 +103,17 @@ class KeyRotationTest(Reset):
         self.assertEqual(code_of(ctx), "NotFoundException")
 
 
+class PublicKeyTest(Reset):
+    def test_get_public_key_names_the_key_spec_and_arn(self):
+        kms = base.client("kms")
+        meta = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+        out = kms.get_public_key(KeyId=meta["KeyId"])
+        self.assertEqual(out["KeySpec"], "ECC_NIST_P256")
+        self.assertEqual(out["KeyId"], meta["Arn"])
+        self.assertEqual(out["SigningAlgorithms"], ["ECDSA_SHA_256"])
+        self.assertEqual(out["KeyUsage"], "SIGN_VERIFY")
+
+
 class ServiceLinkedRoleTest(Reset):
     def test_config_gets_aws_service_role_for_config_once(self):
         iam = base.client("iam")

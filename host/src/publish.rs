@@ -1,6 +1,6 @@
 //! Publishing a plugin to the registry: check it, then upload it, then point the index at it.
 
-use hubfix_registry::signature::{LocalSigner, SignatureError};
+use hubfix_registry::signature::{PluginSigner, SignatureError};
 use hubfix_registry::{Publish, PublishReport, Registry, RegistryError};
 
 use crate::error::LoadError;
@@ -34,7 +34,7 @@ pub async fn publish(
     registry: &Registry,
     bytes: &[u8],
     grants: &Grants,
-    signer: Option<&LocalSigner>,
+    signer: Option<&dyn PluginSigner>,
     dry_run: bool,
 ) -> Result<PublishReport, PublishError> {
     let plugin = runtime.describe(bytes).await?;
@@ -43,15 +43,11 @@ pub async fn publish(
         return Err(LoadError::MissingGrants { missing }.into());
     }
     let info = plugin.info();
-    let signature = signer
-        .map(|s| {
-            s.sign(
-                &info.name,
-                &info.version,
-                &hubfix_contract::sha256_hex(bytes),
-            )
-        })
-        .transpose()?;
+    let digest = hubfix_contract::sha256_hex(bytes);
+    let signature = match signer {
+        Some(s) => Some(s.sign(&info.name, &info.version, &digest).await?),
+        None => None,
+    };
     let report = registry
         .publish(
             &Publish {

@@ -174,6 +174,59 @@ impl TrustedKeys {
     }
 }
 
+/// What signs plugins at publish time: a local key ([`LocalSigner`]) or a key held
+/// elsewhere (the CLI's AWS KMS signer).
+pub trait PluginSigner: Send + Sync {
+    /// The signing key's id ([`key_id`] of its public key).
+    fn key_id(&self) -> &str;
+
+    /// Signs plugin `name` `version` with digest `sha256` ([`signed_message`]).
+    fn sign<'a>(
+        &'a self,
+        name: &'a str,
+        version: &'a str,
+        sha256: &'a str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<SignatureFile, SignatureError>> + Send + 'a>,
+    >;
+}
+
+/// A signature file for a DER `signature` made by the key with SubjectPublicKeyInfo
+/// `spki_der`.
+pub fn signature_file(spki_der: &[u8], signature: &[u8]) -> SignatureFile {
+    SignatureFile {
+        algorithm: ALGORITHM.into(),
+        key_id: key_id(spki_der),
+        signature: STANDARD.encode(signature),
+    }
+}
+
+/// A public key as a `PUBLIC KEY` PEM, from its SubjectPublicKeyInfo DER (what AWS KMS
+/// `GetPublicKey` returns); refused unless it is a P-256 key.
+pub fn public_key_pem(spki_der: &[u8]) -> Result<String, SignatureError> {
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, spki_der)
+        .parse()
+        .map_err(|e| SignatureError::Key(format!("not a P-256 public key: {e}")))?;
+    Ok(pem("PUBLIC KEY", spki_der))
+}
+
+impl PluginSigner for LocalSigner {
+    fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    fn sign<'a>(
+        &'a self,
+        name: &'a str,
+        version: &'a str,
+        sha256: &'a str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<SignatureFile, SignatureError>> + Send + 'a>,
+    > {
+        Box::pin(async move { LocalSigner::sign(self, name, version, sha256) })
+    }
+}
+
 /// A local signing key (a PKCS#8 `PRIVATE KEY` PEM, P-256: `openssl genpkey -algorithm EC
 /// -pkeyopt ec_paramgen_curve:P-256`).
 pub struct LocalSigner {
