@@ -102,6 +102,10 @@ pub struct BackfillArgs {
     /// manual topic still hears of each, by sha256 and size.
     #[arg(long, value_name = "S3_URL", env = "HUBFIX_QUARANTINE_URL")]
     quarantine: Option<String>,
+    /// Where each remediation run in this process (with `--registry`) keeps its audit
+    /// record (`s3://BUCKET[/PREFIX]`, the stack's audit trail; see `hubfix history`).
+    #[arg(long, value_name = "S3_URL", env = "HUBFIX_AUDIT_URL")]
+    audit: Option<String>,
     /// Decide and report; change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -183,6 +187,14 @@ pub async fn backfill(args: BackfillArgs) -> Result<u8, Fatal> {
             deadline: Duration::from_secs(30),
             trusted_keys: hubfix_pipeline::host::trusted_keys_from_env()
                 .map_err(|e| Fatal::input(anyhow!("{e}")))?,
+            audit: args
+                .audit
+                .as_deref()
+                .map(|url| {
+                    url.parse::<S3Url>()
+                        .map_err(|e| Fatal::input(anyhow!("--audit: {e}")))
+                })
+                .transpose()?,
         };
         Some(Remediator::Local(Box::new(
             HostService::new(&settings, aws.clone()).map_err(|e| Fatal::input(anyhow!("{e}")))?,

@@ -13,6 +13,7 @@ macro_rules! out {
 mod backfill;
 mod check;
 mod functions;
+mod history;
 mod new;
 mod policy;
 mod registry;
@@ -59,6 +60,8 @@ enum Command {
     /// Decide, remediate and update the findings that are already failing (GetFindings,
     /// at most 3 requests per second), through the pipeline's decision and update path.
     Backfill(backfill::BackfillArgs),
+    /// List the remediations the audit trail holds (HUBFIX_AUDIT_URL), newest first.
+    History(history::HistoryArgs),
     /// Run a plugin against its scenarios (PLUGIN_DIR/scenarios/*.toml), each in two fresh
     /// member accounts: setup, plan, fix, run again.
     Test(test::TestArgs),
@@ -152,6 +155,7 @@ fn main() -> ExitCode {
             Command::Keygen(args) => registry::keygen(args).await,
             Command::Registry(command) => registry::registry(command).await,
             Command::Backfill(args) => backfill::backfill(args).await,
+            Command::History(args) => history::history(args).await,
             Command::Test(args) => test::test(args).await,
             Command::New(args) => new::new(args),
         }

@@ -590,6 +590,8 @@ async fn backfill_decides_remediates_and_updates_existing_findings() {
             &stack.registry_url,
             "--manual-topic",
             &stack.topic_arn,
+            "--audit",
+            &stack.audit_url,
         ]);
         assert_eq!(
             run.status.code(),
@@ -619,6 +621,36 @@ async fn backfill_decides_remediates_and_updates_existing_findings() {
             published[0].contains(mine[2]["Id"].as_str().unwrap()),
             "{published:?}"
         );
+
+        // Both remediations are in the audit trail; `history` filters by control and date.
+        let history = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_hubfix"))
+                .args(["history", "--audit", &stack.audit_url, "--account", account])
+                .args(args)
+                .env("HUBFIX_S3_PATH_STYLE", "1")
+                .output()
+                .unwrap()
+        };
+        let listed = history(&["--output", "json"]);
+        assert_eq!(listed.status.code(), Some(0), "{listed:?}");
+        let records: Value = serde_json::from_slice(&listed.stdout).unwrap();
+        let controls: Vec<&str> = records
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["control"].as_str().unwrap())
+            .collect();
+        assert_eq!(controls.len(), 2, "{records}");
+        assert!(controls.contains(&"IAM.15") && controls.contains(&"EC2.7"));
+        let ebs = history(&["--control", "EC2.7"]);
+        let table = String::from_utf8_lossy(&ebs.stdout);
+        assert!(
+            table.contains("ec2-ebs-default-encryption") && !table.contains("IAM.15"),
+            "{table}"
+        );
+        let future = history(&["--since", "2999-01-01"]);
+        assert!(String::from_utf8_lossy(&future.stdout).contains("no remediation recorded"));
+        assert_eq!(history(&["--control", "../x"]).status.code(), Some(2));
 
         // Nothing NEW is left in the account: a second run finds nothing to do.
         let again = backfill(&["--registry", &stack.registry_url]);

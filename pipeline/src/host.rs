@@ -13,6 +13,7 @@ use hubfix_registry::Registry;
 use hubfix_registry::signature::TrustedKeys;
 use serde_json::Value;
 
+use crate::audit::AuditTrail;
 use crate::error::{Error, ErrorName};
 use crate::message::{HostRequest, HostResponse, Requester, Update, Workflow, truncate};
 use crate::route::identifier;
@@ -32,6 +33,9 @@ pub struct HostSettings {
     /// `HUBFIX_TRUSTED_KEYS`: when set, only plugins signed by one of these keys run
     /// ([`trusted_keys_from_env`]).
     pub trusted_keys: Option<TrustedKeys>,
+    /// `HUBFIX_AUDIT_URL`: where every remediation's record is stored
+    /// (`s3://BUCKET/PREFIX`, [`crate::audit`]); none when unset.
+    pub audit: Option<S3Url>,
 }
 
 /// `HUBFIX_TRUSTED_KEYS`: the public keys (`PUBLIC KEY` PEM blocks, P-256) whose
@@ -78,6 +82,12 @@ impl HostSettings {
                 .map_or_else(hubfix_host::default_cache_dir, PathBuf::from),
             deadline,
             trusted_keys: trusted_keys_from_env()?,
+            audit: var("HUBFIX_AUDIT_URL")
+                .map(|url| {
+                    url.parse::<S3Url>()
+                        .map_err(|e| format!("HUBFIX_AUDIT_URL: {e}"))
+                })
+                .transpose()?,
         })
     }
 }
@@ -87,6 +97,7 @@ impl HostSettings {
 pub struct HostService {
     runtime: Runtime,
     loader: Loader,
+    audit: Option<AuditTrail>,
 }
 
 impl HostService {
@@ -97,6 +108,10 @@ impl HostService {
             &settings.registry.bucket,
             &settings.registry.prefix,
         );
+        let audit = settings
+            .audit
+            .clone()
+            .map(|at| AuditTrail::new(crate::s3::client(&aws), at));
         let runtime = Runtime::new(
             HostConfig {
                 role_name: settings.role_name.clone(),
@@ -114,7 +129,11 @@ impl HostService {
                 ..LoaderConfig::default()
             },
         );
-        Ok(Self { runtime, loader })
+        Ok(Self {
+            runtime,
+            loader,
+            audit,
+        })
     }
 
     /// Handles one invocation: a [`HostRequest`] as JSON.
@@ -148,6 +167,19 @@ impl HostService {
         let outcome = Box::pin(self.runtime.remediate(&plugin, &run)).await;
         let record = serde_json::to_value(&outcome).map_err(Error::internal)?;
         tracing::info!(outcome = %record, plugin_source = ?source, "remediation");
+        // The durable record, before anything else is answered: a remediation whose
+        // record cannot be kept is reported as failing (running it again is safe: the
+        // plugin then finds the resource compliant, and that run is recorded).
+        if let Some(audit) = &self.audit {
+            let entry = AuditTrail::record(
+                identifier.clone(),
+                &outcome.account_id,
+                &outcome.control,
+                record.clone(),
+            );
+            let stored = Box::pin(audit.put(&entry)).await?;
+            tracing::info!(stored, "audit record kept");
+        }
         let (workflow, note) = verdict(&outcome)?;
         Ok(HostResponse {
             update: Update {

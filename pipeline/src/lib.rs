@@ -31,6 +31,8 @@ pub mod trim;
 
 #[cfg(feature = "archiver")]
 pub mod archiver;
+#[cfg(feature = "host")]
+pub mod audit;
 #[cfg(feature = "backfill")]
 pub mod backfill;
 #[cfg(feature = "host")]

@@ -150,6 +150,22 @@ async fn main() -> Result<()> {
     }
     let published = stack.take_all(&stack.topic_reader_url).await?;
     println!("manual queue (SNS): {} notification(s)", published.len());
+    let trail = hubfix_pipeline::audit::AuditTrail::new(
+        hubfix_tests::s3_client(&base, None),
+        stack.audit_url.parse()?,
+    );
+    let recorded = trail
+        .list(&hubfix_pipeline::audit::HistoryFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await?;
+    println!(
+        "audit trail: {} remediation record(s) kept by the host in {} (`hubfix history --audit {}`)",
+        recorded.len(),
+        stack.audit_url,
+        stack.audit_url
+    );
     let matched_again = rule.delivered(&stack).await?;
     println!(
         "rule matches among the pipeline's own update events: {} (no loop)",

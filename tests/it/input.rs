@@ -123,6 +123,7 @@ async fn the_host_refuses_every_malformed_finding_before_any_aws_call() -> Resul
                 .join(format!("hubfix-corpus-{}", hubfix_tests::unique_suffix())),
             deadline: std::time::Duration::from_secs(30),
             trusted_keys: None,
+            audit: None,
         },
         aws,
     )?;

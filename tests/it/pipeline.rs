@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use hubfix_pipeline::archiver::ArchiverConfig;
+use hubfix_pipeline::audit::{AuditTrail, HistoryFilter};
 use hubfix_pipeline::{ErrorName, Workflow};
 use hubfix_tests::emulator;
 use hubfix_tests::pipeline::{
@@ -166,6 +167,26 @@ async fn findings_flow_from_security_hub_to_fixed_accounts_and_updated_findings(
             .filter(|f| workflow(&findings, f["Id"].as_str().unwrap()) == "NEW")
             .collect();
         assert!(news.is_empty(), "left NEW: {news:?}");
+        // Each remediation left its record in the audit trail, by account and control.
+        // (On a task of its own: this test's future is deep enough already in debug builds.)
+        let expected: Vec<(String, String, String)> = seeded
+            .iter()
+            .map(|s| {
+                (
+                    s.member.account.clone(),
+                    s.control.to_owned(),
+                    s.finding["Id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        tokio::spawn(audit_trail_holds_each_remediation(
+            base.clone(),
+            stack.audit_url.clone(),
+            expected,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
         // The manual queue heard of each notify-only finding.
         let published = stack.take_all(&stack.topic_reader_url).await.unwrap();
         assert_eq!(published.len(), notified.len(), "{published:?}");
@@ -830,4 +851,45 @@ async fn custom_actions_plan_then_remediate_a_finding_whatever_its_workflow() {
         assert!(!path(&left).contains("Remediate"), "{}", path(&left));
     })
     .await
+}
+
+/// Each expected (account, control, finding id) remediation is in the audit trail, found
+/// by account and control, with the plugin's digest and its mutating calls; nothing is found from a
+/// future date.
+async fn audit_trail_holds_each_remediation(
+    base: aws_config::SdkConfig,
+    audit_url: String,
+    expected: Vec<(String, String, String)>,
+) -> anyhow::Result<()> {
+    let trail = AuditTrail::new(hubfix_tests::s3_client(&base, None), audit_url.parse()?);
+    for (account, control, id) in expected {
+        let filter = HistoryFilter {
+            account: Some(account),
+            control: Some(control),
+            since: None,
+            limit: 10,
+        };
+        let records = trail.list(&filter).await?;
+        let record = records
+            .iter()
+            .find(|r| r.finding.id == id)
+            .ok_or_else(|| anyhow::anyhow!("no audit record of {id}: {records:?}"))?;
+        anyhow::ensure!(record.outcome["status"] == "remediated", "{record:?}");
+        anyhow::ensure!(
+            record.outcome["plugin"]["sha256"].as_str().map(str::len) == Some(64),
+            "{record:?}"
+        );
+        anyhow::ensure!(
+            record.outcome["calls"]
+                .as_array()
+                .is_some_and(|calls| calls.iter().any(|c| c["mutating"] == true)),
+            "{record:?}"
+        );
+        let later = HistoryFilter {
+            since: Some("2999-01-01".into()),
+            ..filter
+        };
+        anyhow::ensure!(trail.list(&later).await?.is_empty());
+    }
+    Ok(())
 }

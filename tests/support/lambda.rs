@@ -84,6 +84,7 @@ impl HostLambda {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("HUBFIX_REGISTRY_URL", &stack.registry_url)
+            .env("HUBFIX_AUDIT_URL", &stack.audit_url)
             .env("HUBFIX_CACHE_DIR", &cache)
             .env("HUBFIX_S3_PATH_STYLE", "1")
             .env("RUST_LOG", "warn")

@@ -53,6 +53,8 @@ pub struct Stack {
     pub registry_url: String,
     /// Where the router keeps findings it cannot identify: `s3://BUCKET/unidentified/`.
     pub quarantine_url: String,
+    /// The audit trail the host writes: `s3://BUCKET/audit/`.
+    pub audit_url: String,
     /// The finding-updates queue.
     pub queue_url: String,
     /// Its dead-letter queue.
@@ -178,6 +180,7 @@ impl Stack {
             policy_url: format!("s3://{bucket}/policy/"),
             registry_url: format!("s3://{bucket}/plugins/"),
             quarantine_url: format!("s3://{bucket}/unidentified/"),
+            audit_url: format!("s3://{bucket}/audit/"),
             queue_url,
             dlq_url,
             topic_arn,
@@ -506,6 +509,7 @@ impl Functions {
                 cache_dir,
                 deadline: Duration::from_secs(30),
                 trusted_keys: None,
+                audit: Some(stack.audit_url.parse()?),
             },
             base.clone(),
         )?;
