@@ -8,7 +8,7 @@ use hubfix_host::{Grants, HostConfig, Runtime};
 use hubfix_pipeline::s3::S3Url;
 use hubfix_registry::Registry;
 use hubfix_registry::signature::{
-    LocalSigner, PluginSigner, SignatureError, SignatureFile, public_key_pem, signature_file,
+    LocalSigner, PluginSigner, SignFuture, SignatureError, public_key_pem, signature_file,
     signed_message,
 };
 
@@ -320,14 +320,7 @@ impl PluginSigner for KmsSigner {
         &self.key_id
     }
 
-    fn sign<'a>(
-        &'a self,
-        name: &'a str,
-        version: &'a str,
-        sha256: &'a str,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<SignatureFile, SignatureError>> + Send + 'a>,
-    > {
+    fn sign<'a>(&'a self, name: &'a str, version: &'a str, sha256: &'a str) -> SignFuture<'a> {
         Box::pin(async move {
             let out = self
                 .kms

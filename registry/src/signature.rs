@@ -174,6 +174,11 @@ impl TrustedKeys {
     }
 }
 
+/// The future of a [`PluginSigner::sign`].
+pub type SignFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<SignatureFile, SignatureError>> + Send + 'a>,
+>;
+
 /// What signs plugins at publish time: a local key ([`LocalSigner`]) or a key held
 /// elsewhere (the CLI's AWS KMS signer).
 pub trait PluginSigner: Send + Sync {
@@ -181,14 +186,7 @@ pub trait PluginSigner: Send + Sync {
     fn key_id(&self) -> &str;
 
     /// Signs plugin `name` `version` with digest `sha256` ([`signed_message`]).
-    fn sign<'a>(
-        &'a self,
-        name: &'a str,
-        version: &'a str,
-        sha256: &'a str,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<SignatureFile, SignatureError>> + Send + 'a>,
-    >;
+    fn sign<'a>(&'a self, name: &'a str, version: &'a str, sha256: &'a str) -> SignFuture<'a>;
 }
 
 /// A signature file for a DER `signature` made by the key with SubjectPublicKeyInfo
@@ -215,14 +213,7 @@ impl PluginSigner for LocalSigner {
         &self.key_id
     }
 
-    fn sign<'a>(
-        &'a self,
-        name: &'a str,
-        version: &'a str,
-        sha256: &'a str,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<SignatureFile, SignatureError>> + Send + 'a>,
-    > {
+    fn sign<'a>(&'a self, name: &'a str, version: &'a str, sha256: &'a str) -> SignFuture<'a> {
         Box::pin(async move { LocalSigner::sign(self, name, version, sha256) })
     }
 }
