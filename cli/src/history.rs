@@ -37,10 +37,7 @@ pub async fn history(args: HistoryArgs) -> Result<u8, Fatal> {
         )));
     }
     if let Some(control) = &args.control
-        && (control.is_empty()
-            || !control
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.'))
+        && !hubfix_finding::is_control_id(control)
     {
         return Err(Fatal::input(anyhow!(
             "--control: `{control}` is not a control id"

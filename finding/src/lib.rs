@@ -521,7 +521,7 @@ pub(crate) fn is_partition(partition: &str) -> bool {
 
 /// `EC2.7`, `CloudWatch.14`, a CIS number such as `2.1.5.2`: letters and digits, then one
 /// to four `.number` parts.
-pub(crate) fn is_control_id(control: &str) -> bool {
+pub fn is_control_id(control: &str) -> bool {
     let mut parts = control.split('.');
     let head = parts.next().unwrap_or_default();
     let rest: Vec<&str> = parts.collect();

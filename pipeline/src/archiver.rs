@@ -15,7 +15,7 @@
 //!   exactly those messages to the queue (`ReportBatchItemFailures`), and after the queue's
 //!   `maxReceiveCount` moves them to the dead-letter queue. Nothing is dropped.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use aws_sdk_securityhub::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -339,32 +339,18 @@ impl Archiver {
             .send()
             .await;
         match result {
-            Ok(output) => {
-                let by_key: HashMap<(&str, &str), &Identifier> = findings
-                    .iter()
-                    .map(|f| ((f.id.as_str(), f.product_arn.as_str()), f))
-                    .collect();
-                let (mut retry, mut failed) = (Vec::new(), Vec::new());
-                for unprocessed in output.unprocessed_findings() {
-                    let Some(key) = unprocessed
-                        .finding_identifier()
-                        .and_then(|f| Some((f.id()?, f.product_arn()?)))
-                    else {
-                        continue;
-                    };
-                    let Some(finding) = by_key.get(&key) else {
-                        continue;
-                    };
-                    let code = unprocessed.error_code().unwrap_or("");
-                    if unprocessed_is_retryable(code) {
-                        retry.push((*finding).clone());
-                    } else {
-                        tracing::error!(finding = %finding.id, code, message = unprocessed.error_message().unwrap_or(""), "Security Hub did not update the finding");
-                        failed.push((*finding).clone());
-                    }
-                }
-                Attempt::Done { retry, failed }
-            }
+            Ok(output) => sorted_unprocessed(
+                findings,
+                output.unprocessed_findings().iter().filter_map(|u| {
+                    let f = u.finding_identifier()?;
+                    Some((
+                        Identifier::asff(f.id()?, f.product_arn()?),
+                        u.error_code().unwrap_or(""),
+                        u.error_message().unwrap_or(""),
+                    ))
+                }),
+                unprocessed_is_retryable,
+            ),
             Err(e) => classify(e, |e| match e {
                 BatchUpdateFindingsError::LimitExceededException(_) => Some(Retryable::Throttled),
                 BatchUpdateFindingsError::InternalException(_) => Some(Retryable::ServerSide),
@@ -395,39 +381,23 @@ impl Archiver {
             .send()
             .await;
         match result {
-            Ok(output) => {
-                let by_key: HashMap<(&str, &str, &str), &Identifier> = findings
-                    .iter()
-                    .map(|f| {
-                        let account = f.cloud_account_uid.as_deref().unwrap_or_default();
-                        ((f.id.as_str(), f.product_arn.as_str(), account), f)
-                    })
-                    .collect();
-                let (mut retry, mut failed) = (Vec::new(), Vec::new());
-                for unprocessed in output.unprocessed_findings() {
-                    let Some(finding) = unprocessed
-                        .finding_identifier()
-                        .and_then(|f| {
-                            Some((
-                                f.finding_info_uid()?,
-                                f.metadata_product_uid()?,
-                                f.cloud_account_uid()?,
-                            ))
-                        })
-                        .and_then(|key| by_key.get(&key))
-                    else {
-                        continue;
+            Ok(output) => sorted_unprocessed(
+                findings,
+                output.unprocessed_findings().iter().filter_map(|u| {
+                    let f = u.finding_identifier()?;
+                    let identifier = Identifier {
+                        id: f.finding_info_uid()?.to_owned(),
+                        product_arn: f.metadata_product_uid()?.to_owned(),
+                        cloud_account_uid: Some(f.cloud_account_uid()?.to_owned()),
                     };
-                    let code = unprocessed.error_code().map_or("", |c| c.as_str());
-                    if matches!(code, "ConflictException" | "InternalServerException") {
-                        retry.push((*finding).clone());
-                    } else {
-                        tracing::error!(finding = %finding.id, code, message = unprocessed.error_message().unwrap_or(""), "Security Hub did not update the v2 finding");
-                        failed.push((*finding).clone());
-                    }
-                }
-                Attempt::Done { retry, failed }
-            }
+                    Some((
+                        identifier,
+                        u.error_code().map_or("", |c| c.as_str()),
+                        u.error_message().unwrap_or(""),
+                    ))
+                }),
+                unprocessed_v2_is_retryable,
+            ),
             Err(e) => classify(e, |e| match e {
                 BatchUpdateFindingsV2Error::ThrottlingException(_) => Some(Retryable::Throttled),
                 BatchUpdateFindingsV2Error::InternalServerException(_)
@@ -436,6 +406,35 @@ impl Archiver {
             }),
         }
     }
+}
+
+/// How a call's `UnprocessedFindings` sort out: those whose error code is `retryable` are
+/// tried again, the others handed back to the queue. An entry naming no finding of the
+/// call is ignored.
+fn sorted_unprocessed<'a>(
+    findings: &[Identifier],
+    unprocessed: impl Iterator<Item = (Identifier, &'a str, &'a str)>,
+    retryable: fn(&str) -> bool,
+) -> Attempt {
+    let asked: HashSet<&Identifier> = findings.iter().collect();
+    let (mut retry, mut failed) = (Vec::new(), Vec::new());
+    for (finding, code, message) in unprocessed {
+        if !asked.contains(&finding) {
+            continue;
+        }
+        if retryable(code) {
+            retry.push(finding);
+        } else {
+            tracing::error!(finding = %finding.id, code, message, "Security Hub did not update the finding");
+            failed.push(finding);
+        }
+    }
+    Attempt::Done { retry, failed }
+}
+
+/// `UnprocessedFindings` error codes of `BatchUpdateFindingsV2` that trying again may fix.
+fn unprocessed_v2_is_retryable(code: &str) -> bool {
+    matches!(code, "ConflictException" | "InternalServerException")
 }
 
 /// `UnprocessedFindings` error codes that trying again will not fix.

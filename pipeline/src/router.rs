@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use hubfix_contract::sha256_hex;
 use hubfix_policy::Policy;
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -211,15 +212,6 @@ impl Quarantine {
 pub fn unidentified_unstored(finding: &Value, why: &Error) -> Route {
     let text = finding.to_string();
     unidentified(&sha256_hex(text.as_bytes()), text.len(), None, &why.message)
-}
-
-/// The lowercase hex SHA-256 of `bytes`.
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The route of a finding kept in quarantine: nothing to update, one message for the

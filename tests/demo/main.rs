@@ -105,17 +105,7 @@ async fn main() -> Result<()> {
         "{:<13} {:<7} {:<24} {:<9} {:<22} {:>8}",
         "account", "control", "resource", "decision", "outcome", "ms"
     );
-    for step in &steps {
-        println!(
-            "{:<13} {:<7} {:<24} {:<9} {:<22} {:>8.1}",
-            step.account,
-            step.control,
-            short(&step.resource),
-            step.decision,
-            step.outcome,
-            step.ms
-        );
-    }
+    print_steps(&steps);
     println!(
         "\narchiver: {} findings updated in {} BatchUpdateFindings calls ({} invocation(s), {:.0} ms)",
         drained.report.updated,
@@ -311,17 +301,7 @@ async fn security_hub_v2(
     for event in &events {
         steps.extend(Box::pin(execute(functions, stack, event)).await?);
     }
-    for step in &steps {
-        println!(
-            "{:<13} {:<7} {:<24} {:<9} {:<22} {:>8.1}",
-            step.account,
-            step.control,
-            short(&step.resource),
-            step.decision,
-            step.outcome,
-            step.ms
-        );
-    }
+    print_steps(&steps);
     let drained = drain(stack, &functions.archiver, 100).await?;
     let mut fixed = 0;
     for s in &seeded {
@@ -404,6 +384,22 @@ async fn throttled_drain(base: &aws_config::SdkConfig, stack: &Stack, n: usize) 
         n - drained.report.updated.min(n)
     );
     Ok(())
+}
+
+/// One table row per finding the states ran: account, control, resource, decision,
+/// outcome, time.
+fn print_steps(steps: &[hubfix_tests::pipeline::Step]) {
+    for step in steps {
+        println!(
+            "{:<13} {:<7} {:<24} {:<9} {:<22} {:>8.1}",
+            step.account,
+            step.control,
+            short(&step.resource),
+            step.decision,
+            step.outcome,
+            step.ms
+        );
+    }
 }
 
 fn short(text: &str) -> String {

@@ -663,21 +663,11 @@ async fn ocsf_findings_are_fixed_by_the_state_machine_and_written_back_with_v2()
         let _serial = SERIAL.lock().await;
         let base = base_config().await;
         let account = "878787878787";
-        let member = Member::assume(&base, account).await.unwrap();
-        let open = member
-            .seed_open_admin_group(&format!("ocsf-open-{}", hubfix_tests::unique_suffix()))
-            .await
-            .unwrap();
-        let stack = Stack::deploy(
-            &base,
-            &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
-            &[&*EC2_RESTRICT_ADMIN_PORTS],
-        )
-        .await
-        .unwrap();
+        let (member, open, stack, machine, functions) =
+            Box::pin(open_group_and_stack(&base, account, "ocsf-open"))
+                .await
+                .unwrap();
         let rule = Rule::create(&base, &stack).await.unwrap();
-        let machine = StateMachine::create(&base, &stack).await.unwrap();
-        let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
 
         // One check reported twice (ASFF and OCSF), and an approved bastion in OCSF.
         let asff = fresh(group_finding(account, "EC2.53", &open));
@@ -786,20 +776,10 @@ async fn custom_actions_plan_then_remediate_a_finding_whatever_its_workflow() {
         let _serial = SERIAL.lock().await;
         let base = base_config().await;
         let account = "676767676767";
-        let member = Member::assume(&base, account).await.unwrap();
-        let open = member
-            .seed_open_admin_group(&format!("asked-{}", hubfix_tests::unique_suffix()))
-            .await
-            .unwrap();
-        let stack = Stack::deploy(
-            &base,
-            &policy_files(&[("exceptions.toml", EXCEPTIONS)]).unwrap(),
-            &[&*EC2_RESTRICT_ADMIN_PORTS],
-        )
-        .await
-        .unwrap();
-        let machine = StateMachine::create(&base, &stack).await.unwrap();
-        let functions = Functions::new(&base, &stack, fast_archiver()).unwrap();
+        let (member, open, stack, machine, functions) =
+            Box::pin(open_group_and_stack(&base, account, "asked"))
+                .await
+                .unwrap();
         // A person already looked at it: automatic remediation leaves NOTIFIED findings alone.
         let mut finding = fresh(group_finding(account, "EC2.53", &open));
         finding["Workflow"]["Status"] = json!("NOTIFIED");
@@ -851,6 +831,30 @@ async fn custom_actions_plan_then_remediate_a_finding_whatever_its_workflow() {
         assert!(!path(&left).contains("Remediate"), "{}", path(&left));
     })
     .await
+}
+
+/// A member account with an admin port open to the world on a new group (named from
+/// `name`), and a stack with the bastion exception that publishes only
+/// ec2-restrict-admin-ports: the member, the group, the stack, the real state machine and
+/// the handlers.
+async fn open_group_and_stack(
+    base: &aws_config::SdkConfig,
+    account: &str,
+    name: &str,
+) -> anyhow::Result<(Member, String, Stack, StateMachine, Functions)> {
+    let member = Member::assume(base, account).await?;
+    let open = member
+        .seed_open_admin_group(&format!("{name}-{}", hubfix_tests::unique_suffix()))
+        .await?;
+    let stack = Stack::deploy(
+        base,
+        &policy_files(&[("exceptions.toml", EXCEPTIONS)])?,
+        &[&*EC2_RESTRICT_ADMIN_PORTS],
+    )
+    .await?;
+    let machine = StateMachine::create(base, &stack).await?;
+    let functions = Functions::new(base, &stack, fast_archiver())?;
+    Ok((member, open, stack, machine, functions))
 }
 
 /// Each expected (account, control, finding id) remediation is in the audit trail, found
